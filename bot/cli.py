@@ -1,0 +1,305 @@
+"""`pitboard` command line: import data, show standings, results and drivers."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from bot.importers import FORMATS, load_paths
+from bot.importers.table import ImportFailure
+from bot.records import ChangeSet
+from bot.search import search_drivers
+from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
+from storage.store import Store
+from storage.writer import ImportConflict
+
+app = typer.Typer(help="Pitboard: race updates, standings and results.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_SERIES = PROJECT_ROOT / "data" / "series"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def database_path() -> str:
+    return os.environ.get("PITBOARD_DATABASE", "./pitboard.db")
+
+
+def _run(make: Callable[[Store], Awaitable[T]]) -> T:
+    async def go() -> T:
+        store = await Store.open(database_path())
+        try:
+            return await make(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(go())
+    except NotFound as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _fmt_points(points: float) -> str:
+    return f"{points:g}"
+
+
+def _print_changes(changes: ChangeSet, seconds: float | None = None) -> None:
+    if not changes.changed:
+        out.print("Nothing changed: the store already holds these files.")
+    else:
+        parts = [
+            (changes.events_added, "events added"), (changes.events_updated, "events updated"),
+            (changes.sessions_added, "sessions added"), (changes.sessions_updated, "sessions updated"),
+            (changes.entries_added, "entries added"), (changes.entries_updated, "entries updated"),
+            (changes.results_added, "results added"), (changes.results_updated, "results corrected"),
+            (changes.drivers_added, "new drivers"), (changes.teams_added, "new teams"),
+            (changes.standings_written, "official standings rows"),
+            (changes.championships_written, "championship rules"),
+        ]
+        out.print("Imported: " + ", ".join(f"{n} {label}" for n, label in parts if n) + ".")
+        moved = [c for c in changes.session_changes if c.what in ("moved", "cancelled")]
+        for change in moved[:20]:
+            out.print(f"  {change.event_name} {change.session_name}: {change.what}"
+                      f" {change.old_start_utc or 'TBC'} → {change.new_start_utc or '—'}", markup=False)
+    for note in changes.notes:
+        out.print(f"  note: {note}", markup=False)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
+    series: Annotated[str | None, typer.Option(help="Series slug, e.g. imsa, gtwc-europe, wec.")] = None,
+    season: Annotated[int | None, typer.Option(help="Season year, where files do not say.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+) -> None:
+    """Import result files, calendars and rules. All files land together or none does."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("reading", total=len(paths) + 1)
+        try:
+            batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
+            progress.update(task, description="writing")
+
+            async def write(store: Store) -> ChangeSet:
+                return await store.apply(batches)
+
+            changes = _run(write)
+            progress.advance(task)
+        except ImportFailure as exc:
+            err.print(f"Import failed, nothing was changed: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        except ImportConflict as exc:
+            err.print(f"Import failed, nothing was changed: {exc}", markup=False)
+            raise typer.Exit(1) from None
+    _print_changes(changes)
+
+
+def _print_standings(tables: list[StandingsTable], fmt: str) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["position", "team" if tables[0].subject == "teams" else "driver", "points", "wins",
+                         "class", "source"])
+        for table in tables:
+            for row in table.rows:
+                writer.writerow([row.position or "", row.name, _fmt_points(row.points),
+                                 "" if row.wins is None else row.wins, table.car_class, table.source])
+        return
+    for table in tables:
+        title = f"{table.series_name} {table.year} — {table.championship}"
+        if table.car_class:
+            title += f" — {table.car_class}"
+        subject = "Team" if table.subject == "teams" else "Driver"
+        grid = Table(title=title, caption=f"{table.source}, after {table.after_event or '—'}", title_justify="left")
+        grid.add_column("Pos", justify="right")
+        grid.add_column(subject)
+        grid.add_column("Cars" if table.source == "computed" else "Wins")
+        grid.add_column("Points", justify="right")
+        for row in table.rows:
+            extra = ", ".join(f"#{n}" for n in row.numbers) if table.source == "computed" else str(row.wins or 0)
+            grid.add_row(str(row.position or "—"), row.name, extra, _fmt_points(row.points))
+        out.print(grid)
+
+
+@app.command()
+def standings(
+    series: Annotated[str, typer.Argument(help="Series slug or name, e.g. f1, imsa, gtwc-europe.")],
+    season: Annotated[int | None, typer.Option(help="Season year (default: the latest).")] = None,
+    car_class: Annotated[str | None, typer.Option("--class", help="Class, e.g. 'Bronze Cup', GTDPRO.")] = None,
+    teams: Annotated[bool, typer.Option("--teams", help="Teams instead of drivers.")] = False,
+    championship: Annotated[str | None, typer.Option(help="e.g. sprint, endurance (default: overall).")] = None,
+    computed: Annotated[bool, typer.Option("--computed", help="The engine's table even where an official one exists.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+) -> None:
+    """Championship standings."""
+    if fmt not in ("table", "csv"):
+        err.print("--format must be table or csv")
+        raise typer.Exit(2)
+
+    async def query(store: Store) -> list[StandingsTable]:
+        return await standings_table(store, series, season, car_class, teams, championship, computed)
+
+    _print_standings(_run(query), fmt)
+
+
+def _print_results(table: ResultsTable, fmt: str) -> None:
+    status_words = {"classified": "", "not_classified": "NC", "dnf": "DNF", "dns": "DNS", "dsq": "DSQ"}
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["position", "class_position", "number", "class", "team", "drivers", "status", "laps",
+                         "time", "gap", "best_lap", "detail"])
+        for r in table.rows:
+            writer.writerow([r.position or "", r.class_position or "", r.number, r.car_class or "", r.team or "",
+                             "; ".join(r.crew), r.status, "" if r.laps is None else r.laps, r.time_text or "",
+                             r.gap_text or "", r.best_lap_text or "", r.status_detail or ""])
+        return
+    title = f"{table.series_name} {table.year} — {table.event_name} — {table.session_name}"
+    if table.car_class:
+        title += f" — {table.car_class}"
+    grid = Table(title=title, caption=f"results {table.results_status}", title_justify="left")
+    for name, justify in (("Pos", "right"), ("Cls", "right"), ("#", "right"), ("Class", "left"), ("Team", "left"),
+                          ("Drivers", "left"), ("Laps", "right"), ("Gap / status", "left")):
+        grid.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in table.rows:
+        status = status_words.get(r.status, r.status)
+        gap = r.gap_text or r.time_text or ""
+        shown = f"{status} {r.status_detail or ''}".strip() if status else gap
+        grid.add_row(str(r.position or "—"), str(r.class_position or ""), r.number, r.car_class or "", r.team or "",
+                     ", ".join(r.crew), "" if r.laps is None else str(r.laps), shown)
+    out.print(grid)
+
+
+@app.command()
+def results(
+    series: Annotated[str, typer.Argument(help="Series slug or name.")],
+    event: Annotated[str, typer.Option(help="Part of the event's name, circuit or key, e.g. barcelona.")],
+    season: Annotated[int | None, typer.Option(help="Season year (default: the latest).")] = None,
+    session: Annotated[str, typer.Option(help="race, qualifying, race-1, combined-qualifying, …")] = "race",
+    car_class: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+) -> None:
+    """One session's classification."""
+    if fmt not in ("table", "csv"):
+        err.print("--format must be table or csv")
+        raise typer.Exit(2)
+
+    async def query(store: Store) -> ResultsTable:
+        return await results_table(store, series, season, event, session, car_class)
+
+    _print_results(_run(query), fmt)
+
+
+@app.command()
+def drivers(name: Annotated[str, typer.Argument(help="A name or part of one; accents and case do not matter.")]) -> None:
+    """Find drivers and show where they raced."""
+
+    async def query(store: Store) -> None:
+        matches = await search_drivers(store, name)
+        if not matches:
+            out.print(f"No driver matches {name!r}.", markup=False)
+            raise typer.Exit(1)
+        for match in matches:
+            entries = await store.driver_entries(match.driver_id)
+            sources = await store.driver_sources(match.driver_id)
+            seasons = sorted({(e.series_slug, e.year) for e in entries})
+            summary = ", ".join(f"{s} {y}" for s, y in seasons[-6:]) or "no entries"
+            out.print(f"[bold]{match.name}[/bold] (id {match.driver_id}) — {summary}")
+            for e in entries[-6:]:
+                mates = [c for c in e.crew if c != match.name]
+                with_text = f" with {', '.join(mates)}" if mates else ""
+                out.print(f"   {e.year} {e.event_name}: #{e.number} {e.team or ''} {e.car or ''}"
+                          f" {f'({e.car_class})' if e.car_class else ''}{with_text}", markup=False)
+            if sources:
+                out.print("   ids: " + ", ".join(f"{s}:{i}" for s, i in sources[:6]), markup=False)
+
+    _run(query)
+
+
+@app.command("merge-drivers")
+def merge_drivers(keep: int, other: int) -> None:
+    """Admin: two driver ids are one person; OTHER is folded into KEEP."""
+
+    async def run(store: Store) -> None:
+        await store.merge_drivers(keep, other)
+
+    try:
+        _run(run)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"Merged driver {other} into {keep}.")
+
+
+@app.command("split-driver")
+def split_driver(driver_id: int, series: Annotated[str, typer.Option(help="The series whose entries are someone else.")]) -> None:
+    """Admin: the driver's entries in SERIES belong to a different person of the same name."""
+
+    async def run(store: Store) -> int:
+        return await store.split_driver(driver_id, series)
+
+    try:
+        new_id = _run(run)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"Split: the {series} entries now belong to driver {new_id}.")
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option(help="The shared real data folder.")] = SHARED_DATA,
+) -> None:
+    """Offline tour: import the shipped real seasons, then show standings and results."""
+    paths = sorted(SHIPPED_SERIES.glob("*.json")) + [
+        data / "f1-ergast", data / "imsa" / "2023", data / "gtwc-europe" / "2023",
+    ]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"Missing data: {', '.join(missing)}", markup=False)
+        raise typer.Exit(1)
+    out.rule("Importing the real 2023 seasons and F1 1950–2024")
+    for path in paths:
+        out.print(f"· {path.name}", markup=False)
+    try:
+        batches = load_paths(paths)
+    except ImportFailure as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+
+    async def tour(store: Store) -> None:
+        changes = await store.apply(batches)
+        _print_changes(changes)
+        for series, kwargs in (
+            ("gtwc-europe", {"car_class": "Bronze Cup"}),
+            ("gtwc-europe", {"car_class": "Bronze Cup", "teams": True}),
+            ("imsa", {"car_class": "GTDPRO"}),
+            ("f1", {"year": 2024}),
+        ):
+            tables = await standings_table(store, series, **kwargs)  # type: ignore[arg-type]
+            for table in tables:
+                table.rows = table.rows[:10]
+            _print_standings(tables, "table")
+        _print_results(await results_table(store, "gtwc-europe", 2023, "barcelona", "race", "Bronze Cup"), "table")
+
+    _run(tour)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""Championship standings from results and rules-as-data. Plain Python: no database, no Telegram.
+
+`progression()` returns the standings after every counted event, which is what the F1
+cross-check against the official tables, "position before → after" in summaries, and
+`/standings` all need.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.standings.rules import ChampionshipDef, ChampionshipRules, ScoringRule
+
+Subject = Literal["drivers", "teams"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    id: int
+    key: str
+    name: str
+    round: int | None
+    start_date: str | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    event_id: int
+    key: str
+    name: str
+    kind: str
+    stage_minutes: int | None
+    sets_grid: bool
+    parent_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInfo:
+    id: int
+    event_id: int
+    number: str
+    team_id: int | None
+    car: str | None
+    car_class: str | None
+    crew: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultInfo:
+    session_id: int
+    entry_id: int
+    position: int | None
+    class_position: int | None
+    status: str
+    fastest_lap_rank: int | None
+    points: float | None
+
+
+@dataclass(slots=True)
+class SeasonData:
+    series_slug: str
+    series_name: str
+    year: int
+    events: list[EventInfo]              # in calendar order
+    sessions: list[SessionInfo]
+    entries: dict[int, EntryInfo]
+    results: list[ResultInfo]
+    driver_names: dict[int, str]
+    team_names: dict[int, str]
+    championships: list[ChampionshipDef]
+
+    def championship(self, key: str | None = None) -> ChampionshipDef | None:
+        if key is None:
+            return next((c for c in self.championships if c.default), self.championships[0] if self.championships else None)
+        wanted = key.casefold()
+        return next((c for c in self.championships if wanted in (c.key, c.name.casefold())), None)
+
+
+@dataclass(slots=True)
+class StandingRow:
+    subject_id: int
+    name: str
+    car_class: str
+    points: float
+    position: int = 0
+    wins: int = 0
+    finishes: list[int] = field(default_factory=list)   # finishes[i]: how often (class) position i+1
+    events_scored: int = 0
+    entries: list[str] = field(default_factory=list)     # car numbers this subject scored with
+
+
+@dataclass(slots=True)
+class Standings:
+    championship: ChampionshipDef
+    subject: Subject
+    after_event: EventInfo | None
+    classes: dict[str, list[StandingRow]]   # "" when the championship is not per class
+    events_counted: int
+
+    def table(self, car_class: str | None = None) -> list[StandingRow]:
+        if car_class is None:
+            if len(self.classes) == 1:
+                return next(iter(self.classes.values()))
+            return []
+        wanted = car_class.casefold()
+        for name, rows in self.classes.items():
+            if name.casefold() == wanted:
+                return rows
+        return []
+
+
+def _matches(rule: ScoringRule, session: SessionInfo, event: EventInfo) -> bool:
+    m = rule.match
+    if m.kind != session.kind:
+        return False
+    if m.events is not None and event.key not in m.events:
+        return False
+    if m.tags is not None and not set(m.tags) & set(event.tags):
+        return False
+    if m.sessions is not None and session.key not in m.sessions:
+        return False
+    return m.stage_minutes is None or session.stage_minutes in m.stage_minutes
+
+
+def _table_points(table: list[float], position: int | None) -> float:
+    if position is None or position < 1 or position > len(table):
+        return 0.0
+    return table[position - 1]
+
+
+@dataclass(slots=True)
+class _Award:
+    session_id: int
+    entry_id: int
+    car_class: str
+    points: float
+    finish: int | None        # a (class) finishing position that counts for countback
+
+
+def _event_awards(season: SeasonData, rules: ChampionshipRules, event: EventInfo,
+                  sessions: list[SessionInfo], results_by_session: dict[int, list[ResultInfo]]) -> list[_Award]:
+    awards: list[_Award] = []
+    per_class = rules.per_class
+    for session in sessions:
+        results = results_by_session.get(session.id, ())
+        if not results:
+            continue
+        if session.kind == "qualifying":
+            if rules.pole_points and session.sets_grid:
+                for r in results:
+                    rank = r.class_position if per_class else r.position
+                    if rank == 1 and r.status == "classified":
+                        entry = season.entries[r.entry_id]
+                        awards.append(_Award(session.id, r.entry_id, (entry.car_class or "") if per_class else "",
+                                             rules.pole_points, None))
+        rule = next((rule for rule in rules.scoring if _matches(rule, session, event)), None)
+        from_source = rules.points_from_source and session.kind in ("race", "sprint")
+        counts_back = session.kind in rules.countback_kinds and (rule is not None or from_source)
+        if rule is None and not from_source:
+            continue
+        for r in results:
+            entry = season.entries[r.entry_id]
+            rank = r.class_position if per_class else r.position
+            if from_source:
+                points = r.points or 0.0
+            elif r.status in rules.scoring_statuses:
+                assert rule is not None
+                points = _table_points(rule.points, rank)
+            else:
+                points = 0.0
+            if rules.fastest_lap_points and r.fastest_lap_rank == 1 and r.status in rules.scoring_statuses and (
+                rules.fastest_lap_top is None or (rank is not None and rank <= rules.fastest_lap_top)
+            ):
+                points += rules.fastest_lap_points
+            finish = rank if counts_back and r.status in ("classified", "dnf") else None
+            awards.append(_Award(session.id, r.entry_id, (entry.car_class or "") if per_class else "", points, finish))
+    return awards
+
+
+def progression(season: SeasonData, championship: ChampionshipDef, subject: Subject = "drivers") -> list[Standings]:
+    """Standings after each event of the championship that has results, in calendar order."""
+    rules = championship.rules
+    events = [e for e in season.events if rules.event_tags is None or set(rules.event_tags) & set(e.tags)]
+    sessions_by_event: dict[int, list[SessionInfo]] = defaultdict(list)
+    for session in season.sessions:
+        sessions_by_event[session.event_id].append(session)
+    results_by_session: dict[int, list[ResultInfo]] = defaultdict(list)
+    for result in season.results:
+        results_by_session[result.session_id].append(result)
+
+    # subject, class → running totals
+    totals: dict[tuple[int, str], StandingRow] = {}
+    per_event_scores: dict[tuple[int, str], list[tuple[int, float]]] = defaultdict(list)
+    out: list[Standings] = []
+    counted = 0
+    for index, event in enumerate(events):
+        sessions = sessions_by_event.get(event.id, [])
+        if not any(results_by_session.get(s.id) for s in sessions):
+            continue
+        counted += 1
+        awards = _event_awards(season, rules, event, sessions, results_by_session)
+        if subject == "teams" and rules.team_best_cars:
+            awards = _best_team_cars(season, awards, rules.team_best_cars)
+        event_points: dict[tuple[int, str], float] = defaultdict(float)
+        for award in awards:
+            entry = season.entries[award.entry_id]
+            holders = entry.crew if subject == "drivers" else ((entry.team_id,) if entry.team_id else ())
+            for holder in holders:
+                key = (holder, award.car_class)
+                row = totals.get(key)
+                if row is None:
+                    name = season.driver_names.get(holder, "?") if subject == "drivers" else season.team_names.get(holder, "?")
+                    row = totals[key] = StandingRow(holder, name, award.car_class, 0.0)
+                event_points[key] += award.points
+                if award.finish is not None:
+                    if len(row.finishes) < award.finish:
+                        row.finishes.extend([0] * (award.finish - len(row.finishes)))
+                    row.finishes[award.finish - 1] += 1
+                if entry.number not in row.entries:
+                    row.entries.append(entry.number)
+        for key, points in event_points.items():
+            per_event_scores[key].append((index, points))
+            if points:
+                totals[key].events_scored += 1
+        for key, row in totals.items():
+            row.points = _counted_points(per_event_scores[key], rules, events)
+        out.append(_snapshot(championship, subject, event, totals, counted))
+    return out
+
+
+def _counted_points(scores: list[tuple[int, float]], rules: ChampionshipRules, events: list[EventInfo]) -> float:
+    best = rules.best_results
+    if best is None:
+        return round(sum(p for _, p in scores), 3)
+    if best.split_after_round is None:
+        return round(sum(sorted((p for _, p in scores), reverse=True)[: best.count]), 3)
+    first = [p for i, p in scores if (events[i].round or 0) <= best.split_after_round]
+    second = [p for i, p in scores if (events[i].round or 0) > best.split_after_round]
+    total = sum(sorted(first, reverse=True)[: best.count])
+    total += sum(sorted(second, reverse=True)[: best.second_count or best.count])
+    return round(total, 3)
+
+
+def _best_team_cars(season: SeasonData, awards: list[_Award], best: int) -> list[_Award]:
+    """Per session and class, only each team's best `best` cars score for the team."""
+    groups: dict[tuple[int, int | None, str], list[_Award]] = defaultdict(list)
+    for award in awards:
+        groups[(award.session_id, season.entries[award.entry_id].team_id, award.car_class)].append(award)
+    kept: list[_Award] = []
+    for group in groups.values():
+        group.sort(key=lambda a: -a.points)
+        kept.extend(group[:best])
+        kept.extend(_Award(a.session_id, a.entry_id, a.car_class, 0.0, a.finish) for a in group[best:])
+    return kept
+
+
+_COUNTBACK_DEPTH = 64
+
+
+def _sort_key(row: StandingRow) -> tuple[float, tuple[int, ...]]:
+    padded = row.finishes + [0] * (_COUNTBACK_DEPTH - len(row.finishes))
+    return (-row.points, tuple(-n for n in padded))
+
+
+def _snapshot(championship: ChampionshipDef, subject: Subject, event: EventInfo,
+              totals: dict[tuple[int, str], StandingRow], counted: int) -> Standings:
+    classes: dict[str, list[StandingRow]] = defaultdict(list)
+    for row in totals.values():
+        classes[row.car_class].append(StandingRow(
+            row.subject_id, row.name, row.car_class, row.points, 0, row.finishes[0] if row.finishes else 0,
+            list(row.finishes), row.events_scored, list(row.entries)))
+    for rows in classes.values():
+        rows.sort(key=lambda r: (*_sort_key(r), r.name))
+        previous: tuple[float, tuple[int, ...]] | None = None
+        for index, row in enumerate(rows, 1):
+            key = _sort_key(row)
+            # Countback cannot separate identical records: they share the place.
+            row.position = rows[index - 2].position if previous == key else index
+            previous = key
+    return Standings(championship, subject, event, dict(sorted(classes.items())), counted)
+
+
+def standings(season: SeasonData, championship: ChampionshipDef, subject: Subject = "drivers",
+              after_event_id: int | None = None) -> Standings | None:
+    """The standings after `after_event_id` (default: after the last event with results)."""
+    steps = progression(season, championship, subject)
+    if not steps:
+        return None
+    if after_event_id is None:
+        return steps[-1]
+    chosen = None
+    for step in steps:
+        chosen = step
+        if step.after_event and step.after_event.id == after_event_id:
+            break
+    return chosen

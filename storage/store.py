@@ -1,0 +1,394 @@
+"""The repository API over the results store. Everything else asks this; no SQL outside storage/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.records import ChangeSet, ImportBatch
+from bot.standings.engine import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
+from bot.standings.rules import ChampionshipDef, ChampionshipRules
+from storage.db import connect
+from storage.writer import apply_batches
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    id: int
+    slug: str
+    name: str
+    years: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DriverName:
+    driver_id: int
+    name: str
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialRow:
+    subject_id: int
+    name: str
+    car_class: str
+    points: float
+    position: int | None
+    position_text: str | None
+    wins: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultLine:
+    position: int | None
+    class_position: int | None
+    number: str
+    car_class: str | None
+    team: str | None
+    car: str | None
+    crew: tuple[str, ...]
+    status: str
+    status_detail: str | None
+    laps: int | None
+    time_text: str | None
+    gap_text: str | None
+    best_lap_text: str | None
+    grid: int | None
+    points: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DriverEntry:
+    series_slug: str
+    year: int
+    event_name: str
+    event_date: str | None
+    number: str
+    team: str | None
+    car: str | None
+    car_class: str | None
+    crew: tuple[str, ...]
+
+
+class Store:
+    def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
+        self.path = str(path)
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        return cls(path, await connect(path))
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    # --- writing -------------------------------------------------------------------------
+
+    async def apply(self, batches: list[ImportBatch]) -> ChangeSet:
+        """Write the batches in one transaction (all or nothing) and say what changed."""
+        return await asyncio.to_thread(apply_batches, self.path, batches)
+
+    # --- series and seasons --------------------------------------------------------------
+
+    async def series(self) -> list[SeriesInfo]:
+        rows = await self._all(
+            "SELECT s.id, s.slug, s.name, group_concat(se.year) AS years FROM series s"
+            " LEFT JOIN seasons se ON se.series_id = s.id GROUP BY s.id ORDER BY s.name"
+        )
+        return [
+            SeriesInfo(r["id"], r["slug"], r["name"],
+                       tuple(sorted(int(y) for y in (r["years"] or "").split(",") if y)))
+            for r in rows
+        ]
+
+    async def find_series(self, text: str) -> SeriesInfo | None:
+        wanted = text.casefold().strip()
+        all_series = await self.series()
+        for s in all_series:
+            if wanted in (s.slug, s.name.casefold()):
+                return s
+        matches = [s for s in all_series if wanted in s.slug or wanted in s.name.casefold()]
+        return matches[0] if len(matches) == 1 else None
+
+    async def season_data(self, series_slug: str, year: int) -> SeasonData | None:
+        head = await self._one(
+            "SELECT se.id, s.slug, s.name FROM seasons se JOIN series s ON s.id = se.series_id"
+            " WHERE s.slug = ? AND se.year = ?",
+            (series_slug, year),
+        )
+        if head is None:
+            return None
+        season_id = head["id"]
+        events = [
+            EventInfo(r["id"], r["key"], r["name"], r["round"], r["start_date"], tuple(json.loads(r["tags"])))
+            for r in await self._all(
+                "SELECT id, key, name, round, start_date, tags FROM events WHERE season_id = ?"
+                " ORDER BY coalesce(start_date, '9999'), coalesce(round, 9999), id",
+                (season_id,),
+            )
+        ]
+        sessions = [
+            SessionInfo(r["id"], r["event_id"], r["key"], r["name"], r["kind"], r["stage_minutes"],
+                        bool(r["sets_grid"]), r["parent_key"])
+            for r in await self._all(
+                "SELECT s.id, s.event_id, s.key, s.name, s.kind, s.stage_minutes, s.sets_grid, s.parent_key"
+                " FROM sessions s JOIN events e ON e.id = s.event_id WHERE e.season_id = ?"
+                " ORDER BY coalesce(s.start_utc, s.start_date, ''), s.id",
+                (season_id,),
+            )
+        ]
+        crews: dict[int, list[int]] = defaultdict(list)
+        for r in await self._all(
+            "SELECT ed.entry_id, ed.driver_id FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id"
+            " JOIN events e ON e.id = en.event_id WHERE e.season_id = ? ORDER BY ed.entry_id, ed.position",
+            (season_id,),
+        ):
+            crews[r[0]].append(r[1])
+        entries = {
+            r["id"]: EntryInfo(r["id"], r["event_id"], r["number"], r["team_id"], r["car"], r["class"],
+                               tuple(crews.get(r["id"], ())))
+            for r in await self._all(
+                "SELECT en.id, en.event_id, en.number, en.team_id, en.car, en.class FROM entries en"
+                " JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
+                (season_id,),
+            )
+        }
+        results = [
+            ResultInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+            for r in await self._all(
+                "SELECT r.session_id, r.entry_id, r.position, r.class_position, r.status, r.fastest_lap_rank,"
+                " r.points FROM results r JOIN sessions s ON s.id = r.session_id JOIN events e ON e.id = s.event_id"
+                " WHERE e.season_id = ?",
+                (season_id,),
+            )
+        ]
+        driver_names = {
+            r[0]: r[1] for r in await self._all(
+                "SELECT DISTINCT d.id, d.name FROM drivers d JOIN entry_drivers ed ON ed.driver_id = d.id"
+                " JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
+                (season_id,),
+            )
+        }
+        team_names = {
+            r[0]: r[1] for r in await self._all(
+                "SELECT DISTINCT t.id, t.name FROM teams t JOIN entries en ON en.team_id = t.id"
+                " JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
+                (season_id,),
+            )
+        }
+        championships = [
+            ChampionshipDef(key=r["key"], name=r["name"], default=bool(r["is_default"]),
+                            rules=ChampionshipRules.model_validate(json.loads(r["rules"])))
+            for r in await self._all(
+                "SELECT key, name, is_default, rules FROM championships WHERE season_id = ? ORDER BY id", (season_id,)
+            )
+        ]
+        return SeasonData(head["slug"], head["name"], year, events, sessions, entries, results, driver_names,
+                          team_names, championships)
+
+    async def official_standings(self, series_slug: str, year: int, championship_key: str, subject_kind: str,
+                                 event_id: int | None = None) -> tuple[int | None, list[OfficialRow]]:
+        """The published table after `event_id` (default: the latest round that has one)."""
+        season = await self._one(
+            "SELECT se.id FROM seasons se JOIN series s ON s.id = se.series_id WHERE s.slug = ? AND se.year = ?",
+            (series_slug, year),
+        )
+        if season is None:
+            return None, []
+        if event_id is None:
+            last = await self._one(
+                "SELECT o.event_id FROM official_standings o JOIN events e ON e.id = o.event_id"
+                " WHERE o.season_id = ? AND o.championship_key = ? AND o.subject_kind = ?"
+                " ORDER BY coalesce(e.start_date, ''), e.round DESC LIMIT 1",
+                (season["id"], championship_key, subject_kind),
+            )
+            if last is None:
+                return None, []
+            event_id = int(last[0])
+        name_table = "drivers" if subject_kind == "driver" else "teams"
+        rows = await self._all(
+            f"SELECT o.subject_id, n.name, o.class, o.points, o.position, o.position_text, o.wins"
+            f" FROM official_standings o JOIN {name_table} n ON n.id = o.subject_id"
+            " WHERE o.season_id = ? AND o.championship_key = ? AND o.subject_kind = ? AND o.event_id = ?"
+            " ORDER BY coalesce(o.position, 9999), o.points DESC",
+            (season["id"], championship_key, subject_kind, event_id),
+        )
+        return event_id, [OfficialRow(*tuple(r)) for r in rows]
+
+    async def official_progression(self, series_slug: str, year: int, championship_key: str,
+                                   subject_kind: str) -> dict[int, dict[int, tuple[float, int | None, str | None]]]:
+        """event_id → subject_id → (points, position, position_text): every published round at once."""
+        rows = await self._all(
+            "SELECT o.event_id, o.subject_id, o.points, o.position, o.position_text FROM official_standings o"
+            " JOIN seasons se ON se.id = o.season_id JOIN series s ON s.id = se.series_id"
+            " WHERE s.slug = ? AND se.year = ? AND o.championship_key = ? AND o.subject_kind = ?",
+            (series_slug, year, championship_key, subject_kind),
+        )
+        out: dict[int, dict[int, tuple[float, int | None, str | None]]] = defaultdict(dict)
+        for r in rows:
+            out[r[0]][r[1]] = (r[2], r[3], r[4])
+        return out
+
+    # --- results ---------------------------------------------------------------------------
+
+    async def find_events(self, series_slug: str, year: int, text: str) -> list[tuple[int, str, str]]:
+        """(event id, key, name) whose key, name, circuit or alias contains `text`."""
+        like = f"%{text.strip().casefold()}%"
+        rows = await self._all(
+            "SELECT DISTINCT e.id, e.key, e.name FROM events e JOIN seasons se ON se.id = e.season_id"
+            " JOIN series s ON s.id = se.series_id LEFT JOIN event_aliases a ON a.event_id = e.id"
+            " WHERE s.slug = ? AND se.year = ? AND (lower(e.key) LIKE ? OR lower(e.name) LIKE ?"
+            " OR lower(coalesce(e.circuit, '')) LIKE ? OR lower(coalesce(e.country, '')) LIKE ? OR lower(a.alias) LIKE ?)"
+            " ORDER BY coalesce(e.start_date, ''), e.round",
+            (series_slug, year, like, like, like, like, like),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def event_sessions(self, event_id: int) -> list[tuple[str, str, str, str]]:
+        rows = await self._all("SELECT key, name, kind, results_status FROM sessions WHERE event_id = ? ORDER BY id",
+                               (event_id,))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def session_results(self, event_id: int, session_key: str) -> list[ResultLine]:
+        crews: dict[int, list[str]] = defaultdict(list)
+        for r in await self._all(
+            "SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id"
+            " JOIN entries en ON en.id = ed.entry_id WHERE en.event_id = ? ORDER BY ed.entry_id, ed.position",
+            (event_id,),
+        ):
+            crews[r[0]].append(r[1])
+        rows = await self._all(
+            "SELECT en.id AS entry_id, r.position, r.class_position, en.number, en.class, t.name AS team, en.car,"
+            " r.status, r.status_detail, r.laps, r.time_text, r.gap_text, r.best_lap_text, r.grid, r.points"
+            " FROM results r JOIN sessions s ON s.id = r.session_id JOIN entries en ON en.id = r.entry_id"
+            " LEFT JOIN teams t ON t.id = en.team_id WHERE s.event_id = ? AND s.key = ?"
+            " ORDER BY r.position IS NULL, r.position, r.laps DESC, en.number",
+            (event_id, session_key),
+        )
+        return [
+            ResultLine(r["position"], r["class_position"], r["number"], r["class"], r["team"], r["car"],
+                       tuple(crews.get(r["entry_id"], ())), r["status"], r["status_detail"], r["laps"], r["time_text"],
+                       r["gap_text"], r["best_lap_text"], r["grid"], r["points"])
+            for r in rows
+        ]
+
+    # --- drivers ---------------------------------------------------------------------------
+
+    async def driver_names(self) -> list[DriverName]:
+        rows = await self._all(
+            "SELECT d.id, d.name, a.alias FROM drivers d JOIN driver_aliases a ON a.driver_id = d.id"
+        )
+        return [DriverName(r[0], r[1], r[2]) for r in rows]
+
+    async def driver_entries(self, driver_id: int) -> list[DriverEntry]:
+        rows = await self._all(
+            "SELECT en.id, s.slug, se.year, e.name, e.start_date, en.number, t.name, en.car, en.class"
+            " FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series s ON s.id = se.series_id"
+            " LEFT JOIN teams t ON t.id = en.team_id WHERE ed.driver_id = ?"
+            " ORDER BY se.year, coalesce(e.start_date, ''), e.round",
+            (driver_id,),
+        )
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        crews: dict[int, list[str]] = defaultdict(list)
+        marks = ",".join("?" * len(ids))
+        for r in await self._all(
+            f"SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id"
+            f" WHERE ed.entry_id IN ({marks}) ORDER BY ed.entry_id, ed.position",
+            tuple(ids),
+        ):
+            crews[r[0]].append(r[1])
+        return [DriverEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(crews[r[0]])) for r in rows]
+
+    async def driver_sources(self, driver_id: int) -> list[tuple[str, str]]:
+        rows = await self._all("SELECT source, source_id FROM driver_source_ids WHERE driver_id = ? ORDER BY 1, 2",
+                               (driver_id,))
+        return [(r[0], r[1]) for r in rows]
+
+    async def merge_drivers(self, keep_id: int, other_id: int) -> None:
+        """An admin says two identities are one person: `other` is folded into `keep`."""
+        if keep_id == other_id:
+            raise ValueError("cannot merge a driver with itself")
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("drivers",):
+                row = await self._one(f"SELECT count(*) FROM {table} WHERE id IN (?, ?)", (keep_id, other_id))
+                if row is None or row[0] != 2:
+                    raise ValueError("both drivers must exist")
+            await self.conn.execute("UPDATE entry_drivers SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
+            await self.conn.execute("UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?",
+                                    (keep_id, other_id))
+            await self.conn.execute("UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
+            await self.conn.execute("UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver'"
+                                    " AND target_id = ?", (keep_id, other_id))
+            await self.conn.execute("UPDATE official_standings SET subject_id = ? WHERE subject_kind = 'driver'"
+                                    " AND subject_id = ?", (keep_id, other_id))
+            await self.conn.execute("DELETE FROM drivers WHERE id = ?", (other_id,))
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+
+    async def split_driver(self, driver_id: int, series_slug: str) -> int:
+        """An admin says the driver of `series_slug` is a different person from the rest of `driver_id`'s
+        career: that series' entries and ids move to a new identity, and the two are never merged by name again."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = await self._one("SELECT name, name_key FROM drivers WHERE id = ?", (driver_id,))
+            if row is None:
+                raise ValueError(f"no driver {driver_id}")
+            moving = [r[0] for r in await self._all(
+                "SELECT ed.entry_id FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id"
+                " JOIN events e ON e.id = en.event_id JOIN seasons se ON se.id = e.season_id"
+                " JOIN series s ON s.id = se.series_id WHERE ed.driver_id = ? AND s.slug = ?",
+                (driver_id, series_slug),
+            )]
+            if not moving:
+                raise ValueError(f"driver {driver_id} has no entries in {series_slug}")
+            cur = await self.conn.execute("INSERT INTO drivers (name, name_key) VALUES (?, ?)", (row[0], row[1]))
+            new_id = int(cur.lastrowid or 0)
+            await self.conn.executemany("UPDATE entry_drivers SET driver_id = ? WHERE entry_id = ? AND driver_id = ?",
+                                        [(new_id, e, driver_id) for e in moving])
+            # Ids of the series' own source (e.g. 'gtwc:gtwc-europe', 'imsa') go with it.
+            await self.conn.execute(
+                "UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ? AND (source = ? OR source LIKE ?)",
+                (new_id, driver_id, series_slug, f"%:{series_slug}"),
+            )
+            await self.conn.execute("INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)",
+                                    (row[1], new_id, row[0]))
+            await self.conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
+            await self.conn.execute("COMMIT")
+            return new_id
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+
+    async def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("series", "seasons", "events", "sessions", "drivers", "teams", "entries", "results",
+                      "official_standings"):
+            row = await self._one(f"SELECT count(*) FROM {table}")
+            out[table] = int(row[0]) if row else 0
+        return out

@@ -1,0 +1,567 @@
+"""Writes an ImportBatch in one transaction and reports what changed.
+
+Runs synchronously on its own sqlite3 connection (called in a worker thread by `Store.apply`):
+a season of F1 is tens of thousands of rows, and `executemany` on one connection is what makes
+the full import take seconds instead of minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.names import name_key
+from bot.records import (
+    ChangeSet,
+    DriverRec,
+    EntryRec,
+    EventRec,
+    ImportBatch,
+    SeasonRec,
+    SessionChange,
+    SessionRec,
+    TeamRec,
+)
+
+
+CAREER_GAP_YEARS = 15
+
+
+class ImportConflict(ValueError):
+    """The batch contradicts itself or the store (e.g. a result for a car that has no entry)."""
+
+
+def _local_to_utc(local: str, timezone: str | None) -> str | None:
+    if not timezone:
+        return None
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    moment = datetime.fromisoformat(local).replace(tzinfo=zone)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Drivers:
+    """Resolves a source's view of a person to one identity (see docs/data-format.md)."""
+
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeSet) -> None:
+        self.conn = conn
+        self.changes = changes
+        self.by_source: dict[tuple[str, str], int] = {
+            (s, i): d for s, i, d in conn.execute("SELECT source, source_id, driver_id FROM driver_source_ids")
+        }
+        self.sources_of: dict[int, set[str]] = defaultdict(set)
+        for (source, _), driver in self.by_source.items():
+            self.sources_of[driver].add(source)
+        self.by_key: dict[str, set[int]] = defaultdict(set)
+        for key, driver in conn.execute("SELECT alias_key, driver_id FROM driver_aliases"):
+            self.by_key[key].add(driver)
+        self.birth: dict[int, str | None] = dict(conn.execute("SELECT id, birth_date FROM drivers"))
+        self.splits: set[frozenset[int]] = {
+            frozenset((a, b)) for a, b in conn.execute("SELECT driver_a, driver_b FROM driver_splits")
+        }
+        self.cache: dict[tuple[DriverRec, int], int] = {}
+        self.year = 0
+        self.active: dict[int, list[int]] = {
+            d: [lo, hi] for d, lo, hi in conn.execute(
+                "SELECT ed.driver_id, min(se.year), max(se.year) FROM entry_drivers ed"
+                " JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id"
+                " JOIN seasons se ON se.id = e.season_id GROUP BY ed.driver_id"
+            )
+        }
+
+    def _contradicts(self, driver_id: int, rec: DriverRec) -> bool:
+        if rec.source and rec.source_id and rec.source in self.sources_of[driver_id]:
+            return True  # that person already carries another id of the same source
+        known = self.birth.get(driver_id)
+        if known and rec.birth_date and known != rec.birth_date:
+            return True
+        # Same name a generation apart is a different person (Eddie Cheever, F1 1978-89, and his son
+        # racing GTs in 2023, whom the timing sheets also call "Eddie Cheever"). An admin can still merge.
+        span = self.active.get(driver_id)
+        return bool(span and self.year and (self.year > span[1] + CAREER_GAP_YEARS
+                                            or self.year < span[0] - CAREER_GAP_YEARS))
+
+    def resolve(self, rec: DriverRec) -> int:
+        cached = self.cache.get((rec, self.year))
+        if cached is not None:
+            return cached
+        key = name_key(rec.name)
+        driver_id: int | None = None
+        if rec.source and rec.source_id:
+            driver_id = self.by_source.get((rec.source, rec.source_id))
+        if driver_id is None:
+            candidates = [d for d in self.by_key.get(key, ()) if not self._contradicts(d, rec)]
+            if len(candidates) == 1:
+                driver_id = candidates[0]
+        if driver_id is None:
+            cur = self.conn.execute(
+                "INSERT INTO drivers (name, name_key, first_name, last_name, nationality, birth_date)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (rec.name, key, rec.first_name, rec.last_name, rec.nationality, rec.birth_date),
+            )
+            driver_id = int(cur.lastrowid or 0)
+            self.birth[driver_id] = rec.birth_date
+            self.changes.drivers_added += 1
+        elif rec.birth_date and not self.birth.get(driver_id):
+            self.conn.execute("UPDATE drivers SET birth_date = ? WHERE id = ?", (rec.birth_date, driver_id))
+            self.birth[driver_id] = rec.birth_date
+        if rec.source and rec.source_id and (rec.source, rec.source_id) not in self.by_source:
+            self.conn.execute(
+                "INSERT INTO driver_source_ids (source, source_id, driver_id) VALUES (?, ?, ?)",
+                (rec.source, rec.source_id, driver_id),
+            )
+            self.by_source[(rec.source, rec.source_id)] = driver_id
+            self.sources_of[driver_id].add(rec.source)
+        if driver_id not in self.by_key[key]:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)",
+                (key, driver_id, rec.name),
+            )
+            self.by_key[key].add(driver_id)
+        self.cache[(rec, self.year)] = driver_id
+        span = self.active.setdefault(driver_id, [self.year, self.year])
+        span[0], span[1] = min(span[0], self.year), max(span[1], self.year)
+        return driver_id
+
+
+class _Teams:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeSet) -> None:
+        self.conn = conn
+        self.changes = changes
+        self.by_source = {(s, i): t for s, i, t in conn.execute("SELECT source, source_id, team_id FROM team_source_ids")}
+        self.by_key: dict[str, list[int]] = defaultdict(list)
+        for team_id, key in conn.execute("SELECT id, name_key FROM teams"):
+            self.by_key[key].append(team_id)
+        self.cache: dict[TeamRec, int] = {}
+
+    def resolve(self, rec: TeamRec) -> int:
+        cached = self.cache.get(rec)
+        if cached is not None:
+            return cached
+        key = name_key(rec.name)
+        team_id: int | None = None
+        if rec.source and rec.source_id:
+            team_id = self.by_source.get((rec.source, rec.source_id))
+        if team_id is None and len(self.by_key.get(key, ())) == 1:
+            team_id = self.by_key[key][0]
+        if team_id is None:
+            cur = self.conn.execute("INSERT INTO teams (name, name_key) VALUES (?, ?)", (rec.name, key))
+            team_id = int(cur.lastrowid or 0)
+            self.by_key[key].append(team_id)
+            self.changes.teams_added += 1
+        if rec.source and rec.source_id and (rec.source, rec.source_id) not in self.by_source:
+            self.conn.execute(
+                "INSERT INTO team_source_ids (source, source_id, team_id) VALUES (?, ?, ?)",
+                (rec.source, rec.source_id, team_id),
+            )
+            self.by_source[(rec.source, rec.source_id)] = team_id
+        self.cache[rec] = team_id
+        return team_id
+
+
+_SESSION_FIELDS = ("name", "kind", "parent_key", "stage_minutes", "sets_grid", "start_utc", "end_utc", "start_date")
+_RESULT_COLUMNS = (
+    "position, class_position, status, status_detail, laps, time_ms, time_text, gap_text,"
+    " best_lap_ms, best_lap_text, fastest_lap_rank, grid, points"
+)
+
+
+class _Writer:
+    def __init__(self, conn: sqlite3.Connection, batch: ImportBatch) -> None:
+        self.conn = conn
+        self.batch = batch
+        self.changes = ChangeSet(notes=list(batch.notes))
+        self.drivers = _Drivers(conn, self.changes)
+        self.teams = _Teams(conn, self.changes)
+
+    def run(self) -> ChangeSet:
+        batch = self.batch
+        series_id = self._series()
+        for season in batch.seasons:
+            self._season(series_id, season)
+        self.conn.execute(
+            "INSERT INTO imports (source, path, digest, imported_at, summary) VALUES (?, ?, ?, ?, ?)",
+            (batch.source, "\n".join(batch.paths), batch.digest, _now(), json.dumps(_summary(self.changes))),
+        )
+        return self.changes
+
+    def _series(self) -> int:
+        batch = self.batch
+        row = self.conn.execute("SELECT id, class_aliases FROM series WHERE slug = ?", (batch.series_slug,)).fetchone()
+        if row is None:
+            cur = self.conn.execute(
+                "INSERT INTO series (slug, name, class_aliases) VALUES (?, ?, ?)",
+                (batch.series_slug, batch.series_name, json.dumps(batch.class_aliases, sort_keys=True)),
+            )
+            return int(cur.lastrowid or 0)
+        if batch.class_aliases:
+            merged = json.loads(row[1]) | batch.class_aliases
+            self.conn.execute(
+                "UPDATE series SET class_aliases = ? WHERE id = ?", (json.dumps(merged, sort_keys=True), row[0])
+            )
+        if batch.source == "native":
+            self.conn.execute("UPDATE series SET name = ? WHERE id = ?", (batch.series_name, row[0]))
+        return int(row[0])
+
+    def _season(self, series_id: int, season: SeasonRec) -> None:
+        conn = self.conn
+        conn.execute("INSERT OR IGNORE INTO seasons (series_id, year) VALUES (?, ?)", (series_id, season.year))
+        season_id = conn.execute(
+            "SELECT id FROM seasons WHERE series_id = ? AND year = ?", (series_id, season.year)
+        ).fetchone()[0]
+        self._championships(season_id, season)
+        self.drivers.year = season.year
+        event_ids: dict[str, int] = {}
+        resolved: dict[int, list[EventRec]] = defaultdict(list)
+        names: dict[int, tuple[str, str | None]] = {}
+        for event in season.events:
+            event_id, event_name, timezone = self._event(season_id, event)
+            event_ids[event.key] = event_id
+            resolved[event_id].append(event)
+            names[event_id] = (event_name, timezone)
+        for event_id, events in resolved.items():
+            event_name, timezone = names[event_id]
+            # Several source folders can be one event (IMSA files Daytona's qualifying under the Roar).
+            ran = any(s.kind != "qualifying" and s.kind != "practice" and s.results is not None
+                      for e in events for s in e.sessions)
+            entry_ids = self._entries(event_id, _merged_entries(events), replace_crews=ran or not any(
+                s.results is not None for e in events for s in e.sessions))
+            for event in events:
+                for session in event.sessions:
+                    if session.start_utc is None and session.start_local:
+                        session.start_utc = _local_to_utc(session.start_local, timezone)
+                        if session.start_utc is None:
+                            self.changes.notes.append(
+                                f"{event_name}: {session.name} starts {session.start_local} local time, but the"
+                                " event has no time zone yet: stored as 'time TBC' (import the calendar to fix)"
+                            )
+                    self._session(event_id, event_name, season.year, session, entry_ids)
+        if season.official_standings:
+            self._official_standings(season_id, season, event_ids)
+
+    def _championships(self, season_id: int, season: SeasonRec) -> None:
+        for champ in season.championships:
+            rules = json.dumps(champ.rules, sort_keys=True)
+            row = self.conn.execute(
+                "SELECT name, is_default, rules FROM championships WHERE season_id = ? AND key = ?",
+                (season_id, champ.key),
+            ).fetchone()
+            if row is not None and tuple(row) == (champ.name, int(champ.is_default), rules):
+                continue
+            self.conn.execute(
+                "INSERT INTO championships (season_id, key, name, is_default, rules) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (season_id, key) DO UPDATE SET name = excluded.name,"
+                " is_default = excluded.is_default, rules = excluded.rules",
+                (season_id, champ.key, champ.name, int(champ.is_default), rules),
+            )
+            self.changes.championships_written += 1
+
+    def _event(self, season_id: int, event: EventRec) -> tuple[int, str, str | None]:
+        conn = self.conn
+        names = [event.key, *event.aliases]
+        row = None
+        for alias in names:
+            row = conn.execute(
+                "SELECT e.* FROM event_aliases a JOIN events e ON e.id = a.event_id"
+                " WHERE a.season_id = ? AND a.alias = ?",
+                (season_id, alias),
+            ).fetchone()
+            if row is None:
+                row = conn.execute(
+                    "SELECT * FROM events WHERE season_id = ? AND key = ?", (season_id, alias)
+                ).fetchone()
+            if row is not None:
+                break
+        tags = json.dumps(sorted(event.tags)) if event.tags is not None else None
+        if row is None:
+            cur = conn.execute(
+                "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
+                " end_date, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (season_id, event.key, event.name, event.round, event.circuit, event.country, event.timezone,
+                 event.start_date, event.end_date, tags or "[]"),
+            )
+            event_id = int(cur.lastrowid or 0)
+            self.changes.events_added += 1
+            name = event.name
+            timezone = event.timezone
+        else:
+            event_id = int(row["id"])
+            name = row["name"]
+            timezone = event.timezone or row["timezone"]
+            authoritative = self.batch.source in ("native", "ergast")
+            wanted: dict[str, Any] = {
+                "round": event.round, "circuit": event.circuit, "country": event.country,
+                "timezone": event.timezone, "start_date": event.start_date, "end_date": event.end_date,
+                "tags": tags,
+            }
+            if authoritative:
+                wanted |= {"name": event.name, "key": event.key}
+            update = {k: v for k, v in wanted.items() if v is not None and row[k] != v}
+            if update:
+                if "key" in update and conn.execute(
+                    "SELECT 1 FROM events WHERE season_id = ? AND key = ? AND id != ?",
+                    (season_id, update["key"], event_id),
+                ).fetchone():
+                    raise ImportConflict(f"event key {update['key']!r} is already used by another event")
+                sets = ", ".join(f"{k} = ?" for k in update)
+                conn.execute(f"UPDATE events SET {sets} WHERE id = ?", (*update.values(), event_id))
+                self.changes.events_updated += 1
+                name = update.get("name", name)
+        conn.executemany(
+            "INSERT OR IGNORE INTO event_aliases (season_id, alias, event_id) VALUES (?, ?, ?)",
+            [(season_id, alias, event_id) for alias in names],
+        )
+        return event_id, name, timezone
+
+    def _entries(self, event_id: int, entries: list[EntryRec], replace_crews: bool) -> dict[str, int]:
+        conn = self.conn
+        existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        for row in conn.execute(
+            "SELECT id, key, number, team_id, car, class FROM entries WHERE event_id = ?", (event_id,)
+        ):
+            existing[row[1]] = (row[0], (row[2], row[3], row[4], row[5]))
+        crews: dict[int, tuple[int, ...]] = defaultdict(tuple)
+        if existing:
+            grouped: dict[int, list[int]] = defaultdict(list)
+            for entry_id, driver_id in conn.execute(
+                "SELECT ed.entry_id, ed.driver_id FROM entry_drivers ed JOIN entries e ON e.id = ed.entry_id"
+                " WHERE e.event_id = ? ORDER BY ed.entry_id, ed.position",
+                (event_id,),
+            ):
+                grouped[entry_id].append(driver_id)
+            crews.update({k: tuple(v) for k, v in grouped.items()})
+        ids = {key: entry_id for key, (entry_id, _) in existing.items()}
+        crew_rows: list[tuple[int, int, int]] = []
+        for entry in entries:
+            team_id = self.teams.resolve(entry.team) if entry.team else None
+            crew = tuple(dict.fromkeys(self.drivers.resolve(d) for d in entry.crew))
+            values = (entry.number, team_id, entry.car, entry.car_class)
+            known = existing.get(entry.key)
+            if known is None:
+                cur = conn.execute(
+                    "INSERT INTO entries (event_id, key, number, team_id, car, class) VALUES (?, ?, ?, ?, ?, ?)",
+                    (event_id, entry.key, *values),
+                )
+                entry_id = int(cur.lastrowid or 0)
+                ids[entry.key] = entry_id
+                crew_rows.extend((entry_id, i, d) for i, d in enumerate(crew, 1))
+                self.changes.entries_added += 1
+                continue
+            entry_id, old_values = known
+            changed = False
+            if old_values != values:
+                conn.execute(
+                    "UPDATE entries SET number = ?, team_id = ?, car = ?, class = ? WHERE id = ?",
+                    (*values, entry_id),
+                )
+                changed = True
+            old_crew = crews.get(entry_id, ())
+            if not replace_crews:
+                # Qualifying alone does not say who raced: add drivers, drop none.
+                crew = tuple(dict.fromkeys(old_crew + crew))[:6]
+            if old_crew != crew:
+                conn.execute("DELETE FROM entry_drivers WHERE entry_id = ?", (entry_id,))
+                crew_rows.extend((entry_id, i, d) for i, d in enumerate(crew, 1))
+                changed = True
+            if changed:
+                self.changes.entries_updated += 1
+        if crew_rows:
+            conn.executemany("INSERT INTO entry_drivers (entry_id, position, driver_id) VALUES (?, ?, ?)", crew_rows)
+        return ids
+
+    def _session(
+        self, event_id: int, event_name: str, year: int, session: SessionRec, entry_ids: dict[str, int]
+    ) -> None:
+        conn = self.conn
+        row = conn.execute("SELECT * FROM sessions WHERE event_id = ? AND key = ?", (event_id, session.key)).fetchone()
+        incoming = {
+            "name": session.name, "kind": session.kind, "parent_key": session.parent_key,
+            "stage_minutes": session.stage_minutes, "sets_grid": int(session.sets_grid),
+            "start_utc": session.start_utc, "end_utc": session.end_utc, "start_date": session.start_date,
+        }
+        has_results = session.results is not None
+        status = session.status or ("finished" if has_results else None)
+
+        def change(what: str, old: str | None = None, new: str | None = None) -> None:
+            self.changes.session_changes.append(SessionChange(
+                session_id=session_id, series_slug=self.batch.series_slug, year=year, event_name=event_name,
+                session_name=session.name, kind=session.kind, what=what, old_start_utc=old, new_start_utc=new,
+            ))
+
+        if row is None:
+            cur = conn.execute(
+                "INSERT INTO sessions (event_id, key, name, kind, parent_key, stage_minutes, sets_grid, start_utc,"
+                " end_utc, start_date, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, session.key, *incoming.values(), status or "scheduled"),
+            )
+            session_id = int(cur.lastrowid or 0)
+            self.changes.sessions_added += 1
+            change("added", None, session.start_utc)
+            old_status, old_results_status = "scheduled", "none"
+        else:
+            session_id = int(row["id"])
+            old_status, old_results_status = row["status"], row["results_status"]
+            # A results file knows no times: keep the calendar's where the batch has none.
+            update = {
+                k: v for k, v in incoming.items()
+                if row[k] != v and (v is not None or k not in ("start_utc", "end_utc", "start_date"))
+            }
+            if status and status != old_status:
+                update["status"] = status
+            if update:
+                sets = ", ".join(f"{k} = ?" for k in update)
+                conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*update.values(), session_id))
+                self.changes.sessions_updated += 1
+                if "start_utc" in update:
+                    change("moved", row["start_utc"], update["start_utc"])
+                if update.get("status") == "cancelled":
+                    change("cancelled", row["start_utc"], None)
+        if session.results is None:
+            return
+        self._results(session_id, session, entry_ids, old_results_status, change)
+
+    def _results(
+        self, session_id: int, session: SessionRec, entry_ids: dict[str, int], old_results_status: str, change: Any
+    ) -> None:
+        conn = self.conn
+        existing = {
+            row[0]: tuple(row[1:])
+            for row in conn.execute(f"SELECT entry_id, {_RESULT_COLUMNS} FROM results WHERE session_id = ?", (session_id,))
+        }
+        inserts, updates = [], []
+        seen: set[int] = set()
+        for result in session.results or ():
+            entry_id = entry_ids.get(result.entry_key)
+            if entry_id is None:
+                raise ImportConflict(f"{session.name}: result for car {result.entry_key!r}, which has no entry")
+            if entry_id in seen:
+                raise ImportConflict(f"{session.name}: car {result.entry_key!r} appears twice")
+            seen.add(entry_id)
+            values = result.values()
+            old = existing.get(entry_id)
+            if old is None:
+                inserts.append((session_id, entry_id, *values))
+            elif old != values:
+                updates.append((*values, session_id, entry_id))
+        removed = [(session_id, e) for e in existing if e not in seen]
+        if inserts:
+            conn.executemany(
+                f"INSERT INTO results (session_id, entry_id, {_RESULT_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+        if updates:
+            sets = ", ".join(f"{c.strip()} = ?" for c in _RESULT_COLUMNS.split(","))
+            conn.executemany(f"UPDATE results SET {sets} WHERE session_id = ? AND entry_id = ?", updates)
+        if removed:
+            conn.executemany("DELETE FROM results WHERE session_id = ? AND entry_id = ?", removed)
+        self.changes.results_added += len(inserts)
+        self.changes.results_updated += len(updates) + len(removed)
+        new_status = session.results_status or "final"
+        if new_status != old_results_status:
+            conn.execute("UPDATE sessions SET results_status = ? WHERE id = ?", (new_status, session_id))
+        if not existing and inserts:
+            change("results_new")
+        elif updates or removed or (inserts and existing):
+            change("results_corrected")
+        elif old_results_status == "provisional" and new_status == "final":
+            change("results_final")
+
+    def _official_standings(self, season_id: int, season: SeasonRec, event_ids: dict[str, int]) -> None:
+        conn = self.conn
+        existing = {
+            tuple(row[:5]): tuple(row[5:])
+            for row in conn.execute(
+                "SELECT championship_key, event_id, subject_kind, subject_id, class, points, position,"
+                " position_text, wins FROM official_standings WHERE season_id = ?",
+                (season_id,),
+            )
+        }
+        rows = []
+        for rec in season.official_standings:
+            if rec.subject_kind == "driver":
+                subject = self.drivers.by_source.get((self.batch.source, rec.subject_source_id))
+            else:
+                subject = self.teams.by_source.get((self.batch.source, rec.subject_source_id))
+            event_id = event_ids.get(rec.event_key)
+            if subject is None or event_id is None:
+                raise ImportConflict(
+                    f"standings row for unknown {rec.subject_kind} {rec.subject_source_id!r} or event {rec.event_key!r}"
+                )
+            key = (rec.championship_key, event_id, rec.subject_kind, subject, rec.car_class)
+            values = (rec.points, rec.position, rec.position_text, rec.wins)
+            if existing.get(key) != values:
+                rows.append((season_id, *key, *values))
+        if rows:
+            conn.executemany(
+                "INSERT INTO official_standings (season_id, championship_key, event_id, subject_kind, subject_id,"
+                " class, points, position, position_text, wins) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (championship_key, event_id, subject_kind, subject_id, class) DO UPDATE SET"
+                " points = excluded.points, position = excluded.position,"
+                " position_text = excluded.position_text, wins = excluded.wins",
+                rows,
+            )
+            self.changes.standings_written += len(rows)
+
+
+def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
+    if len(events) == 1:
+        return events[0].entries
+    ranked = sorted(events, key=lambda e: not any(s.kind in ("race", "sprint") for s in e.sessions))
+    merged: dict[str, EntryRec] = {}
+    for event in ranked:
+        for entry in event.entries:
+            known = merged.get(entry.key)
+            if known is None:
+                merged[entry.key] = EntryRec(entry.key, entry.number, entry.team, entry.car, entry.car_class,
+                                             list(entry.crew))
+                continue
+            known.team = known.team or entry.team
+            known.car = known.car or entry.car
+            known.car_class = known.car_class or entry.car_class
+            names = {d.name for d in known.crew}
+            known.crew.extend(d for d in entry.crew if d.name not in names)
+    return list(merged.values())
+
+
+def _summary(changes: ChangeSet) -> dict[str, int]:
+    return {
+        "events_added": changes.events_added, "sessions_added": changes.sessions_added,
+        "results_added": changes.results_added, "results_updated": changes.results_updated,
+        "drivers_added": changes.drivers_added,
+    }
+
+
+def apply_batches(path: str, batches: list[ImportBatch]) -> ChangeSet:
+    """Apply several batches in ONE transaction: all of them land or none does."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("BEGIN IMMEDIATE")
+        total = ChangeSet()
+        try:
+            for batch in batches:
+                total.merge(_Writer(conn, batch).run())
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if total.changed:
+            conn.execute("COMMIT")
+        else:
+            # Re-importing the same files changes nothing, not even the import log.
+            conn.execute("ROLLBACK")
+        return total
+    finally:
+        conn.close()
