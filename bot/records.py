@@ -51,6 +51,7 @@ class ResultRec:
     status: str
     position: int | None = None
     class_position: int | None = None
+    order: int | None = None              # place in the classification, non-finishers included
     status_detail: str | None = None
     laps: int | None = None
     time_ms: int | None = None
@@ -64,7 +65,7 @@ class ResultRec:
 
     def values(self) -> tuple[Any, ...]:
         return (
-            self.position, self.class_position, self.status, self.status_detail, self.laps,
+            self.position, self.class_position, self.order, self.status, self.status_detail, self.laps,
             self.time_ms, self.time_text, self.gap_text, self.best_lap_ms, self.best_lap_text,
             self.fastest_lap_rank, self.grid, self.points,
         )

@@ -174,9 +174,10 @@ class Store:
             )
         }
         results = [
-            ResultInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+            ResultInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
             for r in await self._all(
-                "SELECT r.session_id, r.entry_id, r.position, r.class_position, r.status, r.fastest_lap_rank,"
+                "SELECT r.session_id, r.entry_id, r.position, r.class_position, r.classification_order, r.status,"
+                " r.fastest_lap_rank,"
                 " r.points FROM results r JOIN sessions s ON s.id = r.session_id JOIN events e ON e.id = s.event_id"
                 " WHERE e.season_id = ?",
                 (season_id,),

@@ -171,7 +171,7 @@ class _Teams:
 
 _SESSION_FIELDS = ("name", "kind", "parent_key", "stage_minutes", "sets_grid", "start_utc", "end_utc", "start_date")
 _RESULT_COLUMNS = (
-    "position, class_position, status, status_detail, laps, time_ms, time_text, gap_text,"
+    "position, class_position, classification_order, status, status_detail, laps, time_ms, time_text, gap_text,"
     " best_lap_ms, best_lap_text, fastest_lap_rank, grid, points"
 )
 
@@ -457,7 +457,7 @@ class _Writer:
         if inserts:
             conn.executemany(
                 f"INSERT INTO results (session_id, entry_id, {_RESULT_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         if updates:

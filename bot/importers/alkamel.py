@@ -217,6 +217,7 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
             status = "dns" if not laps else "not_classified"
         results.append(ResultRec(
             entry_key=number, status=status, position=position if status != "dns" else None, laps=laps,
+            order=len(results) + 1,
             time_text=total_text or None, time_ms=parse_duration_ms(total_text) if total_text else None,
             gap_text=(row.get("GAP_FIRST") or None) if row.get("GAP_FIRST") != "-" else None,
             best_lap_text=best_text or None, best_lap_ms=parse_duration_ms(best_text) if best_text else None,

@@ -255,6 +255,7 @@ def _result(row: Row, key: str, statuses: dict[str, str], path: Path) -> ResultR
         detail = "Did not qualify"
     return ResultRec(
         entry_key=key, status=status, position=_int(row, "position", path), status_detail=detail,
+        order=_int(row, "positionOrder", path),
         laps=_int(row, "laps", path), time_ms=_int(row, "milliseconds", path), time_text=_value(row, "time"),
         best_lap_text=_value(row, "fastestLapTime"), fastest_lap_rank=_int(row, "rank", path),
         grid=_int(row, "grid", path), points=_float(row, "points", path),

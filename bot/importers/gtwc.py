@@ -199,7 +199,7 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         if is_race and row.get("Laps") and laps is None:
             raise ImportFailure(table.path, f"laps {row.get('Laps')!r} is not a number", row.line)
         results.append(ResultRec(
-            entry_key=number, status=status, position=position, laps=laps,
+            entry_key=number, status=status, position=position, laps=laps, order=len(results) + 1,
             gap_text=row.get("Gap") or None, best_lap_text=best_text or None,
             best_lap_ms=parse_duration_ms(best_text) if best_text else None,
             status_detail=f"not classified after {laps} laps" if status == "not_classified" and laps else None,

@@ -55,6 +55,7 @@ class ResultInfo:
     entry_id: int
     position: int | None
     class_position: int | None
+    order: int | None
     status: str
     fastest_lap_rank: int | None
     points: float | None
@@ -176,6 +177,7 @@ def _event_awards(season: SeasonData, rules: ChampionshipRules, event: EventInfo
                 rules.fastest_lap_top is None or (rank is not None and rank <= rules.fastest_lap_top)
             ):
                 points += rules.fastest_lap_points
+            # Countback counts classified places only (most wins, then most seconds, ...).
             finish = rank if counts_back and r.status in ("classified", "dnf") else None
             awards.append(_Award(session.id, r.entry_id, (entry.car_class or "") if per_class else "", points, finish))
     return awards

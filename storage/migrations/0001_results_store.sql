@@ -129,6 +129,7 @@ CREATE TABLE results (
     session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     entry_id       INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
     position       INTEGER,
+    classification_order INTEGER,  -- place in the classification list, non-finishers included
     class_position INTEGER,
     status         TEXT NOT NULL CHECK (status IN ('classified', 'not_classified', 'dnf', 'dns', 'dsq')),
     status_detail  TEXT,
