@@ -76,6 +76,21 @@ class DriverEntry:
     crew: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduledSession:
+    session_id: int
+    event_key: str
+    event_name: str
+    timezone: str | None
+    key: str
+    name: str
+    kind: str
+    start_utc: str | None          # None: time TBC
+    start_date: str | None
+    status: str
+    results_status: str
+
+
 class Store:
     def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
         self.path = str(path)
@@ -292,6 +307,16 @@ class Store:
                        r["gap_text"], r["best_lap_text"], r["grid"], r["points"])
             for r in rows
         ]
+
+    async def schedule(self, series_slug: str, year: int) -> list[ScheduledSession]:
+        rows = await self._all(
+            "SELECT s.id, e.key, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc, s.start_date, s.status,"
+            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id JOIN seasons se ON se.id = e.season_id"
+            " JOIN series sr ON sr.id = se.series_id WHERE sr.slug = ? AND se.year = ?"
+            " ORDER BY coalesce(e.start_date, ''), e.round, coalesce(s.start_utc, s.start_date, e.end_date, ''), s.id",
+            (series_slug, year),
+        )
+        return [ScheduledSession(*tuple(r)) for r in rows]
 
     # --- drivers ---------------------------------------------------------------------------
 

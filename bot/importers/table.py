@@ -107,6 +107,13 @@ def read_table(path: Path, text: str | None = None) -> Table:
             line = reader.line_num
             if not fields or all(not f.strip() for f in fields):
                 continue
+            if len(fields) == 1 and len(header) > 2:
+                other = next((d for d in (";", ",", "\t") if d != delimiter and d in fields[0]), None)
+                if other:
+                    raise ImportFailure(
+                        path, f"the header is separated by {delimiter!r} but this line by {other!r}: wrong delimiter",
+                        line,
+                    )
             if len(fields) > len(header):
                 extra = fields[len(header):]
                 if any(f.strip() for f in extra):
