@@ -235,7 +235,7 @@ class Store:
             last = await self._one(
                 "SELECT o.event_id FROM official_standings o JOIN events e ON e.id = o.event_id"
                 " WHERE o.season_id = ? AND o.championship_key = ? AND o.subject_kind = ?"
-                " ORDER BY coalesce(e.start_date, ''), e.round DESC LIMIT 1",
+                " ORDER BY coalesce(e.start_date, '') DESC, e.round DESC LIMIT 1",
                 (season["id"], championship_key, subject_kind),
             )
             if last is None:
