@@ -23,8 +23,12 @@ from bot.standings.service import NotFound, ResultsTable, StandingsTable, result
 from storage.store import Store
 from storage.writer import ImportConflict
 
-app = typer.Typer(help="Pitboard: race updates, standings and results.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Pitboard: race updates, standings and results.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
@@ -62,19 +66,27 @@ def _print_changes(changes: ChangeSet, seconds: float | None = None) -> None:
         out.print("Nothing changed: the store already holds these files.")
     else:
         parts = [
-            (changes.events_added, "events added"), (changes.events_updated, "events updated"),
-            (changes.sessions_added, "sessions added"), (changes.sessions_updated, "sessions updated"),
-            (changes.entries_added, "entries added"), (changes.entries_updated, "entries updated"),
-            (changes.results_added, "results added"), (changes.results_updated, "results corrected"),
-            (changes.drivers_added, "new drivers"), (changes.teams_added, "new teams"),
+            (changes.events_added, "events added"),
+            (changes.events_updated, "events updated"),
+            (changes.sessions_added, "sessions added"),
+            (changes.sessions_updated, "sessions updated"),
+            (changes.entries_added, "entries added"),
+            (changes.entries_updated, "entries updated"),
+            (changes.results_added, "results added"),
+            (changes.results_updated, "results corrected"),
+            (changes.drivers_added, "new drivers"),
+            (changes.teams_added, "new teams"),
             (changes.standings_written, "official standings rows"),
             (changes.championships_written, "championship rules"),
         ]
         out.print("Imported: " + ", ".join(f"{n} {label}" for n, label in parts if n) + ".")
         moved = [c for c in changes.session_changes if c.what in ("moved", "cancelled")]
         for change in moved[:20]:
-            out.print(f"  {change.event_name} {change.session_name}: {change.what}"
-                      f" {change.old_start_utc or 'TBC'} → {change.new_start_utc or '—'}", markup=False)
+            out.print(
+                f"  {change.event_name} {change.session_name}: {change.what}"
+                f" {change.old_start_utc or 'TBC'} → {change.new_start_utc or '—'}",
+                markup=False,
+            )
     for note in changes.notes:
         out.print(f"  note: {note}", markup=False)
 
@@ -87,8 +99,14 @@ def import_(
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
 ) -> None:
     """Import result files, calendars and rules. All files land together or none does."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  console=err, transient=True, disable=not err.is_terminal) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
         task = progress.add_task("reading", total=len(paths) + 1)
         try:
             batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
@@ -111,12 +129,21 @@ def import_(
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["position", "team" if tables[0].subject == "teams" else "driver", "points", "wins",
-                         "class", "source"])
+        writer.writerow(
+            ["position", "team" if tables[0].subject == "teams" else "driver", "points", "wins", "class", "source"]
+        )
         for table in tables:
             for row in table.rows:
-                writer.writerow([row.position or "", row.name, _fmt_points(row.points),
-                                 "" if row.wins is None else row.wins, table.car_class, table.source])
+                writer.writerow(
+                    [
+                        row.position or "",
+                        row.name,
+                        _fmt_points(row.points),
+                        "" if row.wins is None else row.wins,
+                        table.car_class,
+                        table.source,
+                    ]
+                )
         return
     for table in tables:
         title = f"{table.series_name} {table.year} — {table.championship}"
@@ -141,7 +168,9 @@ def standings(
     car_class: Annotated[str | None, typer.Option("--class", help="Class, e.g. 'Bronze Cup', GTDPRO.")] = None,
     teams: Annotated[bool, typer.Option("--teams", help="Teams instead of drivers.")] = False,
     championship: Annotated[str | None, typer.Option(help="e.g. sprint, endurance (default: overall).")] = None,
-    computed: Annotated[bool, typer.Option("--computed", help="The engine's table even where an official one exists.")] = False,
+    computed: Annotated[
+        bool, typer.Option("--computed", help="The engine's table even where an official one exists.")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
 ) -> None:
     """Championship standings."""
@@ -159,26 +188,69 @@ def _print_results(table: ResultsTable, fmt: str) -> None:
     status_words = {"classified": "", "not_classified": "NC", "dnf": "DNF", "dns": "DNS", "dsq": "DSQ"}
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["position", "class_position", "number", "class", "team", "drivers", "status", "laps",
-                         "time", "gap", "best_lap", "detail"])
+        writer.writerow(
+            [
+                "position",
+                "class_position",
+                "number",
+                "class",
+                "team",
+                "drivers",
+                "status",
+                "laps",
+                "time",
+                "gap",
+                "best_lap",
+                "detail",
+            ]
+        )
         for r in table.rows:
-            writer.writerow([r.position or "", r.class_position or "", r.number, r.car_class or "", r.team or "",
-                             "; ".join(r.crew), r.status, "" if r.laps is None else r.laps, r.time_text or "",
-                             r.gap_text or "", r.best_lap_text or "", r.status_detail or ""])
+            writer.writerow(
+                [
+                    r.position or "",
+                    r.class_position or "",
+                    r.number,
+                    r.car_class or "",
+                    r.team or "",
+                    "; ".join(r.crew),
+                    r.status,
+                    "" if r.laps is None else r.laps,
+                    r.time_text or "",
+                    r.gap_text or "",
+                    r.best_lap_text or "",
+                    r.status_detail or "",
+                ]
+            )
         return
     title = f"{table.series_name} {table.year} — {table.event_name} — {table.session_name}"
     if table.car_class:
         title += f" — {table.car_class}"
     grid = Table(title=title, caption=f"results {table.results_status}", title_justify="left")
-    for name, justify in (("Pos", "right"), ("Cls", "right"), ("#", "right"), ("Class", "left"), ("Team", "left"),
-                          ("Drivers", "left"), ("Laps", "right"), ("Gap / status", "left")):
+    for name, justify in (
+        ("Pos", "right"),
+        ("Cls", "right"),
+        ("#", "right"),
+        ("Class", "left"),
+        ("Team", "left"),
+        ("Drivers", "left"),
+        ("Laps", "right"),
+        ("Gap / status", "left"),
+    ):
         grid.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in table.rows:
         status = status_words.get(r.status, r.status)
         gap = r.gap_text or r.time_text or ""
         shown = f"{status} {r.status_detail or ''}".strip() if status else gap
-        grid.add_row(str(r.position or "—"), str(r.class_position or ""), r.number, r.car_class or "", r.team or "",
-                     ", ".join(r.crew), "" if r.laps is None else str(r.laps), shown)
+        grid.add_row(
+            str(r.position or "—"),
+            str(r.class_position or ""),
+            r.number,
+            r.car_class or "",
+            r.team or "",
+            ", ".join(r.crew),
+            "" if r.laps is None else str(r.laps),
+            shown,
+        )
     out.print(grid)
 
 
@@ -203,7 +275,9 @@ def results(
 
 
 @app.command()
-def drivers(name: Annotated[str, typer.Argument(help="A name or part of one; accents and case do not matter.")]) -> None:
+def drivers(
+    name: Annotated[str, typer.Argument(help="A name or part of one; accents and case do not matter.")],
+) -> None:
     """Find drivers and show where they raced."""
 
     async def query(store: Store) -> None:
@@ -220,8 +294,11 @@ def drivers(name: Annotated[str, typer.Argument(help="A name or part of one; acc
             for e in entries[-6:]:
                 mates = [c for c in e.crew if c != match.name]
                 with_text = f" with {', '.join(mates)}" if mates else ""
-                out.print(f"   {e.year} {e.event_name}: #{e.number} {e.team or ''} {e.car or ''}"
-                          f" {f'({e.car_class})' if e.car_class else ''}{with_text}", markup=False)
+                out.print(
+                    f"   {e.year} {e.event_name}: #{e.number} {e.team or ''} {e.car or ''}"
+                    f" {f'({e.car_class})' if e.car_class else ''}{with_text}",
+                    markup=False,
+                )
             if sources:
                 out.print("   ids: " + ", ".join(f"{s}:{i}" for s, i in sources[:6]), markup=False)
 
@@ -244,7 +321,9 @@ def merge_drivers(keep: int, other: int) -> None:
 
 
 @app.command("split-driver")
-def split_driver(driver_id: int, series: Annotated[str, typer.Option(help="The series whose entries are someone else.")]) -> None:
+def split_driver(
+    driver_id: int, series: Annotated[str, typer.Option(help="The series whose entries are someone else.")]
+) -> None:
     """Admin: the driver's entries in SERIES belong to a different person of the same name."""
 
     async def run(store: Store) -> int:
@@ -263,8 +342,11 @@ def demo(
     data: Annotated[Path, typer.Option(help="The shared real data folder.")] = SHARED_DATA,
 ) -> None:
     """Offline tour: import the shipped real seasons, then show standings and results."""
-    paths = sorted(SHIPPED_SERIES.glob("*.json")) + [
-        data / "f1-ergast", data / "imsa" / "2023", data / "gtwc-europe" / "2023",
+    paths = [
+        *sorted(SHIPPED_SERIES.glob("*.json")),
+        data / "f1-ergast",
+        data / "imsa" / "2023",
+        data / "gtwc-europe" / "2023",
     ]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

@@ -51,7 +51,7 @@ class ResultRec:
     status: str
     position: int | None = None
     class_position: int | None = None
-    order: int | None = None              # place in the classification, non-finishers included
+    order: int | None = None  # place in the classification, non-finishers included
     status_detail: str | None = None
     laps: int | None = None
     time_ms: int | None = None
@@ -65,9 +65,20 @@ class ResultRec:
 
     def values(self) -> tuple[Any, ...]:
         return (
-            self.position, self.class_position, self.order, self.status, self.status_detail, self.laps,
-            self.time_ms, self.time_text, self.gap_text, self.best_lap_ms, self.best_lap_text,
-            self.fastest_lap_rank, self.grid, self.points,
+            self.position,
+            self.class_position,
+            self.order,
+            self.status,
+            self.status_detail,
+            self.laps,
+            self.time_ms,
+            self.time_text,
+            self.gap_text,
+            self.best_lap_ms,
+            self.best_lap_text,
+            self.fastest_lap_rank,
+            self.grid,
+            self.points,
         )
 
 
@@ -79,12 +90,12 @@ class SessionRec:
     start_utc: str | None = None
     end_utc: str | None = None
     start_date: str | None = None
-    start_local: str | None = None       # naive local time; the store converts it with the event's zone
+    start_local: str | None = None  # naive local time; the store converts it with the event's zone
     parent_key: str | None = None
     stage_minutes: int | None = None
     sets_grid: bool = False
-    status: str | None = None            # None: leave as stored (or 'scheduled' when new)
-    results_status: str | None = None    # provisional / final when results come with it
+    status: str | None = None  # None: leave as stored (or 'scheduled' when new)
+    results_status: str | None = None  # provisional / final when results come with it
     results: list[ResultRec] | None = None  # None: the batch says nothing about results
 
 
@@ -116,8 +127,8 @@ class ChampionshipRec:
 class OfficialStandingRec:
     championship_key: str
     event_key: str
-    subject_kind: str               # driver / team
-    subject_source_id: str           # the source's id of the driver or team
+    subject_kind: str  # driver / team
+    subject_source_id: str  # the source's id of the driver or team
     points: float
     position: int | None
     position_text: str | None
@@ -137,12 +148,12 @@ class SeasonRec:
 class ImportBatch:
     """Everything one import writes; applied all-or-nothing."""
 
-    source: str                      # ergast, alkamel, gtwc, native
+    source: str  # ergast, alkamel, gtwc, native
     series_slug: str
     series_name: str
     seasons: list[SeasonRec]
     class_aliases: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)   # what the importer normalised or inferred
+    notes: list[str] = field(default_factory=list)  # what the importer normalised or inferred
     paths: list[str] = field(default_factory=list)
     digest: str = ""
 
@@ -164,7 +175,7 @@ class SessionChange:
     event_name: str
     session_name: str
     kind: str
-    what: str                       # added, moved, cancelled, results_new, results_corrected, results_final
+    what: str  # added, moved, cancelled, results_new, results_corrected, results_final
     old_start_utc: str | None = None
     new_start_utc: str | None = None
 
@@ -190,17 +201,37 @@ class ChangeSet:
 
     @property
     def changed(self) -> bool:
-        return any((
-            self.events_added, self.events_updated, self.sessions_added, self.sessions_updated,
-            self.entries_added, self.entries_updated, self.results_added, self.results_updated,
-            self.drivers_added, self.teams_added, self.standings_written, self.championships_written,
-        ))
+        return any(
+            (
+                self.events_added,
+                self.events_updated,
+                self.sessions_added,
+                self.sessions_updated,
+                self.entries_added,
+                self.entries_updated,
+                self.results_added,
+                self.results_updated,
+                self.drivers_added,
+                self.teams_added,
+                self.standings_written,
+                self.championships_written,
+            )
+        )
 
     def merge(self, other: ChangeSet) -> None:
         for name in (
-            "events_added", "events_updated", "sessions_added", "sessions_updated", "entries_added",
-            "entries_updated", "results_added", "results_updated", "drivers_added", "teams_added",
-            "standings_written", "championships_written",
+            "events_added",
+            "events_updated",
+            "sessions_added",
+            "sessions_updated",
+            "entries_added",
+            "entries_updated",
+            "results_added",
+            "results_updated",
+            "drivers_added",
+            "teams_added",
+            "standings_written",
+            "championships_written",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.session_changes.extend(other.session_changes)

@@ -30,8 +30,9 @@ async def search_drivers(store: Store, text: str, limit: int = 8, cutoff: float 
         return []
     names = await store.driver_names()
     keys = [name_key(n.alias) for n in names]
-    found = process.extract(query, keys, scorer=_scorer, processor=utils.default_process, limit=limit * 4,
-                            score_cutoff=cutoff)
+    found = process.extract(
+        query, keys, scorer=_scorer, processor=utils.default_process, limit=limit * 4, score_cutoff=cutoff
+    )
     best: dict[int, DriverMatch] = {}
     for _, score, index in found:
         entry = names[index]

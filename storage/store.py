@@ -85,7 +85,7 @@ class ScheduledSession:
     key: str
     name: str
     kind: str
-    start_utc: str | None          # None: time TBC
+    start_utc: str | None  # None: time TBC
     start_date: str | None
     status: str
     results_status: str
@@ -131,8 +131,7 @@ class Store:
             " LEFT JOIN seasons se ON se.series_id = s.id GROUP BY s.id ORDER BY s.name"
         )
         return [
-            SeriesInfo(r["id"], r["slug"], r["name"],
-                       tuple(sorted(int(y) for y in (r["years"] or "").split(",") if y)))
+            SeriesInfo(r["id"], r["slug"], r["name"], tuple(sorted(int(y) for y in (r["years"] or "").split(",") if y)))
             for r in rows
         ]
 
@@ -163,8 +162,16 @@ class Store:
             )
         ]
         sessions = [
-            SessionInfo(r["id"], r["event_id"], r["key"], r["name"], r["kind"], r["stage_minutes"],
-                        bool(r["sets_grid"]), r["parent_key"])
+            SessionInfo(
+                r["id"],
+                r["event_id"],
+                r["key"],
+                r["name"],
+                r["kind"],
+                r["stage_minutes"],
+                bool(r["sets_grid"]),
+                r["parent_key"],
+            )
             for r in await self._all(
                 "SELECT s.id, s.event_id, s.key, s.name, s.kind, s.stage_minutes, s.sets_grid, s.parent_key"
                 " FROM sessions s JOIN events e ON e.id = s.event_id WHERE e.season_id = ?"
@@ -180,8 +187,9 @@ class Store:
         ):
             crews[r[0]].append(r[1])
         entries = {
-            r["id"]: EntryInfo(r["id"], r["event_id"], r["number"], r["team_id"], r["car"], r["class"],
-                               tuple(crews.get(r["id"], ())))
+            r["id"]: EntryInfo(
+                r["id"], r["event_id"], r["number"], r["team_id"], r["car"], r["class"], tuple(crews.get(r["id"], ()))
+            )
             for r in await self._all(
                 "SELECT en.id, en.event_id, en.number, en.team_id, en.car, en.class FROM entries en"
                 " JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
@@ -199,31 +207,48 @@ class Store:
             )
         ]
         driver_names = {
-            r[0]: r[1] for r in await self._all(
+            r[0]: r[1]
+            for r in await self._all(
                 "SELECT DISTINCT d.id, d.name FROM drivers d JOIN entry_drivers ed ON ed.driver_id = d.id"
                 " JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
                 (season_id,),
             )
         }
         team_names = {
-            r[0]: r[1] for r in await self._all(
+            r[0]: r[1]
+            for r in await self._all(
                 "SELECT DISTINCT t.id, t.name FROM teams t JOIN entries en ON en.team_id = t.id"
                 " JOIN events e ON e.id = en.event_id WHERE e.season_id = ?",
                 (season_id,),
             )
         }
         championships = [
-            ChampionshipDef(key=r["key"], name=r["name"], default=bool(r["is_default"]),
-                            rules=ChampionshipRules.model_validate(json.loads(r["rules"])))
+            ChampionshipDef(
+                key=r["key"],
+                name=r["name"],
+                default=bool(r["is_default"]),
+                rules=ChampionshipRules.model_validate(json.loads(r["rules"])),
+            )
             for r in await self._all(
                 "SELECT key, name, is_default, rules FROM championships WHERE season_id = ? ORDER BY id", (season_id,)
             )
         ]
-        return SeasonData(head["slug"], head["name"], year, events, sessions, entries, results, driver_names,
-                          team_names, championships)
+        return SeasonData(
+            head["slug"],
+            head["name"],
+            year,
+            events,
+            sessions,
+            entries,
+            results,
+            driver_names,
+            team_names,
+            championships,
+        )
 
-    async def official_standings(self, series_slug: str, year: int, championship_key: str, subject_kind: str,
-                                 event_id: int | None = None) -> tuple[int | None, list[OfficialRow]]:
+    async def official_standings(
+        self, series_slug: str, year: int, championship_key: str, subject_kind: str, event_id: int | None = None
+    ) -> tuple[int | None, list[OfficialRow]]:
         """The published table after `event_id` (default: the latest round that has one)."""
         season = await self._one(
             "SELECT se.id FROM seasons se JOIN series s ON s.id = se.series_id WHERE s.slug = ? AND se.year = ?",
@@ -251,8 +276,9 @@ class Store:
         )
         return event_id, [OfficialRow(*tuple(r)) for r in rows]
 
-    async def official_progression(self, series_slug: str, year: int, championship_key: str,
-                                   subject_kind: str) -> dict[int, dict[int, tuple[float, int | None, str | None]]]:
+    async def official_progression(
+        self, series_slug: str, year: int, championship_key: str, subject_kind: str
+    ) -> dict[int, dict[int, tuple[float, int | None, str | None]]]:
         """event_id → subject_id → (points, position, position_text): every published round at once."""
         rows = await self._all(
             "SELECT o.event_id, o.subject_id, o.points, o.position, o.position_text FROM official_standings o"
@@ -274,15 +300,17 @@ class Store:
             "SELECT DISTINCT e.id, e.key, e.name FROM events e JOIN seasons se ON se.id = e.season_id"
             " JOIN series s ON s.id = se.series_id LEFT JOIN event_aliases a ON a.event_id = e.id"
             " WHERE s.slug = ? AND se.year = ? AND (lower(e.key) LIKE ? OR lower(e.name) LIKE ?"
-            " OR lower(coalesce(e.circuit, '')) LIKE ? OR lower(coalesce(e.country, '')) LIKE ? OR lower(a.alias) LIKE ?)"
+            " OR lower(coalesce(e.circuit, '')) LIKE ? OR lower(coalesce(e.country, '')) LIKE ?"
+            " OR lower(a.alias) LIKE ?)"
             " ORDER BY coalesce(e.start_date, ''), e.round",
             (series_slug, year, like, like, like, like, like),
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def event_sessions(self, event_id: int) -> list[tuple[str, str, str, str]]:
-        rows = await self._all("SELECT key, name, kind, results_status FROM sessions WHERE event_id = ? ORDER BY id",
-                               (event_id,))
+        rows = await self._all(
+            "SELECT key, name, kind, results_status FROM sessions WHERE event_id = ? ORDER BY id", (event_id,)
+        )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def session_results(self, event_id: int, session_key: str) -> list[ResultLine]:
@@ -302,16 +330,31 @@ class Store:
             (event_id, session_key),
         )
         return [
-            ResultLine(r["position"], r["class_position"], r["number"], r["class"], r["team"], r["car"],
-                       tuple(crews.get(r["entry_id"], ())), r["status"], r["status_detail"], r["laps"], r["time_text"],
-                       r["gap_text"], r["best_lap_text"], r["grid"], r["points"])
+            ResultLine(
+                r["position"],
+                r["class_position"],
+                r["number"],
+                r["class"],
+                r["team"],
+                r["car"],
+                tuple(crews.get(r["entry_id"], ())),
+                r["status"],
+                r["status_detail"],
+                r["laps"],
+                r["time_text"],
+                r["gap_text"],
+                r["best_lap_text"],
+                r["grid"],
+                r["points"],
+            )
             for r in rows
         ]
 
     async def schedule(self, series_slug: str, year: int) -> list[ScheduledSession]:
         rows = await self._all(
             "SELECT s.id, e.key, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc, s.start_date, s.status,"
-            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id JOIN seasons se ON se.id = e.season_id"
+            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id"
             " JOIN series sr ON sr.id = se.series_id WHERE sr.slug = ? AND se.year = ?"
             " ORDER BY coalesce(e.start_date, ''), e.round, coalesce(s.start_utc, s.start_date, e.end_date, ''), s.id",
             (series_slug, year),
@@ -349,8 +392,9 @@ class Store:
         return [DriverEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(crews[r[0]])) for r in rows]
 
     async def driver_sources(self, driver_id: int) -> list[tuple[str, str]]:
-        rows = await self._all("SELECT source, source_id FROM driver_source_ids WHERE driver_id = ? ORDER BY 1, 2",
-                               (driver_id,))
+        rows = await self._all(
+            "SELECT source, source_id FROM driver_source_ids WHERE driver_id = ? ORDER BY 1, 2", (driver_id,)
+        )
         return [(r[0], r[1]) for r in rows]
 
     async def merge_drivers(self, keep_id: int, other_id: int) -> None:
@@ -364,13 +408,20 @@ class Store:
                 if row is None or row[0] != 2:
                     raise ValueError("both drivers must exist")
             await self.conn.execute("UPDATE entry_drivers SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
-            await self.conn.execute("UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?",
-                                    (keep_id, other_id))
-            await self.conn.execute("UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
-            await self.conn.execute("UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver'"
-                                    " AND target_id = ?", (keep_id, other_id))
-            await self.conn.execute("UPDATE official_standings SET subject_id = ? WHERE subject_kind = 'driver'"
-                                    " AND subject_id = ?", (keep_id, other_id))
+            await self.conn.execute(
+                "UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id)
+            )
+            await self.conn.execute(
+                "UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id)
+            )
+            await self.conn.execute(
+                "UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver' AND target_id = ?",
+                (keep_id, other_id),
+            )
+            await self.conn.execute(
+                "UPDATE official_standings SET subject_id = ? WHERE subject_kind = 'driver' AND subject_id = ?",
+                (keep_id, other_id),
+            )
             await self.conn.execute("DELETE FROM drivers WHERE id = ?", (other_id,))
             await self.conn.execute("COMMIT")
         except BaseException:
@@ -385,25 +436,31 @@ class Store:
             row = await self._one("SELECT name, name_key FROM drivers WHERE id = ?", (driver_id,))
             if row is None:
                 raise ValueError(f"no driver {driver_id}")
-            moving = [r[0] for r in await self._all(
-                "SELECT ed.entry_id FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id"
-                " JOIN events e ON e.id = en.event_id JOIN seasons se ON se.id = e.season_id"
-                " JOIN series s ON s.id = se.series_id WHERE ed.driver_id = ? AND s.slug = ?",
-                (driver_id, series_slug),
-            )]
+            moving = [
+                r[0]
+                for r in await self._all(
+                    "SELECT ed.entry_id FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id"
+                    " JOIN events e ON e.id = en.event_id JOIN seasons se ON se.id = e.season_id"
+                    " JOIN series s ON s.id = se.series_id WHERE ed.driver_id = ? AND s.slug = ?",
+                    (driver_id, series_slug),
+                )
+            ]
             if not moving:
                 raise ValueError(f"driver {driver_id} has no entries in {series_slug}")
             cur = await self.conn.execute("INSERT INTO drivers (name, name_key) VALUES (?, ?)", (row[0], row[1]))
             new_id = int(cur.lastrowid or 0)
-            await self.conn.executemany("UPDATE entry_drivers SET driver_id = ? WHERE entry_id = ? AND driver_id = ?",
-                                        [(new_id, e, driver_id) for e in moving])
+            await self.conn.executemany(
+                "UPDATE entry_drivers SET driver_id = ? WHERE entry_id = ? AND driver_id = ?",
+                [(new_id, e, driver_id) for e in moving],
+            )
             # Ids of the series' own source (e.g. 'gtwc:gtwc-europe', 'imsa') go with it.
             await self.conn.execute(
                 "UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ? AND (source = ? OR source LIKE ?)",
                 (new_id, driver_id, series_slug, f"%:{series_slug}"),
             )
-            await self.conn.execute("INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)",
-                                    (row[1], new_id, row[0]))
+            await self.conn.execute(
+                "INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)", (row[1], new_id, row[0])
+            )
             await self.conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
             await self.conn.execute("COMMIT")
             return new_id
@@ -413,8 +470,17 @@ class Store:
 
     async def counts(self) -> dict[str, int]:
         out = {}
-        for table in ("series", "seasons", "events", "sessions", "drivers", "teams", "entries", "results",
-                      "official_standings"):
+        for table in (
+            "series",
+            "seasons",
+            "events",
+            "sessions",
+            "drivers",
+            "teams",
+            "entries",
+            "results",
+            "official_standings",
+        ):
             row = await self._one(f"SELECT count(*) FROM {table}")
             out[table] = int(row[0]) if row else 0
         return out

@@ -27,7 +27,6 @@ from bot.records import (
     TeamRec,
 )
 
-
 CAREER_GAP_YEARS = 15
 
 
@@ -72,7 +71,8 @@ class _Drivers:
         self.cache: dict[tuple[DriverRec, int], int] = {}
         self.year = 0
         self.active: dict[int, list[int]] = {
-            d: [lo, hi] for d, lo, hi in conn.execute(
+            d: [lo, hi]
+            for d, lo, hi in conn.execute(
                 "SELECT ed.driver_id, min(se.year), max(se.year) FROM entry_drivers ed"
                 " JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id"
                 " JOIN seasons se ON se.id = e.season_id GROUP BY ed.driver_id"
@@ -88,8 +88,9 @@ class _Drivers:
         # Same name a generation apart is a different person (Eddie Cheever, F1 1978-89, and his son
         # racing GTs in 2023, whom the timing sheets also call "Eddie Cheever"). An admin can still merge.
         span = self.active.get(driver_id)
-        return bool(span and self.year and (self.year > span[1] + CAREER_GAP_YEARS
-                                            or self.year < span[0] - CAREER_GAP_YEARS))
+        return bool(
+            span and self.year and (self.year > span[1] + CAREER_GAP_YEARS or self.year < span[0] - CAREER_GAP_YEARS)
+        )
 
     def resolve(self, rec: DriverRec) -> int:
         cached = self.cache.get((rec, self.year))
@@ -138,7 +139,9 @@ class _Teams:
     def __init__(self, conn: sqlite3.Connection, changes: ChangeSet) -> None:
         self.conn = conn
         self.changes = changes
-        self.by_source = {(s, i): t for s, i, t in conn.execute("SELECT source, source_id, team_id FROM team_source_ids")}
+        self.by_source = {
+            (s, i): t for s, i, t in conn.execute("SELECT source, source_id, team_id FROM team_source_ids")
+        }
         self.by_key: dict[str, list[int]] = defaultdict(list)
         for team_id, key in conn.execute("SELECT id, name_key FROM teams"):
             self.by_key[key].append(team_id)
@@ -232,10 +235,16 @@ class _Writer:
         for event_id, events in resolved.items():
             event_name, timezone = names[event_id]
             # Several source folders can be one event (IMSA files Daytona's qualifying under the Roar).
-            ran = any(s.kind != "qualifying" and s.kind != "practice" and s.results is not None
-                      for e in events for s in e.sessions)
-            entry_ids = self._entries(event_id, _merged_entries(events), replace_crews=ran or not any(
-                s.results is not None for e in events for s in e.sessions))
+            ran = any(
+                s.kind != "qualifying" and s.kind != "practice" and s.results is not None
+                for e in events
+                for s in e.sessions
+            )
+            entry_ids = self._entries(
+                event_id,
+                _merged_entries(events),
+                replace_crews=ran or not any(s.results is not None for e in events for s in e.sessions),
+            )
             for event in events:
                 for session in event.sessions:
                     if session.start_utc is None and session.start_local:
@@ -287,8 +296,18 @@ class _Writer:
             cur = conn.execute(
                 "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
                 " end_date, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (season_id, event.key, event.name, event.round, event.circuit, event.country, event.timezone,
-                 event.start_date, event.end_date, tags or "[]"),
+                (
+                    season_id,
+                    event.key,
+                    event.name,
+                    event.round,
+                    event.circuit,
+                    event.country,
+                    event.timezone,
+                    event.start_date,
+                    event.end_date,
+                    tags or "[]",
+                ),
             )
             event_id = int(cur.lastrowid or 0)
             self.changes.events_added += 1
@@ -300,18 +319,25 @@ class _Writer:
             timezone = event.timezone or row["timezone"]
             authoritative = self.batch.source in ("native", "ergast")
             wanted: dict[str, Any] = {
-                "round": event.round, "circuit": event.circuit, "country": event.country,
-                "timezone": event.timezone, "start_date": event.start_date, "end_date": event.end_date,
+                "round": event.round,
+                "circuit": event.circuit,
+                "country": event.country,
+                "timezone": event.timezone,
+                "start_date": event.start_date,
+                "end_date": event.end_date,
                 "tags": tags,
             }
             if authoritative:
                 wanted |= {"name": event.name, "key": event.key}
             update = {k: v for k, v in wanted.items() if v is not None and row[k] != v}
             if update:
-                if "key" in update and conn.execute(
-                    "SELECT 1 FROM events WHERE season_id = ? AND key = ? AND id != ?",
-                    (season_id, update["key"], event_id),
-                ).fetchone():
+                if (
+                    "key" in update
+                    and conn.execute(
+                        "SELECT 1 FROM events WHERE season_id = ? AND key = ? AND id != ?",
+                        (season_id, update["key"], event_id),
+                    ).fetchone()
+                ):
                     raise ImportConflict(f"event key {update['key']!r} is already used by another event")
                 sets = ", ".join(f"{k} = ?" for k in update)
                 conn.execute(f"UPDATE events SET {sets} WHERE id = ?", (*update.values(), event_id))
@@ -385,18 +411,32 @@ class _Writer:
         conn = self.conn
         row = conn.execute("SELECT * FROM sessions WHERE event_id = ? AND key = ?", (event_id, session.key)).fetchone()
         incoming = {
-            "name": session.name, "kind": session.kind, "parent_key": session.parent_key,
-            "stage_minutes": session.stage_minutes, "sets_grid": int(session.sets_grid),
-            "start_utc": session.start_utc, "end_utc": session.end_utc, "start_date": session.start_date,
+            "name": session.name,
+            "kind": session.kind,
+            "parent_key": session.parent_key,
+            "stage_minutes": session.stage_minutes,
+            "sets_grid": int(session.sets_grid),
+            "start_utc": session.start_utc,
+            "end_utc": session.end_utc,
+            "start_date": session.start_date,
         }
         has_results = session.results is not None
         status = session.status or ("finished" if has_results else None)
 
         def change(what: str, old: str | None = None, new: str | None = None) -> None:
-            self.changes.session_changes.append(SessionChange(
-                session_id=session_id, series_slug=self.batch.series_slug, year=year, event_name=event_name,
-                session_name=session.name, kind=session.kind, what=what, old_start_utc=old, new_start_utc=new,
-            ))
+            self.changes.session_changes.append(
+                SessionChange(
+                    session_id=session_id,
+                    series_slug=self.batch.series_slug,
+                    year=year,
+                    event_name=event_name,
+                    session_name=session.name,
+                    kind=session.kind,
+                    what=what,
+                    old_start_utc=old,
+                    new_start_utc=new,
+                )
+            )
 
         if row is None:
             cur = conn.execute(
@@ -413,7 +453,8 @@ class _Writer:
             old_status, old_results_status = row["status"], row["results_status"]
             # A results file knows no times: keep the calendar's where the batch has none.
             update = {
-                k: v for k, v in incoming.items()
+                k: v
+                for k, v in incoming.items()
                 if row[k] != v and (v is not None or k not in ("start_utc", "end_utc", "start_date"))
             }
             if status and status != old_status:
@@ -423,7 +464,7 @@ class _Writer:
                 conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*update.values(), session_id))
                 self.changes.sessions_updated += 1
                 if "start_utc" in update:
-                    change("moved", row["start_utc"], update["start_utc"])
+                    change("moved", row["start_utc"], session.start_utc)
                 if update.get("status") == "cancelled":
                     change("cancelled", row["start_utc"], None)
         if session.results is None:
@@ -436,7 +477,9 @@ class _Writer:
         conn = self.conn
         existing = {
             row[0]: tuple(row[1:])
-            for row in conn.execute(f"SELECT entry_id, {_RESULT_COLUMNS} FROM results WHERE session_id = ?", (session_id,))
+            for row in conn.execute(
+                f"SELECT entry_id, {_RESULT_COLUMNS} FROM results WHERE session_id = ?", (session_id,)
+            )
         }
         inserts, updates = [], []
         seen: set[int] = set()
@@ -524,8 +567,9 @@ def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
         for entry in event.entries:
             known = merged.get(entry.key)
             if known is None:
-                merged[entry.key] = EntryRec(entry.key, entry.number, entry.team, entry.car, entry.car_class,
-                                             list(entry.crew))
+                merged[entry.key] = EntryRec(
+                    entry.key, entry.number, entry.team, entry.car, entry.car_class, list(entry.crew)
+                )
                 continue
             known.team = known.team or entry.team
             known.car = known.car or entry.car
@@ -537,8 +581,10 @@ def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
 
 def _summary(changes: ChangeSet) -> dict[str, int]:
     return {
-        "events_added": changes.events_added, "sessions_added": changes.sessions_added,
-        "results_added": changes.results_added, "results_updated": changes.results_updated,
+        "events_added": changes.events_added,
+        "sessions_added": changes.sessions_added,
+        "results_added": changes.results_added,
+        "results_updated": changes.results_updated,
         "drivers_added": changes.drivers_added,
     }
 

@@ -65,8 +65,9 @@ def copy_db(full_db: Path, tmp_path: Path) -> Path:
 def run_cli(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     """The real `pitboard` command in its own process."""
     env = {**os.environ, "PITBOARD_DATABASE": str(db), "COLUMNS": "200"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-                            cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"pitboard {' '.join(args)} failed: {result.stderr}")
     return result

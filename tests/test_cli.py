@@ -31,25 +31,57 @@ def test_computed_standings_cross_check_the_official_ones(full_db: Path) -> None
 
 
 def test_constructors_with_teams(full_db: Path) -> None:
-    rows = _csv(run_cli("standings", "f1", "--season", "2023", "--teams", "--format", "csv", db=full_db,
-                        check=True).stdout)
+    rows = _csv(
+        run_cli("standings", "f1", "--season", "2023", "--teams", "--format", "csv", db=full_db, check=True).stdout
+    )
     assert rows[0]["team"] == "Red Bull" and rows[0]["points"] == "860"
 
 
 def test_gtwc_bronze_cup_tables(full_db: Path) -> None:
-    rows = _csv(run_cli("standings", "gtwc-europe", "--season", "2023", "--class", "bronze cup",
-                        "--championship", "sprint", "--format", "csv", db=full_db, check=True).stdout)
+    rows = _csv(
+        run_cli(
+            "standings",
+            "gtwc-europe",
+            "--season",
+            "2023",
+            "--class",
+            "bronze cup",
+            "--championship",
+            "sprint",
+            "--format",
+            "csv",
+            db=full_db,
+            check=True,
+        ).stdout
+    )
     assert rows[0]["driver"] == "Alex Malykhin" and rows[0]["position"] == "1"
-    teams = _csv(run_cli("standings", "gtwc-europe", "--class", "Bronze Cup", "--teams", "--format", "csv",
-                         db=full_db, check=True).stdout)
+    teams = _csv(
+        run_cli(
+            "standings", "gtwc-europe", "--class", "Bronze Cup", "--teams", "--format", "csv", db=full_db, check=True
+        ).stdout
+    )
     assert teams[0]["team"] == "Pure Rxcing"
     table = run_cli("standings", "gtwc-europe", "--class", "Bronze Cup", db=full_db, check=True).stdout
     assert "Overall" in table and "Alex Malykhin" in table
 
 
 def test_results_table_and_csv(full_db: Path) -> None:
-    rows = _csv(run_cli("results", "gtwc-europe", "--season", "2023", "--event", "barcelona", "--class", "bronze",
-                        "--format", "csv", db=full_db, check=True).stdout)
+    rows = _csv(
+        run_cli(
+            "results",
+            "gtwc-europe",
+            "--season",
+            "2023",
+            "--event",
+            "barcelona",
+            "--class",
+            "bronze",
+            "--format",
+            "csv",
+            db=full_db,
+            check=True,
+        ).stdout
+    )
     assert rows[0]["number"] == "188" and rows[0]["class_position"] == "1"
     nc = next(r for r in rows if r["number"] == "911")
     assert nc["status"] == "not_classified" and nc["laps"] == "19"

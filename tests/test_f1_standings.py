@@ -36,8 +36,9 @@ async def _compare(store: Store, year: int) -> tuple[int, list[str]]:
         rows = [r for r in step.classes[""] if r.subject_id not in excluded]
         ranks: dict[int, int] = {}
         for index, row in enumerate(rows, 1):
-            ranks[row.subject_id] = ranks[rows[index - 2].subject_id] if index > 1 and \
-                row.position == rows[index - 2].position else index
+            ranks[row.subject_id] = (
+                ranks[rows[index - 2].subject_id] if index > 1 and row.position == rows[index - 2].position else index
+            )
         tie_size = Counter(ranks.values())
         for driver, (points, position, _) in published.items():
             row = mine.get(driver)

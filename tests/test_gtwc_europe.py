@@ -60,8 +60,10 @@ async def test_class_spellings_are_normalised(store: Store) -> None:
 
 
 async def test_stages_are_stored_as_stages_of_the_race(store: Store) -> None:
-    sessions = {key: kind for key, _, kind, _ in await store.event_sessions(
-        (await store.find_events("gtwc-europe", 2023, "spa"))[0][0])}
+    sessions = {
+        key: kind
+        for key, _, kind, _ in await store.event_sessions((await store.find_events("gtwc-europe", 2023, "spa"))[0][0])
+    }
     assert sessions["race-after-6h"] == "stage"
     assert sessions["race-after-12h"] == "stage"
     assert sessions["race"] == "race"

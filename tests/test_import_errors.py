@@ -127,13 +127,18 @@ def test_one_bad_file_keeps_the_good_ones_out(small_db: Path, tmp_path: Path) ->
 
 def test_malformed_native_json(small_db: Path, tmp_path: Path) -> None:
     path = tmp_path / "calendar.json"
-    path.write_text('{"format": "pitboard/1", "series": {"slug": "x", "name": "X"}, "seasons": [\n  {"year": 2023,',
-                    encoding="utf-8")
+    path.write_text(
+        '{"format": "pitboard/1", "series": {"slug": "x", "name": "X"}, "seasons": [\n  {"year": 2023,',
+        encoding="utf-8",
+    )
     _assert_rejected(small_db, path, "not valid JSON", line=2)
 
 
 def test_invalid_native_json_names_the_place(small_db: Path, tmp_path: Path) -> None:
     path = tmp_path / "calendar.json"
-    path.write_text('{"format": "pitboard/1", "series": {"slug": "x", "name": "X"}, "seasons": [{"year": 2023,'
-                    ' "events": [{"key": "a", "name": "A", "timezone": "Mars/Olympus"}]}]}', encoding="utf-8")
+    path.write_text(
+        '{"format": "pitboard/1", "series": {"slug": "x", "name": "X"}, "seasons": [{"year": 2023,'
+        ' "events": [{"key": "a", "name": "A", "timezone": "Mars/Olympus"}]}]}',
+        encoding="utf-8",
+    )
     _assert_rejected(small_db, path, "seasons.0.events.0.timezone", "unknown time zone")

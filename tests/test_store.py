@@ -41,19 +41,43 @@ def _native(results_status: str, winner: str, second: str) -> dict[str, object]:
     return {
         "format": "pitboard/1",
         "series": {"slug": "test-cup", "name": "Test Cup"},
-        "seasons": [{
-            "year": 2026,
-            "championships": [{"key": "main", "name": "Main", "default": True, "rules": {
-                "subjects": ["drivers"], "scoring": [{"match": {"kind": "race"}, "points": [10, 6, 4]}]}}],
-            "events": [{
-                "key": "ring", "name": "Ring <Race> & Co", "timezone": "Europe/Vienna",
-                "entries": [{"number": "7", "team": "<b>&Co \"x\"", "drivers": ["Anna Muster"]},
-                            {"number": "07", "team": "Other", "drivers": ["Bert Beispiel"]}],
-                "sessions": [{"key": "race", "name": "Race", "kind": "race", "start": "2026-03-29T08:00:00Z",
-                              "results_status": results_status,
-                              "results": [{"number": winner, "position": 1}, {"number": second, "position": 2}]}],
-            }],
-        }],
+        "seasons": [
+            {
+                "year": 2026,
+                "championships": [
+                    {
+                        "key": "main",
+                        "name": "Main",
+                        "default": True,
+                        "rules": {
+                            "subjects": ["drivers"],
+                            "scoring": [{"match": {"kind": "race"}, "points": [10, 6, 4]}],
+                        },
+                    }
+                ],
+                "events": [
+                    {
+                        "key": "ring",
+                        "name": "Ring <Race> & Co",
+                        "timezone": "Europe/Vienna",
+                        "entries": [
+                            {"number": "7", "team": '<b>&Co "x"', "drivers": ["Anna Muster"]},
+                            {"number": "07", "team": "Other", "drivers": ["Bert Beispiel"]},
+                        ],
+                        "sessions": [
+                            {
+                                "key": "race",
+                                "name": "Race",
+                                "kind": "race",
+                                "start": "2026-03-29T08:00:00Z",
+                                "results_status": results_status,
+                                "results": [{"number": winner, "position": 1}, {"number": second, "position": 2}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
 
 

@@ -12,7 +12,10 @@ from bot.records import ImportBatch
 FORMATS = ("auto", "ergast", "alkamel", "gtwc", "native")
 Loader = Callable[[list[Path], str | None, int | None], ImportBatch]
 LOADERS: dict[str, Loader] = {
-    "ergast": ergast.load, "alkamel": alkamel.load, "gtwc": gtwc.load, "native": native.load,
+    "ergast": ergast.load,
+    "alkamel": alkamel.load,
+    "gtwc": gtwc.load,
+    "native": native.load,
 }
 
 
@@ -42,15 +45,26 @@ def detect(path: Path) -> str:
         return "alkamel"
     if "raceId" in table.header or "driverId" in table.header:
         raise ImportFailure(path, "this is one file of the Ergast dump: import its whole folder", 1)
-    raise ImportFailure(path, f"unknown header: {', '.join(table.header[:8])} is not a format Pitboard reads"
-                              " (Ergast, Al Kamel, SRO results tables, native JSON)", 1)
+    raise ImportFailure(
+        path,
+        f"unknown header: {', '.join(table.header[:8])} is not a format Pitboard reads"
+        " (Ergast, Al Kamel, SRO results tables, native JSON)",
+        1,
+    )
 
 
-def load_paths(paths: list[Path], series: str | None = None, season: int | None = None,
-               fmt: str = "auto", progress: Callable[[Path], None] | None = None) -> list[ImportBatch]:
+def load_paths(
+    paths: list[Path],
+    series: str | None = None,
+    season: int | None = None,
+    fmt: str = "auto",
+    progress: Callable[[Path], None] | None = None,
+) -> list[ImportBatch]:
     """One batch per path, all read before anything is written."""
     if fmt not in FORMATS:
-        raise ImportFailure(paths[0] if paths else Path("."), f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ImportFailure(
+            paths[0] if paths else Path("."), f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+        )
     batches = []
     for path in paths:
         kind = detect(path) if fmt == "auto" else fmt

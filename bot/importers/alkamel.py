@@ -34,11 +34,20 @@ RETIRED_AFTER_LAPS = 8.0
 
 _LOCAL_START = re.compile(r"^(\d{12})[-_]")
 _STATUS = {
-    "classified": "classified", "running": "classified", "finished": "classified",
-    "not classified": "not_classified", "nc": "not_classified",
-    "not started": "dns", "dns": "dns", "did not start": "dns",
-    "retired": "dnf", "dnf": "dnf",
-    "disqualified": "dsq", "dsq": "dsq", "excluded": "dsq", "dq": "dsq",
+    "classified": "classified",
+    "running": "classified",
+    "finished": "classified",
+    "not classified": "not_classified",
+    "nc": "not_classified",
+    "not started": "dns",
+    "dns": "dns",
+    "did not start": "dns",
+    "retired": "dnf",
+    "dnf": "dnf",
+    "disqualified": "dsq",
+    "dsq": "dsq",
+    "excluded": "dsq",
+    "dq": "dsq",
 }
 KNOWN_SERIES = {
     "imsa": "IMSA WeatherTech SportsCar Championship",
@@ -76,8 +85,7 @@ def _session_for(path: Path) -> SessionRec:
         except ValueError as exc:
             raise ImportFailure(path, f"file name starts with an impossible date {local.group(1)!r}") from exc
     if "qualif" in stem:
-        session = SessionRec(key="qualifying", name="Qualifying", kind="qualifying", sets_grid=True,
-                             parent_key="race")
+        session = SessionRec(key="qualifying", name="Qualifying", kind="qualifying", sets_grid=True, parent_key="race")
     elif "race" in stem or "classification" in stem:
         session = SessionRec(key="race", name="Race", kind="race")
     elif "practice" in stem:
@@ -103,11 +111,16 @@ def _crew(row: Row, header: list[str], series: str) -> list[DriverRec]:
             name = display_name(f"{first} {last}".strip())
             source_id = row.get(f"DRIVER{n}_{series.upper()}_DriverId") or None
             source = series if source_id else f"alkamel:{series}"
-            crew.append(DriverRec(
-                name=name, first_name=first or None, last_name=display_name(last) or None,
-                source=source, source_id=source_id or name_key(name),
-                nationality=row.get(f"DRIVER{n}_COUNTRY") or None,
-            ))
+            crew.append(
+                DriverRec(
+                    name=name,
+                    first_name=first or None,
+                    last_name=display_name(last) or None,
+                    source=source,
+                    source_id=source_id or name_key(name),
+                    nationality=row.get(f"DRIVER{n}_COUNTRY") or None,
+                )
+            )
     else:
         for n in range(1, 7):
             name = row.get(f"DRIVER_{n}")
@@ -129,8 +142,11 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
     tables = [read_table(f) for f in files]
     for table in tables:
         if not looks_like(table.header):
-            raise ImportFailure(table.path, "unknown header: not an Al Kamel results table "
-                                            "(expected POSITION/POS, NUMBER, CLASS, DRIVER…)", 1)
+            raise ImportFailure(
+                table.path,
+                "unknown header: not an Al Kamel results table (expected POSITION/POS, NUMBER, CLASS, DRIVER…)",
+                1,
+            )
     series_slug = _series_for(files, tables, series)
     notes: list[str] = []
     by_event: dict[str, list[Table]] = {}
@@ -147,9 +163,13 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
             raise ImportFailure(files[0], "cannot tell the season from file names or folders; pass --season")
         season = years.pop()
     return ImportBatch(
-        source="alkamel", series_slug=series_slug, series_name=KNOWN_SERIES.get(series_slug, series_slug.upper()),
-        seasons=[SeasonRec(year=season, events=events)], notes=notes,
-        paths=[str(f) for f in files], digest=digest(files),
+        source="alkamel",
+        series_slug=series_slug,
+        series_name=KNOWN_SERIES.get(series_slug, series_slug.upper()),
+        seasons=[SeasonRec(year=season, events=events)],
+        notes=notes,
+        paths=[str(f) for f in files],
+        digest=digest(files),
     )
 
 
@@ -174,8 +194,10 @@ def _load_event(folder: str, tables: list[Table], series: str, notes: list[str])
         if session.kind == "race":
             retired = _infer_retirements(session.results or [])
             if retired:
-                notes.append(f"{label}: {len(retired)} car(s) marked 'Classified' stopped early, stored as DNF: "
-                             + ", ".join(f"#{k}" for k in retired))
+                notes.append(
+                    f"{label}: {len(retired)} car(s) marked 'Classified' stopped early, stored as DNF: "
+                    + ", ".join(f"#{k}" for k in retired)
+                )
         assign_class_positions(session.results or [], class_of)
     key = event_key_from_folder(folder)
     return EventRec(key=key, name=label, aliases=[folder], entries=entries, sessions=sessions), years
@@ -193,20 +215,22 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         if not number:
             raise ImportFailure(table.path, "row without a car NUMBER", row.line)
         if number in seen:
-            raise ImportFailure(table.path, f"car #{number} appears twice in one session (also line {seen[number]})",
-                                row.line)
+            raise ImportFailure(
+                table.path, f"car #{number} appears twice in one session (also line {seen[number]})", row.line
+            )
         seen[number] = row.line
         crew = _crew(row, header, series)
         car_class = " ".join(row.get("CLASS").split()) or None
         team_name = " ".join(row.get("TEAM").split())
         if not team_name and not crew:
-            raise ImportFailure(table.path, f"car #{number}: the row has no TEAM and no drivers; is it cut short?",
-                                row.line)
+            raise ImportFailure(
+                table.path, f"car #{number}: the row has no TEAM and no drivers; is it cut short?", row.line
+            )
         sightings.setdefault(number, EntrySightings(number=number)).see(
-            table.path.name, car_class, TeamRec(name=team_name) if team_name else None,
-            row.get("VEHICLE") or None, crew)
+            table.path.name, car_class, TeamRec(name=team_name) if team_name else None, row.get("VEHICLE") or None, crew
+        )
         raw_status = row.get("STATUS")
-        status = _STATUS.get(raw_status.casefold(), None) if raw_status else "classified"
+        status = _STATUS.get(raw_status.casefold()) if raw_status else "classified"
         if status is None:
             raise ImportFailure(table.path, f"unknown STATUS {raw_status!r}", row.line)
         position = parse_int(row.get(pos_col))
@@ -215,14 +239,21 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         best_text = row.get(best_col)
         if position is None and status == "classified":
             status = "dns" if not laps else "not_classified"
-        results.append(ResultRec(
-            entry_key=number, status=status, position=position if status != "dns" else None, laps=laps,
-            order=len(results) + 1,
-            time_text=total_text or None, time_ms=parse_duration_ms(total_text) if total_text else None,
-            gap_text=(row.get("GAP_FIRST") or None) if row.get("GAP_FIRST") != "-" else None,
-            best_lap_text=best_text or None, best_lap_ms=parse_duration_ms(best_text) if best_text else None,
-            status_detail=raw_status if raw_status and status not in ("classified",) else None,
-        ))
+        results.append(
+            ResultRec(
+                entry_key=number,
+                status=status,
+                position=position if status != "dns" else None,
+                laps=laps,
+                order=len(results) + 1,
+                time_text=total_text or None,
+                time_ms=parse_duration_ms(total_text) if total_text else None,
+                gap_text=(row.get("GAP_FIRST") or None) if row.get("GAP_FIRST") != "-" else None,
+                best_lap_text=best_text or None,
+                best_lap_ms=parse_duration_ms(best_text) if best_text else None,
+                status_detail=raw_status if raw_status and status not in ("classified",) else None,
+            )
+        )
     if not results:
         raise ImportFailure(table.path, "the file has a header but no results", 2)
     return results

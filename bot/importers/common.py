@@ -64,8 +64,9 @@ class EntrySightings:
     car: str | None = None
     crew: list[DriverRec] = field(default_factory=list)
 
-    def see(self, file_label: str, car_class: str | None, team: TeamRec | None, car: str | None,
-            crew: list[DriverRec]) -> None:
+    def see(
+        self, file_label: str, car_class: str | None, team: TeamRec | None, car: str | None, crew: list[DriverRec]
+    ) -> None:
         if car_class:
             self.classes[car_class] += 1
             self.class_files[car_class].append(file_label)
@@ -88,6 +89,7 @@ def merge_entries(sightings: dict[str, EntrySightings], event_label: str, notes:
                         f"{event_label}: #{seen.number} is {other!r} in {count} file(s) ({files}) but {car_class!r}"
                         f" in {seen.classes[car_class]}; entered as {car_class!r}"
                     )
-        entries.append(EntryRec(key=key, number=seen.number, team=seen.team, car=seen.car, car_class=car_class,
-                                crew=seen.crew[:6]))
+        entries.append(
+            EntryRec(key=key, number=seen.number, team=seen.team, car=seen.car, car_class=car_class, crew=seen.crew[:6])
+        )
     return entries

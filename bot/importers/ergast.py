@@ -24,8 +24,11 @@ SOURCE = "ergast"
 REQUIRED_FILES = ("races.csv", "results.csv", "drivers.csv", "constructors.csv", "circuits.csv", "status.csv")
 OPTIONAL_FILES = ("sprint_results.csv", "qualifying.csv", "driver_standings.csv", "constructor_standings.csv")
 _SESSION_TIMES = (
-    ("fp1", "Practice 1", "practice"), ("fp2", "Practice 2", "practice"), ("fp3", "Practice 3", "practice"),
-    ("quali", "Qualifying", "qualifying"), ("sprint", "Sprint", "sprint"),
+    ("fp1", "Practice 1", "practice"),
+    ("fp2", "Practice 2", "practice"),
+    ("fp3", "Practice 3", "practice"),
+    ("quali", "Qualifying", "qualifying"),
+    ("sprint", "Sprint", "sprint"),
 )
 _POSITION_TEXT = {"R": "dnf", "D": "dsq", "E": "dsq", "W": "dns", "F": "dns", "N": "not_classified"}
 
@@ -95,10 +98,18 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
     for row in tables["drivers.csv"]:
         ref = row.get("driverRef")
         first, last = row.get("forename"), row.get("surname")
-        drivers[row.get("driverId")] = (ref, DriverRec(
-            name=f"{first} {last}".strip(), first_name=first, last_name=last, source=SOURCE, source_id=ref,
-            nationality=_value(row, "nationality"), birth_date=_value(row, "dob"),
-        ))
+        drivers[row.get("driverId")] = (
+            ref,
+            DriverRec(
+                name=f"{first} {last}".strip(),
+                first_name=first,
+                last_name=last,
+                source=SOURCE,
+                source_id=ref,
+                nationality=_value(row, "nationality"),
+                birth_date=_value(row, "dob"),
+            ),
+        )
     teams = {
         row.get("constructorId"): TeamRec(name=row.get("name"), source=SOURCE, source_id=row.get("constructorRef"))
         for row in tables["constructors.csv"]
@@ -129,8 +140,18 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
         circuit = circuits.get(row.get("circuitId"))
         if circuit is None:
             raise ImportFailure(races_path, f"unknown circuitId {row.get('circuitId')}", row.line)
-        event = _event(row, rnd, circuit, drivers, teams, statuses, results_by_race[race_id],
-                       sprints_by_race.get(race_id, []), quali_by_race.get(race_id, []), folder)
+        event = _event(
+            row,
+            rnd,
+            circuit,
+            drivers,
+            teams,
+            statuses,
+            results_by_race[race_id],
+            sprints_by_race.get(race_id, []),
+            quali_by_race.get(race_id, []),
+            folder,
+        )
         seasons.setdefault(year, SeasonRec(year=year)).events.append(event)
         event_key_of[race_id] = (year, event.key)
 
@@ -138,10 +159,10 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
         ("driver_standings.csv", "driver", "drivers", "driverId"),
         ("constructor_standings.csv", "team", "constructors", "constructorId"),
     ):
-        table = tables.get(name)
-        if table is None:
+        standings_table = tables.get(name)
+        if standings_table is None:
             continue
-        for row in table:
+        for row in standings_table:
             located = event_key_of.get(row.get("raceId"))
             if located is None:
                 continue
@@ -149,40 +170,69 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
             subject = row.get(id_column)
             if kind == "driver":
                 if subject not in drivers:
-                    raise ImportFailure(table.path, f"unknown driverId {subject}", row.line)
+                    raise ImportFailure(standings_table.path, f"unknown driverId {subject}", row.line)
                 source_id = drivers[subject][0]
             else:
                 if subject not in teams:
-                    raise ImportFailure(table.path, f"unknown constructorId {subject}", row.line)
+                    raise ImportFailure(standings_table.path, f"unknown constructorId {subject}", row.line)
                 source_id = teams[subject].source_id or ""
-            points = _float(row, "points", table.path)
-            seasons[year].official_standings.append(OfficialStandingRec(
-                championship_key=champ, event_key=event_key, subject_kind=kind, subject_source_id=source_id,
-                points=points or 0.0, position=_int(row, "position", table.path),
-                position_text=_value(row, "positionText"), wins=_int(row, "wins", table.path),
-            ))
+            points = _float(row, "points", standings_table.path)
+            seasons[year].official_standings.append(
+                OfficialStandingRec(
+                    championship_key=champ,
+                    event_key=event_key,
+                    subject_kind=kind,
+                    subject_source_id=source_id,
+                    points=points or 0.0,
+                    position=_int(row, "position", standings_table.path),
+                    position_text=_value(row, "positionText"),
+                    wins=_int(row, "wins", standings_table.path),
+                )
+            )
     if not seasons:
         raise ImportFailure(races_path, f"no races{f' in {season}' if season else ''}")
     return ImportBatch(
-        source=SOURCE, series_slug=series or "f1", series_name="Formula 1",
-        seasons=[seasons[y] for y in sorted(seasons)], paths=[str(f) for f in files], digest=digest(files),
+        source=SOURCE,
+        series_slug=series or "f1",
+        series_name="Formula 1",
+        seasons=[seasons[y] for y in sorted(seasons)],
+        paths=[str(f) for f in files],
+        digest=digest(files),
     )
 
 
-def _event(race: Row, rnd: int, circuit: Row, drivers: dict[str, tuple[str, DriverRec]],
-           teams: dict[str, TeamRec], statuses: dict[str, str], results: list[Row], sprints: list[Row],
-           qualifying: list[Row], folder: Path) -> EventRec:
+def _event(
+    race: Row,
+    rnd: int,
+    circuit: Row,
+    drivers: dict[str, tuple[str, DriverRec]],
+    teams: dict[str, TeamRec],
+    statuses: dict[str, str],
+    results: list[Row],
+    sprints: list[Row],
+    qualifying: list[Row],
+    folder: Path,
+) -> EventRec:
     date = _value(race, "date")
     sessions: list[SessionRec] = []
     for prefix, name, kind in _SESSION_TIMES:
         day = _value(race, f"{prefix}_date")
         if day is None:
             continue
-        sessions.append(SessionRec(key="qualifying" if prefix == "quali" else prefix, name=name, kind=kind,
-                                   start_date=day, start_utc=_utc(day, _value(race, f"{prefix}_time")),
-                                   sets_grid=prefix == "quali", parent_key="race" if prefix == "quali" else None))
-    race_session = SessionRec(key="race", name="Race", kind="race", start_date=date,
-                              start_utc=_utc(date, _value(race, "time")))
+        sessions.append(
+            SessionRec(
+                key="qualifying" if prefix == "quali" else prefix,
+                name=name,
+                kind=kind,
+                start_date=day,
+                start_utc=_utc(day, _value(race, f"{prefix}_time")),
+                sets_grid=prefix == "quali",
+                parent_key="race" if prefix == "quali" else None,
+            )
+        )
+    race_session = SessionRec(
+        key="race", name="Race", kind="race", start_date=date, start_utc=_utc(date, _value(race, "time"))
+    )
     sessions.append(race_session)
 
     # A driver normally has one car per race; early shared drives give him two, told apart by number.
@@ -195,8 +245,9 @@ def _event(race: Row, rnd: int, circuit: Row, drivers: dict[str, tuple[str, Driv
         key = driver_ref if per_driver[row.get("driverId")] <= 1 else f"{driver_ref}#{number}"
         if key not in entries:
             team = teams.get(row.get("constructorId"))
-            entries[key] = EntryRec(key=key, number=number, team=team, car=team.name if team else None,
-                                    car_class=None, crew=[driver])
+            entries[key] = EntryRec(
+                key=key, number=number, team=team, car=team.name if team else None, car_class=None, crew=[driver]
+            )
         return key
 
     def check_ids(row: Row, path: Path) -> None:
@@ -225,8 +276,9 @@ def _event(race: Row, rnd: int, circuit: Row, drivers: dict[str, tuple[str, Driv
     if qualifying:
         quali = next((s for s in sessions if s.key == "qualifying"), None)
         if quali is None:
-            quali = SessionRec(key="qualifying", name="Qualifying", kind="qualifying", sets_grid=True,
-                               parent_key="race")
+            quali = SessionRec(
+                key="qualifying", name="Qualifying", kind="qualifying", sets_grid=True, parent_key="race"
+            )
             sessions.insert(0, quali)
         quali.results = []
         quali.status = "finished"
@@ -236,12 +288,25 @@ def _event(race: Row, rnd: int, circuit: Row, drivers: dict[str, tuple[str, Driv
             key = entry_key(row)
             best = next((t for t in (_value(row, "q3"), _value(row, "q2"), _value(row, "q1")) if t), None)
             position = _int(row, "position", path)
-            quali.results.append(ResultRec(entry_key=key, status="classified" if position else "not_classified",
-                                           position=position, best_lap_text=best))
+            quali.results.append(
+                ResultRec(
+                    entry_key=key,
+                    status="classified" if position else "not_classified",
+                    position=position,
+                    best_lap_text=best,
+                )
+            )
     return EventRec(
-        key=f"{rnd:02d}-{circuit.get('circuitRef')}", name=race.get("name"), round=rnd, circuit=circuit.get("name"),
-        country=circuit.get("country"), start_date=_value(race, "fp1_date") or date, end_date=date,
-        tags=["sprint-weekend"] if sprints else [], entries=list(entries.values()), sessions=sessions,
+        key=f"{rnd:02d}-{circuit.get('circuitRef')}",
+        name=race.get("name"),
+        round=rnd,
+        circuit=circuit.get("name"),
+        country=circuit.get("country"),
+        start_date=_value(race, "fp1_date") or date,
+        end_date=date,
+        tags=["sprint-weekend"] if sprints else [],
+        entries=list(entries.values()),
+        sessions=sessions,
     )
 
 
@@ -254,9 +319,16 @@ def _result(row: Row, key: str, statuses: dict[str, str], path: Path) -> ResultR
     if text == "F":
         detail = "Did not qualify"
     return ResultRec(
-        entry_key=key, status=status, position=_int(row, "position", path), status_detail=detail,
+        entry_key=key,
+        status=status,
+        position=_int(row, "position", path),
+        status_detail=detail,
         order=_int(row, "positionOrder", path),
-        laps=_int(row, "laps", path), time_ms=_int(row, "milliseconds", path), time_text=_value(row, "time"),
-        best_lap_text=_value(row, "fastestLapTime"), fastest_lap_rank=_int(row, "rank", path),
-        grid=_int(row, "grid", path), points=_float(row, "points", path),
+        laps=_int(row, "laps", path),
+        time_ms=_int(row, "milliseconds", path),
+        time_text=_value(row, "time"),
+        best_lap_text=_value(row, "fastestLapTime"),
+        fastest_lap_rank=_int(row, "rank", path),
+        grid=_int(row, "grid", path),
+        points=_float(row, "points", path),
     )

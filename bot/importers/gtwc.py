@@ -29,9 +29,18 @@ HEADER = ("Pos", "Car #", "Class", "Drivers", "Team")
 
 # How the series' own pages spell a class now and then; the canonical names are SRO's.
 CLASS_ALIASES = {
-    "bronze": "Bronze Cup", "silver": "Silver Cup", "gold": "Gold Cup", "pro": "Pro Cup",
-    "pro-am": "Pro-Am Cup", "pro-am cup": "Pro-Am Cup", "proam": "Pro-Am Cup", "pro am cup": "Pro-Am Cup",
-    "bronze cup": "Bronze Cup", "silver cup": "Silver Cup", "gold cup": "Gold Cup", "pro cup": "Pro Cup",
+    "bronze": "Bronze Cup",
+    "silver": "Silver Cup",
+    "gold": "Gold Cup",
+    "pro": "Pro Cup",
+    "pro-am": "Pro-Am Cup",
+    "pro-am cup": "Pro-Am Cup",
+    "proam": "Pro-Am Cup",
+    "pro am cup": "Pro-Am Cup",
+    "bronze cup": "Bronze Cup",
+    "silver cup": "Silver Cup",
+    "gold cup": "Gold Cup",
+    "pro cup": "Pro Cup",
 }
 
 _STAGE = re.compile(r"after_(\d+)(?:[.,](\d+))?_(hours?|mins?|minutes?)", re.IGNORECASE)
@@ -61,29 +70,48 @@ def _session_for(path: Path, sprint_event: bool) -> SessionRec:
         label = f"{minutes // 60}h{minutes % 60:02d}" if minutes % 60 else f"{minutes // 60}h"
         if minutes < 60:
             label = f"{minutes}min"
-        return SessionRec(key=f"race-after-{label}", name=f"Race, after {label}", kind="stage",
-                          parent_key="race", stage_minutes=minutes)
+        return SessionRec(
+            key=f"race-after-{label}",
+            name=f"Race, after {label}",
+            kind="stage",
+            parent_key="race",
+            stage_minutes=minutes,
+        )
     if lower == "main_race":
         return SessionRec(key="race", name="Race", kind="race")
     match = re.fullmatch(r"race_(\d+)", lower)
     if match:
         return SessionRec(key=f"race-{match.group(1)}", name=f"Race {match.group(1)}", kind="race")
     if lower == "combined_qualifying":
-        return SessionRec(key="combined-qualifying", name="Qualifying (combined)", kind="qualifying",
-                          sets_grid=True, parent_key="race")
+        return SessionRec(
+            key="combined-qualifying",
+            name="Qualifying (combined)",
+            kind="qualifying",
+            sets_grid=True,
+            parent_key="race",
+        )
     match = re.fullmatch(r"qualifying_(\d+)", lower)
     if match:
         number = match.group(1)
         # At a sprint weekend Qualifying 1 sets Race 1's grid; at an endurance weekend the
         # qualifying parts only feed the combined result.
-        return SessionRec(key=f"qualifying-{number}", name=f"Qualifying {number}", kind="qualifying",
-                          sets_grid=sprint_event, parent_key=f"race-{number}" if sprint_event else "race")
+        return SessionRec(
+            key=f"qualifying-{number}",
+            name=f"Qualifying {number}",
+            kind="qualifying",
+            sets_grid=sprint_event,
+            parent_key=f"race-{number}" if sprint_event else "race",
+        )
     match = re.fullmatch(r"(free_)?practice_?(\d*)", lower)
     if match:
-        return SessionRec(key=f"practice-{match.group(2) or 1}", name=f"Practice {match.group(2) or 1}",
-                          kind="practice")
-    raise ImportFailure(path, f"cannot tell which session {path.name!r} is (expected Race_1, Main_Race,"
-                              " Main_Race_after_6_hours, Qualifying_1 or Combined_Qualifying)")
+        return SessionRec(
+            key=f"practice-{match.group(2) or 1}", name=f"Practice {match.group(2) or 1}", kind="practice"
+        )
+    raise ImportFailure(
+        path,
+        f"cannot tell which session {path.name!r} is (expected Race_1, Main_Race,"
+        " Main_Race_after_6_hours, Qualifying_1 or Combined_Qualifying)",
+    )
 
 
 def _event_files(folder: Path) -> list[Path]:
@@ -118,17 +146,21 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
     events = [_load_event(folder, files, notes, f"{SOURCE}:{slug}") for folder, files in groups.items()]
     all_files = [f for files in groups.values() for f in files]
     return ImportBatch(
-        source=SOURCE, series_slug=slug,
+        source=SOURCE,
+        series_slug=slug,
         series_name="GT World Challenge Europe" if slug == "gtwc-europe" else slug,
-        seasons=[SeasonRec(year=year, events=events)], notes=notes,
-        paths=[str(p) for p in all_files], digest=digest(all_files),
+        seasons=[SeasonRec(year=year, events=events)],
+        notes=notes,
+        paths=[str(p) for p in all_files],
+        digest=digest(all_files),
     )
 
 
 def _load_event(folder: Path, files: list[Path], notes: list[str], source: str) -> EventRec:
     sprint_event = any(re.fullmatch(r"race_\d+", f.stem.casefold()) for f in files)
-    has_race_file = any(f.stem.casefold() in ("main_race",) or re.fullmatch(r"race_\d+", f.stem.casefold())
-                        for f in files)
+    has_race_file = any(
+        f.stem.casefold() in ("main_race",) or re.fullmatch(r"race_\d+", f.stem.casefold()) for f in files
+    )
     # Race classifications first: their crews and classes are the ones that count.
     files = sorted(files, key=lambda f: (f.parent.name != "Races", "after" in f.stem.casefold(), f.name))
     label = event_name_from_folder(folder.name)
@@ -138,7 +170,9 @@ def _load_event(folder: Path, files: list[Path], notes: list[str], source: str) 
     for path in files:
         table = read_table(path)
         if not looks_like(table.header):
-            raise ImportFailure(path, f"unknown header: expected {', '.join(HEADER)}; found {', '.join(table.header[:9])}", 1)
+            raise ImportFailure(
+                path, f"unknown header: expected {', '.join(HEADER)}; found {', '.join(table.header[:9])}", 1
+            )
         session = _session_for(path, sprint_event)
         session.results = _results(table, session, sightings, class_notes, f"{path.parent.name}/{path.name}", source)
         sessions.append(session)
@@ -158,15 +192,22 @@ def _load_event(folder: Path, files: list[Path], notes: list[str], source: str) 
 
 def _qualifying_class_positions(results: list[ResultRec], class_of: dict[str, str | None]) -> None:
     counters: Counter[str | None] = Counter()
-    for result in sorted((r for r in results if r.position is not None and r.status == "classified"),
-                         key=lambda r: r.position or 0):
+    for result in sorted(
+        (r for r in results if r.position is not None and r.status == "classified"), key=lambda r: r.position or 0
+    ):
         car_class = class_of.get(result.entry_key)
         counters[car_class] += 1
         result.class_position = counters[car_class]
 
 
-def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySightings],
-             class_notes: Counter[str], label: str, source: str) -> list[ResultRec]:
+def _results(
+    table: Table,
+    session: SessionRec,
+    sightings: dict[str, EntrySightings],
+    class_notes: Counter[str],
+    label: str,
+    source: str,
+) -> list[ResultRec]:
     results: list[ResultRec] = []
     seen: dict[str, int] = {}
     is_race = session.kind in ("race", "stage")
@@ -175,8 +216,9 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         if not number:
             raise ImportFailure(table.path, "row without a car number", row.line)
         if number in seen:
-            raise ImportFailure(table.path, f"car #{number} appears twice in one session (also line {seen[number]})",
-                                row.line)
+            raise ImportFailure(
+                table.path, f"car #{number} appears twice in one session (also line {seen[number]})", row.line
+            )
         seen[number] = row.line
         names = split_crew(row.get("Drivers"))
         if not names:
@@ -185,7 +227,9 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         team_name = " ".join(row.get("Team").split())
         team = TeamRec(name=team_name) if team_name else None
         car_class = _canonical_class(row.get("Class"), class_notes)
-        sightings.setdefault(number, EntrySightings(number=number)).see(label, car_class, team, row.get("Car") or None, crew)
+        sightings.setdefault(number, EntrySightings(number=number)).see(
+            label, car_class, team, row.get("Car") or None, crew
+        )
         pos_text = row.get("Pos").strip()
         position = parse_int(pos_text)
         if position is None and pos_text.upper() not in ("NC", "DNF", "DNS", "DSQ", "DQ", "RET", ""):
@@ -193,17 +237,25 @@ def _results(table: Table, session: SessionRec, sightings: dict[str, EntrySighti
         status = "classified"
         if position is None:
             status = {"DNS": "dns", "DSQ": "dsq", "DQ": "dsq", "DNF": "dnf", "RET": "dnf"}.get(
-                pos_text.upper(), "not_classified")
+                pos_text.upper(), "not_classified"
+            )
         best_text = row.get("Time") or row.get("Avg Time")
         laps = parse_int(row.get("Laps"))
         if is_race and row.get("Laps") and laps is None:
             raise ImportFailure(table.path, f"laps {row.get('Laps')!r} is not a number", row.line)
-        results.append(ResultRec(
-            entry_key=number, status=status, position=position, laps=laps, order=len(results) + 1,
-            gap_text=row.get("Gap") or None, best_lap_text=best_text or None,
-            best_lap_ms=parse_duration_ms(best_text) if best_text else None,
-            status_detail=f"not classified after {laps} laps" if status == "not_classified" and laps else None,
-        ))
+        results.append(
+            ResultRec(
+                entry_key=number,
+                status=status,
+                position=position,
+                laps=laps,
+                order=len(results) + 1,
+                gap_text=row.get("Gap") or None,
+                best_lap_text=best_text or None,
+                best_lap_ms=parse_duration_ms(best_text) if best_text else None,
+                status_detail=f"not classified after {laps} laps" if status == "not_classified" and laps else None,
+            )
+        )
     if not results:
         raise ImportFailure(table.path, "the file has a header but no results", 2)
     return results

@@ -6,8 +6,8 @@ reported with its place in the document ("seasons.0.events.3.sessions.1.start").
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -80,9 +80,9 @@ class SessionDoc(_Model):
     key: str = Field(pattern=_KEY, max_length=40)
     name: str = Field(min_length=1, max_length=80)
     kind: Literal["practice", "qualifying", "sprint", "race", "stage"]
-    start: str | None = None          # UTC; null: time TBC
+    start: str | None = None  # UTC; null: time TBC
     end: str | None = None
-    date: dt.date | None = None       # the local day, when the time is not confirmed
+    date: dt.date | None = None  # the local day, when the time is not confirmed
     status: Literal["scheduled", "finished", "cancelled", "postponed"] | None = None
     results_status: Literal["provisional", "final"] | None = None
     parent: str | None = None
@@ -143,7 +143,7 @@ class EventDoc(_Model):
 
 class SeasonDoc(_Model):
     year: int | None = Field(default=None, ge=1900, le=2100)
-    years: tuple[int, int] | None = None       # rules for a range of seasons (no events then)
+    years: tuple[int, int] | None = None  # rules for a range of seasons (no events then)
     championships: list[ChampionshipDef] = []
     events: list[EventDoc] = []
 
@@ -195,42 +195,102 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
         for year in years:
             if year is None or (season is not None and year != season):
                 continue
-            seasons.append(SeasonRec(
-                year=year,
-                championships=[ChampionshipRec(key=c.key, name=c.name, is_default=c.default,
-                                               rules=c.rules.model_dump(mode="json", exclude_defaults=True))
-                               for c in season_doc.championships],
-                events=[_event(e, doc.series.class_aliases, doc.series.slug) for e in season_doc.events],
-            ))
-    return ImportBatch(source="native", series_slug=doc.series.slug, series_name=doc.series.name, seasons=seasons,
-                       class_aliases=doc.series.class_aliases, paths=[str(path)], digest=digest([path]))
+            seasons.append(
+                SeasonRec(
+                    year=year,
+                    championships=[
+                        ChampionshipRec(
+                            key=c.key,
+                            name=c.name,
+                            is_default=c.default,
+                            rules=c.rules.model_dump(mode="json", exclude_defaults=True),
+                        )
+                        for c in season_doc.championships
+                    ],
+                    events=[_event(e, doc.series.class_aliases, doc.series.slug) for e in season_doc.events],
+                )
+            )
+    return ImportBatch(
+        source="native",
+        series_slug=doc.series.slug,
+        series_name=doc.series.name,
+        seasons=seasons,
+        class_aliases=doc.series.class_aliases,
+        paths=[str(path)],
+        digest=digest([path]),
+    )
 
 
 def _event(doc: EventDoc, class_aliases: dict[str, str], series_slug: str) -> EventRec:
     entries = [
-        EntryRec(key=e.number, number=e.number, team=TeamRec(name=e.team) if e.team else None, car=e.car,
-                 car_class=class_aliases.get(e.car_class, e.car_class) if e.car_class else None,
-                 crew=[DriverRec(name=display_name(n), source=f"native:{series_slug}",
-                                 source_id=name_key(display_name(n))) for n in e.drivers])
+        EntryRec(
+            key=e.number,
+            number=e.number,
+            team=TeamRec(name=e.team) if e.team else None,
+            car=e.car,
+            car_class=class_aliases.get(e.car_class, e.car_class) if e.car_class else None,
+            crew=[
+                DriverRec(name=display_name(n), source=f"native:{series_slug}", source_id=name_key(display_name(n)))
+                for n in e.drivers
+            ],
+        )
         for e in doc.entries
     ]
     sessions = []
     for s in doc.sessions:
         results = None
         if s.results is not None:
-            results = [ResultRec(entry_key=r.number, status=r.status, position=r.position,
-                                 class_position=r.class_position, status_detail=r.status_detail, laps=r.laps,
-                                 time_text=r.time, gap_text=r.gap, best_lap_text=r.best_lap, grid=r.grid,
-                                 points=r.points) for r in s.results]
+            results = [
+                ResultRec(
+                    entry_key=r.number,
+                    status=r.status,
+                    position=r.position,
+                    class_position=r.class_position,
+                    status_detail=r.status_detail,
+                    laps=r.laps,
+                    time_text=r.time,
+                    gap_text=r.gap,
+                    best_lap_text=r.best_lap,
+                    grid=r.grid,
+                    points=r.points,
+                )
+                for r in s.results
+            ]
         start_date = s.date.isoformat() if s.date else None
         if start_date is None and s.start and doc.timezone:
-            start_date = datetime.fromisoformat(s.start.replace("Z", "+00:00")).astimezone(
-                ZoneInfo(doc.timezone)).date().isoformat()
-        sessions.append(SessionRec(key=s.key, name=s.name, kind=s.kind, start_utc=s.start, end_utc=s.end,
-                                   start_date=start_date, parent_key=s.parent, stage_minutes=s.stage_minutes,
-                                   sets_grid=s.sets_grid, status=s.status, results_status=s.results_status,
-                                   results=results))
-    return EventRec(key=doc.key, name=doc.name, round=doc.round, circuit=doc.circuit, country=doc.country,
-                    timezone=doc.timezone, start_date=doc.start_date.isoformat() if doc.start_date else None,
-                    end_date=doc.end_date.isoformat() if doc.end_date else None, tags=doc.tags,
-                    aliases=doc.aliases, entries=entries, sessions=sessions)
+            start_date = (
+                datetime.fromisoformat(s.start.replace("Z", "+00:00"))
+                .astimezone(ZoneInfo(doc.timezone))
+                .date()
+                .isoformat()
+            )
+        sessions.append(
+            SessionRec(
+                key=s.key,
+                name=s.name,
+                kind=s.kind,
+                start_utc=s.start,
+                end_utc=s.end,
+                start_date=start_date,
+                parent_key=s.parent,
+                stage_minutes=s.stage_minutes,
+                sets_grid=s.sets_grid,
+                status=s.status,
+                results_status=s.results_status,
+                results=results,
+            )
+        )
+    return EventRec(
+        key=doc.key,
+        name=doc.name,
+        round=doc.round,
+        circuit=doc.circuit,
+        country=doc.country,
+        timezone=doc.timezone,
+        start_date=doc.start_date.isoformat() if doc.start_date else None,
+        end_date=doc.end_date.isoformat() if doc.end_date else None,
+        tags=doc.tags,
+        aliases=doc.aliases,
+        entries=entries,
+        sessions=sessions,
+    )

@@ -47,7 +47,9 @@ class Table:
         missing = [c for c in columns if c not in self.header]
         if missing:
             raise ImportFailure(
-                self.path, f"unknown header: missing column(s) {', '.join(missing)}; found {', '.join(self.header[:12])}", 1
+                self.path,
+                f"unknown header: missing column(s) {', '.join(missing)}; found {', '.join(self.header[:12])}",
+                1,
             )
 
     def __iter__(self) -> Iterator[Row]:
@@ -111,11 +113,12 @@ def read_table(path: Path, text: str | None = None) -> Table:
                 other = next((d for d in (";", ",", "\t") if d != delimiter and d in fields[0]), None)
                 if other:
                     raise ImportFailure(
-                        path, f"the header is separated by {delimiter!r} but this line by {other!r}: wrong delimiter",
+                        path,
+                        f"the header is separated by {delimiter!r} but this line by {other!r}: wrong delimiter",
                         line,
                     )
             if len(fields) > len(header):
-                extra = fields[len(header):]
+                extra = fields[len(header) :]
                 if any(f.strip() for f in extra):
                     raise ImportFailure(
                         path, f"{len(fields)} fields but the header has {len(header)}; wrong delimiter?", line
@@ -125,10 +128,6 @@ def read_table(path: Path, text: str | None = None) -> Table:
             rows.append(Row(line, values))
     except csv.Error as exc:
         raise ImportFailure(path, f"malformed CSV ({exc}); is the file truncated?", reader.line_num) from exc
-    if not text.endswith(("\n", "\r")) and rows and '"' in text.rsplit("\n", 1)[-1]:
-        # A file cut inside a quoted field ends without a newline and with an open quote.
-        if text.rsplit("\n", 1)[-1].count('"') % 2:
-            raise ImportFailure(path, "the last line ends inside a quoted field; is the file truncated?", rows[-1].line)
     return Table(path=path, header=header, rows=rows, delimiter=delimiter)
 
 

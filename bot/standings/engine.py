@@ -66,7 +66,7 @@ class SeasonData:
     series_slug: str
     series_name: str
     year: int
-    events: list[EventInfo]              # in calendar order
+    events: list[EventInfo]  # in calendar order
     sessions: list[SessionInfo]
     entries: dict[int, EntryInfo]
     results: list[ResultInfo]
@@ -76,7 +76,9 @@ class SeasonData:
 
     def championship(self, key: str | None = None) -> ChampionshipDef | None:
         if key is None:
-            return next((c for c in self.championships if c.default), self.championships[0] if self.championships else None)
+            return next(
+                (c for c in self.championships if c.default), self.championships[0] if self.championships else None
+            )
         wanted = key.casefold()
         return next((c for c in self.championships if wanted in (c.key, c.name.casefold())), None)
 
@@ -89,9 +91,9 @@ class StandingRow:
     points: float
     position: int = 0
     wins: int = 0
-    finishes: list[int] = field(default_factory=list)   # finishes[i]: how often (class) position i+1
+    finishes: list[int] = field(default_factory=list)  # finishes[i]: how often (class) position i+1
     events_scored: int = 0
-    entries: list[str] = field(default_factory=list)     # car numbers this subject scored with
+    entries: list[str] = field(default_factory=list)  # car numbers this subject scored with
 
 
 @dataclass(slots=True)
@@ -99,7 +101,7 @@ class Standings:
     championship: ChampionshipDef
     subject: Subject
     after_event: EventInfo | None
-    classes: dict[str, list[StandingRow]]   # "" when the championship is not per class
+    classes: dict[str, list[StandingRow]]  # "" when the championship is not per class
     events_counted: int
 
     def table(self, car_class: str | None = None) -> list[StandingRow]:
@@ -139,25 +141,36 @@ class _Award:
     entry_id: int
     car_class: str
     points: float
-    finish: int | None        # a (class) finishing position that counts for countback
+    finish: int | None  # a (class) finishing position that counts for countback
 
 
-def _event_awards(season: SeasonData, rules: ChampionshipRules, event: EventInfo,
-                  sessions: list[SessionInfo], results_by_session: dict[int, list[ResultInfo]]) -> list[_Award]:
+def _event_awards(
+    season: SeasonData,
+    rules: ChampionshipRules,
+    event: EventInfo,
+    sessions: list[SessionInfo],
+    results_by_session: dict[int, list[ResultInfo]],
+) -> list[_Award]:
     awards: list[_Award] = []
     per_class = rules.per_class
     for session in sessions:
         results = results_by_session.get(session.id, ())
         if not results:
             continue
-        if session.kind == "qualifying":
-            if rules.pole_points and session.sets_grid:
-                for r in results:
-                    rank = r.class_position if per_class else r.position
-                    if rank == 1 and r.status == "classified":
-                        entry = season.entries[r.entry_id]
-                        awards.append(_Award(session.id, r.entry_id, (entry.car_class or "") if per_class else "",
-                                             rules.pole_points, None))
+        if session.kind == "qualifying" and rules.pole_points and session.sets_grid:
+            for r in results:
+                rank = r.class_position if per_class else r.position
+                if rank == 1 and r.status == "classified":
+                    entry = season.entries[r.entry_id]
+                    awards.append(
+                        _Award(
+                            session.id,
+                            r.entry_id,
+                            (entry.car_class or "") if per_class else "",
+                            rules.pole_points,
+                            None,
+                        )
+                    )
         rule = next((rule for rule in rules.scoring if _matches(rule, session, event)), None)
         from_source = rules.points_from_source and session.kind in ("race", "sprint")
         counts_back = session.kind in rules.countback_kinds and (rule is not None or from_source)
@@ -173,8 +186,11 @@ def _event_awards(season: SeasonData, rules: ChampionshipRules, event: EventInfo
                 points = _table_points(rule.points, rank)
             else:
                 points = 0.0
-            if rules.fastest_lap_points and r.fastest_lap_rank == 1 and r.status in rules.scoring_statuses and (
-                rules.fastest_lap_top is None or (rank is not None and rank <= rules.fastest_lap_top)
+            if (
+                rules.fastest_lap_points
+                and r.fastest_lap_rank == 1
+                and r.status in rules.scoring_statuses
+                and (rules.fastest_lap_top is None or (rank is not None and rank <= rules.fastest_lap_top))
             ):
                 points += rules.fastest_lap_points
             # Countback counts classified places only (most wins, then most seconds, ...).
@@ -215,7 +231,11 @@ def progression(season: SeasonData, championship: ChampionshipDef, subject: Subj
                 key = (holder, award.car_class)
                 row = totals.get(key)
                 if row is None:
-                    name = season.driver_names.get(holder, "?") if subject == "drivers" else season.team_names.get(holder, "?")
+                    name = (
+                        season.driver_names.get(holder, "?")
+                        if subject == "drivers"
+                        else season.team_names.get(holder, "?")
+                    )
                     row = totals[key] = StandingRow(holder, name, award.car_class, 0.0)
                 event_points[key] += award.points
                 if award.finish is not None:
@@ -268,13 +288,28 @@ def _sort_key(row: StandingRow) -> tuple[float, tuple[int, ...]]:
     return (-row.points, tuple(-n for n in padded))
 
 
-def _snapshot(championship: ChampionshipDef, subject: Subject, event: EventInfo,
-              totals: dict[tuple[int, str], StandingRow], counted: int) -> Standings:
+def _snapshot(
+    championship: ChampionshipDef,
+    subject: Subject,
+    event: EventInfo,
+    totals: dict[tuple[int, str], StandingRow],
+    counted: int,
+) -> Standings:
     classes: dict[str, list[StandingRow]] = defaultdict(list)
     for row in totals.values():
-        classes[row.car_class].append(StandingRow(
-            row.subject_id, row.name, row.car_class, row.points, 0, row.finishes[0] if row.finishes else 0,
-            list(row.finishes), row.events_scored, list(row.entries)))
+        classes[row.car_class].append(
+            StandingRow(
+                row.subject_id,
+                row.name,
+                row.car_class,
+                row.points,
+                0,
+                row.finishes[0] if row.finishes else 0,
+                list(row.finishes),
+                row.events_scored,
+                list(row.entries),
+            )
+        )
     for rows in classes.values():
         rows.sort(key=lambda r: (*_sort_key(r), r.name))
         previous: tuple[float, tuple[int, ...]] | None = None
@@ -286,8 +321,9 @@ def _snapshot(championship: ChampionshipDef, subject: Subject, event: EventInfo,
     return Standings(championship, subject, event, dict(sorted(classes.items())), counted)
 
 
-def standings(season: SeasonData, championship: ChampionshipDef, subject: Subject = "drivers",
-              after_event_id: int | None = None) -> Standings | None:
+def standings(
+    season: SeasonData, championship: ChampionshipDef, subject: Subject = "drivers", after_event_id: int | None = None
+) -> Standings | None:
     """The standings after `after_event_id` (default: after the last event with results)."""
     steps = progression(season, championship, subject)
     if not steps:

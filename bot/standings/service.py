@@ -31,7 +31,7 @@ class StandingsTable:
     championship: str
     subject: Subject
     car_class: str
-    source: str                      # official / computed
+    source: str  # official / computed
     after_event: str | None
     rows: list[TableRow]
     classes: list[str] = field(default_factory=list)
@@ -87,9 +87,15 @@ def _championship(data: SeasonData, key: str | None, subject: Subject) -> Champi
     raise NotFound(f"{data.series_name} {data.year} has no {subject} standings.")
 
 
-async def standings_table(store: Store, series: str, year: int | None = None, car_class: str | None = None,
-                          teams: bool = False, championship: str | None = None,
-                          computed: bool = False) -> list[StandingsTable]:
+async def standings_table(
+    store: Store,
+    series: str,
+    year: int | None = None,
+    car_class: str | None = None,
+    teams: bool = False,
+    championship: str | None = None,
+    computed: bool = False,
+) -> list[StandingsTable]:
     """One table, or one per class when the championship is per class and no class was asked for."""
     data = await _season(store, series, year)
     subject: Subject = "teams" if teams else "drivers"
@@ -111,16 +117,29 @@ async def standings_table(store: Store, series: str, year: int | None = None, ca
         classes = wanted
     tables = []
     for name in classes:
-        rows = [TableRow(r.position, r.name, r.points, r.wins, tuple(r.entries), r.subject_id)
-                for r in result.classes[name]]
-        tables.append(StandingsTable(data.series_slug, data.series_name, data.year, champ.name, subject, name,
-                                     "computed", result.after_event.name if result.after_event else None, rows,
-                                     [c for c in result.classes if c]))
+        rows = [
+            TableRow(r.position, r.name, r.points, r.wins, tuple(r.entries), r.subject_id) for r in result.classes[name]
+        ]
+        tables.append(
+            StandingsTable(
+                data.series_slug,
+                data.series_name,
+                data.year,
+                champ.name,
+                subject,
+                name,
+                "computed",
+                result.after_event.name if result.after_event else None,
+                rows,
+                [c for c in result.classes if c],
+            )
+        )
     return tables
 
 
-async def _official(store: Store, data: SeasonData, champ: ChampionshipDef, subject: Subject,
-                    car_class: str | None) -> StandingsTable | None:
+async def _official(
+    store: Store, data: SeasonData, champ: ChampionshipDef, subject: Subject, car_class: str | None
+) -> StandingsTable | None:
     kind = "driver" if subject == "drivers" else "team"
     event_id, rows = await store.official_standings(data.series_slug, data.year, champ.key, kind)
     if not rows:
@@ -131,13 +150,21 @@ async def _official(store: Store, data: SeasonData, champ: ChampionshipDef, subj
             return None
     event = next((e.name for e in data.events if e.id == event_id), None)
     return StandingsTable(
-        data.series_slug, data.series_name, data.year, champ.name, subject, car_class or "", "official", event,
+        data.series_slug,
+        data.series_name,
+        data.year,
+        champ.name,
+        subject,
+        car_class or "",
+        "official",
+        event,
         [TableRow(r.position, r.name, r.points, r.wins, (), r.subject_id) for r in rows],
     )
 
 
-async def results_table(store: Store, series: str, year: int | None, event: str, session: str = "race",
-                        car_class: str | None = None) -> ResultsTable:
+async def results_table(
+    store: Store, series: str, year: int | None, event: str, session: str = "race", car_class: str | None = None
+) -> ResultsTable:
     data = await _season(store, series, year)
     events = await store.find_events(data.series_slug, data.year, event)
     if not events:
@@ -152,14 +179,16 @@ async def results_table(store: Store, series: str, year: int | None, event: str,
     sessions = await store.event_sessions(event_id)
     wanted = session.casefold()
     match = next((s for s in sessions if s[0] == wanted), None) or next(
-        (s for s in sessions if wanted in s[0] or wanted in s[1].casefold()), None)
+        (s for s in sessions if wanted in s[0] or wanted in s[1].casefold()), None
+    )
     if match is None:
         raise NotFound(f"{event_name} has no session {session!r}. Sessions: {', '.join(s[0] for s in sessions)}.")
     rows = await store.session_results(event_id, match[0])
     if car_class is not None:
         classes = sorted({r.car_class for r in rows if r.car_class})
         chosen = [c for c in classes if c.casefold() == car_class.casefold()] or [
-            c for c in classes if car_class.casefold() in c.casefold()]
+            c for c in classes if car_class.casefold() in c.casefold()
+        ]
         if len(chosen) != 1:
             raise NotFound(f"No class {car_class!r} at {event_name}. Classes: {', '.join(classes) or 'none'}.")
         rows = [r for r in rows if r.car_class == chosen[0]]
