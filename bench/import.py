@@ -26,14 +26,24 @@ GOAL_SECONDS = 10.0
 
 
 def sources() -> list[Path]:
-    return [*sorted((ROOT / "data" / "series").glob("*.json")), SHARED / "f1-ergast", SHARED / "imsa" / "2023",
-            SHARED / "gtwc-europe" / "2023"]
+    return [
+        *sorted((ROOT / "data" / "series").glob("*.json")),
+        SHARED / "f1-ergast",
+        SHARED / "imsa" / "2023",
+        SHARED / "gtwc-europe" / "2023",
+    ]
 
 
 def bare_rows(batches: list[ImportBatch]) -> dict[str, list[tuple[object, ...]]]:
     """The same rows as plain tuples, the way a hand-written loader with no checks would write them."""
-    tables: dict[str, list[tuple[object, ...]]] = {"events": [], "sessions": [], "entries": [], "crews": [],
-                                                    "results": [], "standings": []}
+    tables: dict[str, list[tuple[object, ...]]] = {
+        "events": [],
+        "sessions": [],
+        "entries": [],
+        "crews": [],
+        "results": [],
+        "standings": [],
+    }
     for batch in batches:
         for season in batch.seasons:
             for event in season.events:
@@ -43,10 +53,13 @@ def bare_rows(batches: list[ImportBatch]) -> dict[str, list[tuple[object, ...]]]
                     tables["crews"].extend((event.key, entry.key, i, d.name) for i, d in enumerate(entry.crew))
                 for session in event.sessions:
                     tables["sessions"].append((event.key, session.key, session.kind, session.start_utc))
-                    tables["results"].extend((event.key, session.key, r.entry_key, *r.values())
-                                             for r in session.results or ())
-            tables["standings"].extend((s.championship_key, s.event_key, s.subject_source_id, s.points, s.position)
-                                       for s in season.official_standings)
+                    tables["results"].extend(
+                        (event.key, session.key, r.entry_key, *r.values()) for r in session.results or ()
+                    )
+            tables["standings"].extend(
+                (s.championship_key, s.event_key, s.subject_source_id, s.points, s.position)
+                for s in season.official_standings
+            )
     return tables
 
 
@@ -98,11 +111,15 @@ async def main() -> None:
     print(f"read + parse:             {read_s:6.2f} s")
     print(f"store write (1 txn):      {write_s:6.2f} s   {rows / write_s:,.0f} rows/s")
     print(f"standings ({tables} tables after every round): {standings_s:6.2f} s")
-    print(f"total:                    {total_s:6.2f} s   {rows / total_s:,.0f} rows/s   goal ≤ {GOAL_SECONDS:.0f} s"
-          f"   ratio to goal {total_s / GOAL_SECONDS:.2f}")
+    print(
+        f"total:                    {total_s:6.2f} s   {rows / total_s:,.0f} rows/s   goal ≤ {GOAL_SECONDS:.0f} s"
+        f"   ratio to goal {total_s / GOAL_SECONDS:.2f}"
+    )
     print(f"bare sqlite3 executemany: {bare_s:6.2f} s   {rows / bare_s:,.0f} rows/s")
-    print(f"ratio store write / bare executemany: {write_s / bare_s:.1f}x;"
-          f" whole import / bare executemany: {total_s / bare_s:.1f}x")
+    print(
+        f"ratio store write / bare executemany: {write_s / bare_s:.1f}x;"
+        f" whole import / bare executemany: {total_s / bare_s:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -354,7 +354,7 @@ def demo(
         raise typer.Exit(1)
     out.rule("Importing the real 2023 seasons and F1 1950–2024")
     for path in paths:
-        out.print(f"· {path.name}", markup=False)
+        out.print(f"· {os.path.relpath(path)}", markup=False)
     try:
         batches = load_paths(paths)
     except ImportFailure as exc:

@@ -513,7 +513,8 @@ class _Writer:
         new_status = session.results_status or "final"
         if new_status != old_results_status:
             conn.execute("UPDATE sessions SET results_status = ? WHERE id = ?", (new_status, session_id))
-            self.changes.sessions_updated += 1
+            if existing or old_results_status != "none":
+                self.changes.sessions_updated += 1
         if not existing and inserts:
             change("results_new")
         elif updates or removed or (inserts and existing):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.importers import load_paths
 from bot.standings.service import results_table
 from storage.store import Store
+from tests.conftest import SHARED
 
 
 async def test_petit_le_mans_bachler_9_gtdpro(store: Store) -> None:
@@ -56,3 +58,23 @@ async def test_calendar_times_are_utc_from_local_file_names(store: Store) -> Non
     # No Detroit results in the data: the calendar knows the day but not the time.
     detroit = schedule[("detroit", "race")]
     assert detroit.start_utc is None and detroit.start_date == "2023-06-03"
+
+
+def test_older_al_kamel_layout_semicolons_bom_trailing_separator() -> None:
+    """The 2014 ELMS file in its original form: ';', UTF-8 BOM, trailing ';', DRIVER_1..4 as 'Firstname LASTNAME'."""
+    sample = SHARED / "alkamel-samples" / "2014_ELMS_Imola_Classification.csv"
+    raw = sample.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b";\r\n" in raw or b";\n" in raw
+    (batch,) = load_paths([sample])
+    assert (batch.series_slug, batch.seasons[0].year) == ("elms", 2014)
+    event = batch.seasons[0].events[0]
+    assert event.name == "Imola"
+    race = event.sessions[0]
+    assert race.results is not None and len(race.results) == 37
+    winner = race.results[0]
+    assert (winner.entry_key, winner.position, winner.class_position, winner.time_ms) == ("38", 1, 1, 14404690)
+    crew = next(e for e in event.entries if e.key == "38").crew
+    assert [d.name for d in crew] == ["Simon Dolan", "Harry Tincknell", "Filipe Albuquerque"]
+    statuses = {r.status for r in race.results}
+    assert "not_classified" in statuses

@@ -32,6 +32,7 @@ from bot.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, 
 
 RETIRED_AFTER_LAPS = 8.0
 
+_PROVISIONAL = re.compile(r"provisional|unofficial", re.IGNORECASE)
 _LOCAL_START = re.compile(r"^(\d{12})[-_]")
 _STATUS = {
     "classified": "classified",
@@ -151,7 +152,7 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
     notes: list[str] = []
     by_event: dict[str, list[Table]] = {}
     for table in tables:
-        by_event.setdefault(table.path.parent.name, []).append(table)
+        by_event.setdefault(_event_folder(table.path), []).append(table)
     years: set[int] = set()
     events = []
     for folder, event_tables in by_event.items():
@@ -173,6 +174,15 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
     )
 
 
+_NAMED_FILE = re.compile(r"^(?:19|20)\d\d_[A-Za-z]+_(.+?)_(?:classification|results?|race|qualifying)", re.IGNORECASE)
+
+
+def _event_folder(path: Path) -> str:
+    """The event a file belongs to: its folder (IMSA), or the name in '2014_ELMS_Imola_Classification.csv'."""
+    named = _NAMED_FILE.match(path.name)
+    return named.group(1) if named else path.parent.name
+
+
 def _load_event(folder: str, tables: list[Table], series: str, notes: list[str]) -> tuple[EventRec, set[int]]:
     label = event_name_from_folder(folder)
     sightings: dict[str, EntrySightings] = {}
@@ -181,6 +191,7 @@ def _load_event(folder: str, tables: list[Table], series: str, notes: list[str])
     # Race files first: their crews are the ones that raced.
     for table in sorted(tables, key=lambda t: "qualif" in t.path.name.casefold()):
         session = _session_for(table.path)
+        session.results_status = "provisional" if _PROVISIONAL.search(table.path.name) else "final"
         if any(s.key == session.key for s in sessions):
             raise ImportFailure(table.path, f"a second {session.name.lower()} file for {label}")
         year = int(session.start_date[:4]) if session.start_date else year_from_path(table.path)
