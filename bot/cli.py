@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_SERIES = PROJECT_ROOT / "data" / "series"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
@@ -339,44 +339,31 @@ def split_driver(
 
 @app.command()
 def demo(
+    script: Annotated[bool, typer.Option("--script", help="Run the scripted tour and exit.")] = False,
+    language: Annotated[str, typer.Option(help="Your Telegram language: en or de.")] = "en",
     data: Annotated[Path, typer.Option(help="The shared real data folder.")] = SHARED_DATA,
 ) -> None:
-    """Offline tour: import the shipped real seasons, then show standings and results."""
-    paths = [
-        *sorted(SHIPPED_SERIES.glob("*.json")),
-        data / "f1-ergast",
-        data / "imsa" / "2023",
-        data / "gtwc-europe" / "2023",
-    ]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        err.print(f"Missing data: {', '.join(missing)}", markup=False)
+    """Offline: the real bot against the local Bot API stand-in, with GTWC Europe 2023 replayed; chat in the console."""
+    from bot.demo import run_demo
+
+    if not (data / "gtwc-europe" / "2023").is_dir():
+        err.print(f"The real race data is expected in {data}.", markup=False)
         raise typer.Exit(1)
-    out.rule("Importing the real 2023 seasons and F1 1950–2024")
-    for path in paths:
-        out.print(f"· {os.path.relpath(path)}", markup=False)
-    try:
-        batches = load_paths(paths)
-    except ImportFailure as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
+    raise typer.Exit(asyncio.run(run_demo(PROJECT_ROOT, data, script, language)))
 
-    async def tour(store: Store) -> None:
-        changes = await store.apply(batches)
-        _print_changes(changes)
-        for series, kwargs in (
-            ("gtwc-europe", {"car_class": "Bronze Cup"}),
-            ("gtwc-europe", {"car_class": "Bronze Cup", "teams": True}),
-            ("imsa", {"car_class": "GTDPRO"}),
-            ("f1", {"year": 2024}),
-        ):
-            tables = await standings_table(store, series, **kwargs)  # type: ignore[arg-type]
-            for table in tables:
-                table.rows = table.rows[:10]
-            _print_standings(tables, "table")
-        _print_results(await results_table(store, "gtwc-europe", 2023, "barcelona", "race", "Bronze Cup"), "table")
 
-    _run(tour)
+@app.command()
+def run() -> None:
+    """Run the bot (long polling) with the settings from the environment or .env."""
+    from bot.app import run_polling
+    from bot.settings import Settings
+
+    settings = Settings()
+    if settings.telegram_bot_token is None:
+        err.print("TELEGRAM_BOT_TOKEN is not set (see .env.example). Without a token, try: pitboard demo")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_polling(settings)
 
 
 def main() -> None:

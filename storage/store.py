@@ -14,7 +14,9 @@ import aiosqlite
 from bot.records import ChangeSet, ImportBatch
 from bot.standings.engine import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
 from bot.standings.rules import ChampionshipDef, ChampionshipRules
+from storage.chats import Chats
 from storage.db import connect
+from storage.outbox import Outbox
 from storage.writer import apply_batches
 
 
@@ -65,6 +67,7 @@ class ResultLine:
 
 @dataclass(frozen=True, slots=True)
 class DriverEntry:
+    event_id: int
     series_slug: str
     year: int
     event_name: str
@@ -91,10 +94,30 @@ class ScheduledSession:
     results_status: str
 
 
+@dataclass(frozen=True, slots=True)
+class UpcomingRow:
+    series_slug: str
+    series_name: str
+    year: int
+    event_id: int
+    event_key: str
+    event_name: str
+    timezone: str | None
+    session_id: int
+    session_key: str
+    session_name: str
+    kind: str
+    start_utc: str | None
+    start_date: str | None
+    status: str
+
+
 class Store:
     def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
         self.path = str(path)
         self.conn = conn
+        self.chats = Chats(conn)
+        self.outbox = Outbox(conn)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -361,7 +384,58 @@ class Store:
         )
         return [ScheduledSession(*tuple(r)) for r in rows]
 
+    async def upcoming(self, now_utc: str, today: str, series_slugs: list[str], limit: int = 200) -> list[UpcomingRow]:
+        """Sessions not started yet (or, time TBC, on a day not past) of the given series."""
+        if not series_slugs:
+            return []
+        marks = ",".join("?" * len(series_slugs))
+        rows = await self._all(
+            "SELECT sr.slug, sr.name, se.year, e.id, e.key, e.name, e.timezone, s.id, s.key, s.name, s.kind,"
+            " s.start_utc, coalesce(s.start_date, e.end_date), s.status FROM sessions s"
+            " JOIN events e ON e.id = s.event_id JOIN seasons se ON se.id = e.season_id"
+            f" JOIN series sr ON sr.id = se.series_id WHERE sr.slug IN ({marks})"
+            " AND s.kind IN ('race', 'qualifying', 'sprint') AND s.status != 'cancelled' AND s.results_status = 'none'"
+            " AND ((s.start_utc IS NOT NULL AND s.start_utc >= ?) OR"
+            "      (s.start_utc IS NULL AND coalesce(s.start_date, e.end_date) >= ?))"
+            " ORDER BY coalesce(s.start_utc, coalesce(s.start_date, e.end_date) || 'T23:59:59Z'), s.id LIMIT ?",
+            (*series_slugs, now_utc, today, limit),
+        )
+        return [UpcomingRow(*tuple(r)) for r in rows]
+
+    async def last_race(self, series_slug: str) -> tuple[int, int, str] | None:
+        """(year, event id, session key) of the latest race with results."""
+        row = await self._one(
+            "SELECT se.year, e.id, s.key FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
+            " WHERE sr.slug = ? AND s.kind = 'race' AND s.results_status != 'none'"
+            " ORDER BY se.year DESC, coalesce(s.start_utc, s.start_date, e.end_date, '') DESC, e.round DESC, s.key DESC"
+            " LIMIT 1",
+            (series_slug,),
+        )
+        return (row[0], row[1], row[2]) if row else None
+
+    async def event_name(self, event_id: int) -> tuple[str, str, int, str | None] | None:
+        """(series slug, event name, year, end date)."""
+        row = await self._one(
+            "SELECT sr.slug, e.name, se.year, e.end_date FROM events e JOIN seasons se ON se.id = e.season_id"
+            " JOIN series sr ON sr.id = se.series_id WHERE e.id = ?",
+            (event_id,),
+        )
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    async def team_series(self, team_id: int) -> list[str]:
+        rows = await self._all(
+            "SELECT DISTINCT sr.slug FROM entries en JOIN events e ON e.id = en.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id WHERE en.team_id = ?",
+            (team_id,),
+        )
+        return [r[0] for r in rows]
+
     # --- drivers ---------------------------------------------------------------------------
+
+    async def driver_name(self, driver_id: int) -> str | None:
+        row = await self._one("SELECT name FROM drivers WHERE id = ?", (driver_id,))
+        return str(row[0]) if row else None
 
     async def driver_names(self) -> list[DriverName]:
         rows = await self._all(
@@ -371,7 +445,7 @@ class Store:
 
     async def driver_entries(self, driver_id: int) -> list[DriverEntry]:
         rows = await self._all(
-            "SELECT en.id, s.slug, se.year, e.name, e.start_date, en.number, t.name, en.car, en.class"
+            "SELECT en.id, e.id, s.slug, se.year, e.name, e.start_date, en.number, t.name, en.car, en.class"
             " FROM entry_drivers ed JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id"
             " JOIN seasons se ON se.id = e.season_id JOIN series s ON s.id = se.series_id"
             " LEFT JOIN teams t ON t.id = en.team_id WHERE ed.driver_id = ?"
@@ -389,7 +463,7 @@ class Store:
             tuple(ids),
         ):
             crews[r[0]].append(r[1])
-        return [DriverEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(crews[r[0]])) for r in rows]
+        return [DriverEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], tuple(crews[r[0]])) for r in rows]
 
     async def driver_sources(self, driver_id: int) -> list[tuple[str, str]]:
         rows = await self._all(

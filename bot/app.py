@@ -1,0 +1,98 @@
+"""The wiring module: settings in, store and delivery up, handlers registered, commands set per language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.delivery import Delivery, FloodGate
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.settings import Settings
+from handlers import admin, buttons, follow, groups, results, schedule, settings, standings, start
+from handlers.common import Services, reply
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("follow", N_("Follow a driver, team or series")),
+    ("next", N_("Next sessions of your drivers")),
+    ("standings", N_("Championship standings")),
+    ("results", N_("The latest race")),
+    ("calendar", N_("The season calendar")),
+    ("driver", N_("A driver's profile")),
+    ("following", N_("What this chat follows")),
+    ("unfollow", N_("Stop following")),
+    ("settings", N_("Time zone, language, reminders")),
+    ("help", N_("All commands")),
+)
+
+
+def quiet_logging() -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def build_application(
+    settings_: Settings, *, gate: FloodGate | None = None, store: Store | None = None, token: str | None = None
+) -> Application:  # type: ignore[type-arg]
+    secret = token or (settings_.telegram_bot_token.get_secret_value() if settings_.telegram_bot_token else None)
+    if not secret:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    quiet_logging()
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        opened = store or await Store.open(settings_.database)
+        app.bot_data["owns_store"] = store is None
+        app.bot_data["services"] = Services(opened, Delivery(app.bot, opened.outbox, opened.chats, gate), settings_)
+        for language in LANGUAGES:
+            t = Translator(language)
+            commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
+            await app.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        services = app.bot_data.get("services")
+        if isinstance(services, Services) and app.bot_data.get("owns_store"):
+            await services.store.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(secret)
+        .base_url(settings_.telegram_api_url)
+        .base_file_url(settings_.file_url)
+        .concurrent_updates(64)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    for module in (start, follow, standings, schedule, results, settings, groups, admin, buttons):
+        module.register(app)
+    start.register_fallbacks(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    from telegram import Update
+
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            language = "en"
+            services = context.application.bot_data.get("services")
+            if isinstance(services, Services):
+                chat = await services.store.chats.get(update.effective_chat.id)
+                language = chat.language if chat else "en"
+            t = Translator(language)
+            await reply(update, context, t("Sorry, something went wrong. Please try again."))
+        except Exception:
+            log.exception("could not tell the user about the error")
+
+
+def run_polling(settings_: Settings, **kwargs: Any) -> None:
+    app = build_application(settings_, **kwargs)
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member", "edited_message"])

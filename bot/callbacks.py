@@ -1,0 +1,95 @@
+"""Button callback data: short, versioned ASCII (`v1:fo:d:42`), parsed as untrusted input."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VERSION = "v1"
+_KINDS = {"driver": "d", "team": "t", "series": "s"}
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
+_SAFE = re.compile(r"^[A-Za-z0-9:_\-.]{1,64}$")
+SETTING_NAMES = ("tz", "lang", "lead", "alert", "spoiler")
+SERIES_COMMANDS = {"next": "n", "calendar": "c", "results": "r"}
+_COMMAND_NAMES = {v: k for k, v in SERIES_COMMANDS.items()}
+
+
+def follow(kind: str, target_id: int) -> str:
+    return f"{VERSION}:fo:{_KINDS[kind]}:{target_id}"
+
+
+def unfollow(kind: str, target_id: int) -> str:
+    return f"{VERSION}:uf:{_KINDS[kind]}:{target_id}"
+
+
+def standings(series_id: int, year: int, class_index: int, teams: bool) -> str:
+    return f"{VERSION}:st:{series_id}:{year}:{class_index}:{'t' if teams else 'd'}"
+
+
+def setting(name: str, value: str) -> str:
+    return f"{VERSION}:se:{name}:{value}"
+
+
+def series_command(command: str, series_id: int) -> str:
+    return f"{VERSION}:sc:{SERIES_COMMANDS[command]}:{series_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowAction:
+    follow: bool
+    kind: str
+    target_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StandingsAction:
+    series_id: int
+    year: int  # 0: the latest season
+    class_index: int
+    teams: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SettingAction:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesCommandAction:
+    command: str
+    series_id: int
+
+
+Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction
+
+
+def _int(text: str, low: int = 0, high: int = 2**53) -> int | None:
+    if not text.isdigit() or len(text) > 16:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def parse(data: str | None) -> Action | None:
+    """None for anything that is not a button we made (old versions, tampering, garbage)."""
+    if not data or not _SAFE.match(data):
+        return None
+    parts = data.split(":")
+    if parts[0] != VERSION or len(parts) < 3:
+        return None
+    action, args = parts[1], parts[2:]
+    if action in ("fo", "uf") and len(args) == 2 and args[0] in _KIND_NAMES:
+        target = _int(args[1], 1)
+        return FollowAction(action == "fo", _KIND_NAMES[args[0]], target) if target is not None else None
+    if action == "st" and len(args) == 4 and args[3] in ("d", "t"):
+        series_id, year, index = _int(args[0], 1), _int(args[1], 0, 3000), _int(args[2], 0, 50)
+        if series_id is None or year is None or index is None:
+            return None
+        return StandingsAction(series_id, year, index, args[3] == "t")
+    if action == "se" and len(args) == 2 and args[0] in SETTING_NAMES:
+        return SettingAction(args[0], args[1])
+    if action == "sc" and len(args) == 2 and args[0] in _COMMAND_NAMES:
+        series_id = _int(args[1], 1)
+        return SeriesCommandAction(_COMMAND_NAMES[args[0]], series_id) if series_id is not None else None
+    return None

@@ -1,0 +1,215 @@
+"""The one way Pitboard sends: every message is an outbox row, paced to Telegram's flood limits,
+retried on 429/5xx/timeouts, and given up on for good on permanent errors (blocked, kicked, chat
+not found) — the way healthchecks sends notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.textsplit import split_html
+from storage.chats import Chats
+from storage.outbox import REPLY_PRIORITY, Outbox
+
+log = logging.getLogger(__name__)
+
+PERMANENT_400 = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "bot was kicked",
+    "have no rights",
+    "not enough rights",
+    "chat_write_forbidden",
+    "topic_closed",
+)
+
+
+@dataclass(slots=True)
+class Limits:
+    per_second: float = 30.0  # Telegram: about 30 messages per second overall
+    private_interval: float = 1.0  # 1 message per second per private chat
+    group_per_minute: int = 20  # 20 messages per minute per group
+
+
+class FloodGate:
+    """Waits until a message to `chat_id` fits Telegram's limits. In-process: one bot, one gate."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._global: list[float] = []
+        self._private_next: dict[int, float] = defaultdict(float)
+        self._group_sent: dict[int, list[float]] = defaultdict(list)
+        self._paused_until: dict[int | None, float] = defaultdict(float)
+        self._lock = asyncio.Lock()
+
+    def pause(self, chat_id: int | None, seconds: float) -> None:
+        """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
+        self._paused_until[chat_id] = max(self._paused_until[chat_id], time.monotonic() + seconds)
+
+    def _wait_needed(self, chat_id: int, now: float) -> float:
+        waits = [self._paused_until[None] - now, self._paused_until[chat_id] - now]
+        window = [t for t in self._global if now - t < 1.0]
+        self._global = window
+        if len(window) >= self.limits.per_second:
+            waits.append(1.0 - (now - window[0]))
+        if chat_id > 0:
+            waits.append(self._private_next[chat_id] - now)
+        else:
+            sent = [t for t in self._group_sent[chat_id] if now - t < 60.0]
+            self._group_sent[chat_id] = sent
+            if len(sent) >= self.limits.group_per_minute:
+                waits.append(60.0 - (now - sent[0]))
+        return max(waits)
+
+    async def acquire(self, chat_id: int) -> None:
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                wait = self._wait_needed(chat_id, now)
+                if wait <= 0:
+                    self._global.append(now)
+                    if chat_id > 0:
+                        self._private_next[chat_id] = now + self.limits.private_interval
+                    else:
+                        self._group_sent[chat_id].append(now)
+                    return
+            await asyncio.sleep(min(wait, 5.0))
+
+
+class Undeliverable(Exception):
+    """The message cannot be delivered (blocked, kicked, chat gone, or a permanent 400)."""
+
+
+class Delivery:
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: Outbox,
+        chats: Chats,
+        gate: FloodGate | None = None,
+        max_attempts: int = 6,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self.bot = bot
+        self.outbox = outbox
+        self.chats = chats
+        self.gate = gate or FloodGate()
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        thread_id: int | None = None,
+        priority: int = REPLY_PRIORITY,
+        alert_id: int | None = None,
+    ) -> Message | None:
+        """Send (in parts if longer than Telegram allows); returns the last message, None if undeliverable."""
+        parts = split_html(text)
+        last: Message | None = None
+        for index, part in enumerate(parts):
+            part_markup = markup if index == len(parts) - 1 else None
+            serialized = json.dumps(part_markup.to_dict()) if part_markup else None
+            row_id = await self.outbox.enqueue(chat_id, part, serialized, priority, alert_id if index == 0 else None)
+            try:
+                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id)
+            except Undeliverable:
+                return None
+        return last
+
+    async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        async def call(target: int) -> Any:
+            return await self.bot.edit_message_text(
+                text, chat_id=target, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+
+        try:
+            await self._with_retries(chat_id, call, row_id=None)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def _deliver(
+        self, row_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, thread_id: int | None
+    ) -> Message:
+        async def call(target: int) -> Any:
+            await self.outbox.mark_sending(row_id)
+            return await self.bot.send_message(
+                target,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                message_thread_id=thread_id,
+                disable_web_page_preview=True,
+            )
+
+        message: Message = await self._with_retries(chat_id, call, row_id)
+        await self.outbox.mark_sent(row_id, message.message_id)
+        return message
+
+    async def _with_retries(self, chat_id: int, call: Any, row_id: int | None) -> Any:
+        target = chat_id
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.gate.acquire(target)
+            try:
+                return await call(target)
+            except RetryAfter as exc:
+                retry = (
+                    exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                )
+                log.warning("429 for chat %s: waiting %.0f s", target, retry)
+                self.gate.pause(target, float(retry))
+                await self._failed(row_id, f"429 retry after {retry}", float(retry))
+            except ChatMigrated as exc:
+                new_id = int(exc.new_chat_id)
+                await self.chats.migrate(target, new_id)
+                if row_id is not None:
+                    await self.outbox.move_chat(row_id, new_id)
+                target = new_id
+            except Forbidden as exc:
+                await self._give_up_on_chat(target, row_id, f"403 {exc.message}")
+                raise Undeliverable(exc.message) from exc
+            except BadRequest as exc:
+                lowered = exc.message.lower()
+                if any(reason in lowered for reason in PERMANENT_400):
+                    await self._give_up_on_chat(target, row_id, f"400 {exc.message}")
+                elif row_id is not None:
+                    await self.outbox.mark_dead(row_id, f"400 {exc.message}")
+                log.error("Telegram refused a message to %s: %s", target, exc.message)
+                raise Undeliverable(exc.message) if row_id is not None else exc from exc
+            except (TimedOut, NetworkError) as exc:
+                if attempt >= self.max_attempts:
+                    if row_id is not None:
+                        await self.outbox.mark_dead(row_id, f"gave up: {exc}")
+                    raise Undeliverable(str(exc)) from exc
+                backoff = min(self.max_backoff, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                await self._failed(row_id, str(exc), backoff)
+                await asyncio.sleep(backoff)
+
+    async def _failed(self, row_id: int | None, error: str, wait: float) -> None:
+        if row_id is not None:
+            when = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            await self.outbox.mark_failed(row_id, error, when)
+
+    async def _give_up_on_chat(self, chat_id: int, row_id: int | None, error: str) -> None:
+        await self.chats.set_active(chat_id, False)
+        if row_id is not None:
+            await self.outbox.mark_dead(row_id, error)
+        await self.outbox.kill_chat(chat_id, error)

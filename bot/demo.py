@@ -1,0 +1,208 @@
+"""The offline demo: the local Bot API stand-in, the real bot, the real GTWC Europe 2023 season
+replayed so that its last rounds lie ahead, and a console chat to talk to the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape as rich_escape
+
+from bot.app import build_application
+from bot.importers import load_paths
+from bot.settings import Settings
+from bot.standin import BotApiStandIn
+from storage.store import Store
+
+TOKEN = "123456:DEMO-TOKEN"
+USER_ID = 424242
+SCRIPT = (
+    "/start",
+    "/follow bachler",
+    "/next",
+    "/standings bronze",
+    "/results",
+    "/driver Klaus Bachler",
+    "/settings",
+    "/timezone Europe/Vienna",
+    "/next",
+)
+NEXT_ROUND = "barcelona"  # the round the replay puts just ahead of today
+
+
+@dataclass(slots=True)
+class DemoData:
+    calendar: Path
+    results: list[Path]
+    shift_days: int
+
+
+def replay_season(project_root: Path, shared: Path, workdir: Path, today: date) -> DemoData:
+    """Shift GTWC Europe 2023 by whole weeks so that its Barcelona round is the coming weekend;
+    the rounds before it come with their real results, the rest is still to race."""
+    doc: dict[str, Any] = json.loads((project_root / "data" / "series" / "gtwc-europe-2023.json").read_text("utf-8"))
+    season = doc["seasons"][0]
+    events = season["events"]
+    pivot = next(e for e in events if e["key"] == NEXT_ROUND)
+    race_day = date.fromisoformat(pivot["end_date"])
+    target = today + timedelta(days=3)
+    target += timedelta(days=(race_day.weekday() - target.weekday()) % 7)
+    shift = (target - race_day).days
+
+    def moved(day: str | None) -> str | None:
+        return (date.fromisoformat(day) + timedelta(days=shift)).isoformat() if day else None
+
+    for event in events:
+        event["start_date"], event["end_date"] = moved(event.get("start_date")), moved(event.get("end_date"))
+        for session in event.get("sessions", []):
+            if session.get("date"):
+                session["date"] = moved(session["date"])
+    calendar = workdir / "gtwc-europe-replay.json"
+    calendar.write_text(json.dumps(doc), encoding="utf-8")
+    past = {alias for e in events if date.fromisoformat(e["end_date"]) < today for alias in e.get("aliases", [])}
+    folders = [p for p in sorted((shared / "gtwc-europe" / "2023").iterdir()) if p.is_dir() and p.name in past]
+    return DemoData(calendar, folders, shift)
+
+
+def to_console(text: str) -> str:
+    """Telegram HTML → rich markup for the terminal."""
+    out = rich_escape(html.unescape(re.sub(r"<[^>]+>", lambda m: "\0" + m.group(0) + "\0", text)))
+    tags = {
+        "<b>": "[bold]",
+        "</b>": "[/bold]",
+        "<i>": "[italic]",
+        "</i>": "[/italic]",
+        "<code>": "[cyan]",
+        "</code>": "[/cyan]",
+        "<pre>": "[cyan]",
+        "</pre>": "[/cyan]",
+    }
+    parts = out.split("\0")
+    return "".join(tags.get(part, "") if part.startswith("<") and part.endswith(">") else part for part in parts)
+
+
+class ConsoleChat:
+    def __init__(self, standin: BotApiStandIn, console: Console, language: str) -> None:
+        self.standin = standin
+        self.console = console
+        self.user = standin.user(USER_ID, first_name="Demo", language_code=language)
+        self.chat = standin.private_chat(self.user)
+        self.buttons: list[tuple[int, str, str]] = []  # (message id, label, callback data)
+
+    def _snapshot(self) -> dict[int, str]:
+        return {
+            m["message_id"]: json.dumps([m.get("text"), m.get("reply_markup")], sort_keys=True, default=str)
+            for m in self.standin.messages(self.chat_id)
+        }
+
+    async def _replies(self, before: dict[int, str], quiet: float = 0.7, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Messages the bot sent or edited since `before`, once it has been quiet for a moment."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        calls, last_change = len(self.standin.calls), loop.time()
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            if len(self.standin.calls) != calls:
+                calls, last_change = len(self.standin.calls), loop.time()
+            elif self._snapshot() != before and loop.time() - last_change > quiet:
+                break
+        after = self._snapshot()
+        return [m for m in self.standin.messages(self.chat_id) if before.get(m["message_id"]) != after[m["message_id"]]]
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.chat["id"] if isinstance(self.chat, dict) else self.chat)
+
+    def show(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self.console.print(to_console(message.get("text", "")))
+            markup = message.get("reply_markup") or {}
+            rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+            if rows:
+                self.buttons = []
+                labels = []
+                for row in rows:
+                    for button in row:
+                        self.buttons.append((message["message_id"], button["text"], button.get("callback_data", "")))
+                        labels.append(f"[{len(self.buttons)}] {rich_escape(button['text'])}")
+                self.console.print("[dim]" + "   ".join(labels) + "[/dim]")
+            self.console.print()
+
+    async def say(self, line: str) -> None:
+        line = line.strip()
+        before = self._snapshot()
+        if line.isdigit() and self.buttons and 1 <= int(line) <= len(self.buttons):
+            message_id, label, data = self.buttons[int(line) - 1]
+            self.console.print(f"[bold green]you[/bold green] [dim]pressed[/dim] {rich_escape(label)}")
+            self.standin.press_button(self.chat_id, USER_ID, message_id, data)
+        else:
+            self.console.print(f"[bold green]you[/bold green] {rich_escape(line)}")
+            self.standin.send_text(self.chat_id, USER_ID, line)
+        self.show(await self._replies(before))
+
+
+async def run_demo(project_root: Path, shared: Path, script: bool, language: str = "en") -> int:
+    console = Console(highlight=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        today = datetime.now(UTC).date()
+        data = replay_season(project_root, shared, workdir, today)
+        console.rule("Pitboard offline demo")
+        console.print(
+            f"GT World Challenge Europe 2023, replayed {data.shift_days // 7} weeks later: "
+            f"{len(data.results)} rounds raced, the rest ahead. No Telegram token needed: the bot talks"
+            " to Pitboard's local Bot API stand-in."
+        )
+        store = await Store.open(workdir / "demo.db")
+        await store.apply(load_paths([data.calendar, *data.results], season=2023))
+        standin = BotApiStandIn(token=TOKEN, bot_username="pitboard_bot")
+        await standin.start()
+        settings = Settings(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=standin.base_url,
+            PITBOARD_DATABASE=str(workdir / "demo.db"),
+            PITBOARD_ADMINS=str(USER_ID),
+        )
+        app = build_application(settings, store=store)
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        chat = ConsoleChat(standin, console, language)
+        try:
+            if script:
+                for line in SCRIPT:
+                    await chat.say(line)
+                if chat.buttons:
+                    await chat.say("1")
+            else:
+                console.print("[dim]Type commands (/help), a number to press a button, or 'quit'.[/dim]\n")
+                while True:
+                    line = await asyncio.to_thread(_read_line)
+                    if line is None or line.strip() in ("quit", "exit"):
+                        break
+                    if line.strip():
+                        await chat.say(line)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+            await standin.stop()
+            await store.close()
+    return 0
+
+
+def _read_line() -> str | None:
+    try:
+        return input("› " if sys.stdin.isatty() else "")
+    except EOFError:
+        return None

@@ -1,0 +1,33 @@
+"""Settings from the environment or `.env` (see .env.example)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default=TELEGRAM_API_URL, alias="TELEGRAM_API_URL")
+    database: str = Field(default="./pitboard.db", alias="PITBOARD_DATABASE")
+    admins: list[int] = Field(default_factory=list, alias="PITBOARD_ADMINS")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def file_url(self) -> str:
+        """Telegram serves files from /file/bot<token>/…; a self-hosted server or the stand-in likewise."""
+        base = self.telegram_api_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}"

@@ -1,0 +1,66 @@
+"""/results [series] [event] and /driver NAME."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot import render
+from bot.search import search_drivers
+from bot.services import Target, driver_profile, race_report
+from bot.standings.service import NotFound
+from handlers.common import Context, chat_for, command_text, reply, services
+
+
+async def results_command(update: Update, context: Context) -> None:
+    await show_results(update, context, command_text(context)[:100])
+
+
+async def show_results(update: Update, context: Context, text: str) -> None:
+    chat, t = await chat_for(update, context)
+    store = services(context).store
+    words = text.split()
+    series = None
+    if words:
+        found = await store.find_series(words[0])
+        if found is not None:
+            series, words = found.slug, words[1:]
+    event = " ".join(words) or None  # "/results barcelona": that event in the chat's own series
+    try:
+        report = await race_report(store, chat.id, series, event)
+    except NotFound as exc:
+        message = str(exc)
+        if message == "NO_SERIES":
+            buttons = [(s.id, s.name) for s in await store.series() if s.years]
+            await reply(update, context, *render.pick_series(t, buttons, "results"))
+            return
+        if message == "NO_RESULTS":
+            message = t("No race results yet this season.")
+        await reply(update, context, render.e(message))
+        return
+    await reply(update, context, render.race_report(t, report))
+
+
+async def driver_command(update: Update, context: Context) -> None:
+    _, t = await chat_for(update, context)
+    store = services(context).store
+    query = command_text(context)[:100]
+    if not query:
+        await reply(update, context, t("Whose profile? For example {example}", example="<code>/driver Bachler</code>"))
+        return
+    matches = await search_drivers(store, query, limit=6)
+    if not matches:
+        await reply(update, context, *render.follow_none(t, query, []))
+        return
+    if len(matches) > 1 and matches[0].score < 99.5:
+        await reply(
+            update, context, *render.follow_choices(t, query, [Target("driver", m.driver_id, m.name) for m in matches])
+        )
+        return
+    profile = await driver_profile(store, matches[0].driver_id, matches[0].name)
+    await reply(update, context, *render.driver_profile(t, profile))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("results", results_command))
+    app.add_handler(CommandHandler("driver", driver_command))

@@ -1,0 +1,57 @@
+"""/next and /calendar in the chat's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot import render
+from bot.services import chat_series, upcoming_for_chat
+from handlers.common import Context, chat_for, command_text, reply, services
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def next_command(update: Update, context: Context) -> None:
+    chat, t = await chat_for(update, context)
+    sessions = await upcoming_for_chat(services(context).store, chat.id, now())
+    await reply(update, context, render.next_sessions(t, sessions, chat.timezone))
+
+
+async def calendar_command(update: Update, context: Context) -> None:
+    chat, t = await chat_for(update, context)
+    store = services(context).store
+    wanted = command_text(context)[:60]
+    series = await store.find_series(wanted) if wanted else None
+    if series is None and not wanted:
+        mine = await chat_series(store, chat.id)
+        series = await store.find_series(mine[0]) if mine else None
+    if series is None:
+        buttons = [(s.id, s.name) for s in await store.series() if s.years]
+        text, markup = render.pick_series(t, buttons, "calendar")
+        if wanted:
+            text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
+        await reply(update, context, text, markup)
+        return
+    await show_calendar(update, context, series.slug)
+
+
+async def show_calendar(update: Update, context: Context, series_slug: str) -> None:
+    chat, t = await chat_for(update, context)
+    store = services(context).store
+    series = await store.find_series(series_slug)
+    assert series is not None
+    year = max(series.years)
+    sessions = await store.schedule(series.slug, year)
+    today = now().astimezone(ZoneInfo(chat.timezone)).date()
+    await reply(update, context, render.calendar(t, series.name, year, sessions, chat.timezone, today))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("next", next_command))
+    app.add_handler(CommandHandler("calendar", calendar_command))

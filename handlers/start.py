@@ -1,0 +1,61 @@
+"""/start (with follow deep links), /help, and a friendly answer to anything unknown."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot import render
+from handlers import follow
+from handlers.common import Context, chat_for, is_bot_admin, reply
+
+
+async def start(update: Update, context: Context) -> None:
+    chat, t = await chat_for(update, context)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("follow_"):
+        # t.me/<bot>?start=follow_<driver id or name>: follow at once
+        await follow.follow_text(update, context, chat, t, payload.removeprefix("follow_").replace("_", " "))
+        return
+    user = update.effective_user
+    await reply(update, context, render.welcome(t, chat, user.first_name if user else None))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    _, t = await chat_for(update, context)
+    await reply(update, context, render.help_text(t, is_bot_admin(update, context)))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0]
+    if "@" in command and not command.endswith("@" + (context.bot.username or "")):
+        return  # addressed to another bot in a group
+    _, t = await chat_for(update, context)
+    await reply(
+        update, context, t("I don't know {command}. /help lists what I can do.", command=render.e(command[:40]))
+    )
+
+
+async def private_text(update: Update, context: Context) -> None:
+    _, t = await chat_for(update, context)
+    await reply(
+        update,
+        context,
+        t(
+            "Send a command — for example {example}. /help lists them all.",
+            example="<code>/follow Klaus Bachler</code>",
+        ),
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=1)
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1)
