@@ -78,6 +78,9 @@ def build_application(
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
+    errors: list[str] = context.application.bot_data.setdefault("errors", [])
+    errors.append(repr(context.error))
+    del errors[:-100]
     from telegram import Update
 
     if isinstance(update, Update) and update.effective_chat is not None:

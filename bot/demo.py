@@ -120,7 +120,7 @@ class ConsoleChat:
 
     @property
     def chat_id(self) -> int:
-        return int(self.chat["id"] if isinstance(self.chat, dict) else self.chat)
+        return self.chat.id
 
     def show(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -174,6 +174,8 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
         )
         app = build_application(settings, store=store)
         await app.initialize()
+    if app.post_init:  # run_polling() calls it; starting by hand must too
+        await app.post_init(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
@@ -196,6 +198,8 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
             await app.updater.stop()
             await app.stop()
             await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
             await standin.stop()
             await store.close()
     return 0

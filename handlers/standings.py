@@ -90,8 +90,15 @@ async def standings_command(update: Update, context: Context) -> None:
     all_series = await store.series()
     series, car_class, teams = _parse(list(context.args or [])[:6], all_series)
     if series is None:
-        mine = await chat_series(store, chat.id)
-        series = next((s for s in all_series if mine and s.slug == mine[0]), None)
+        # The chat's own series, the first that has standings yet.
+        for slug in await chat_series(store, chat.id):
+            candidate = next(s for s in all_series if s.slug == slug)
+            try:
+                await standings_table(store, slug, None, car_class, teams)
+            except NotFound:
+                continue
+            series = candidate
+            break
     if series is None:
         await reply(update, context, *render.pick_series(t, await _series_buttons(store), "standings"))
         return

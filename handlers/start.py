@@ -57,5 +57,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=1)
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1)
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))

@@ -9,6 +9,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import WriteGuard
+
 FOLLOW_KINDS = ("driver", "team", "series")
 
 
@@ -45,12 +47,12 @@ class TeamName:
 
 
 class Chats:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
         self.conn = conn
+        self.guard = guard
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        cur = await self.conn.execute(sql, params)
-        return cur.rowcount
+        return await self.guard.write(sql, params)
 
     async def get(self, chat_id: int) -> Chat | None:
         async with self.conn.execute(
@@ -92,23 +94,19 @@ class Chats:
 
     async def migrate(self, old_id: int, new_id: int) -> bool:
         """A group became a supergroup: its follows, settings and pending messages move to the new id."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if await self.get(new_id) is not None:
+        new_exists = await self.get(new_id) is not None
+        async with self.guard.transaction() as conn:
+            if new_exists:
                 # The new id already spoke to us: fold the old chat's follows into it.
-                await self._write(
+                await conn.execute(
                     "INSERT OR IGNORE INTO follows (chat_id, target_kind, target_id, created_at)"
                     " SELECT ?, target_kind, target_id, created_at FROM follows WHERE chat_id = ?",
                     (new_id, old_id),
                 )
-                await self._write("DELETE FROM chats WHERE id = ?", (old_id,))
+                await conn.execute("DELETE FROM chats WHERE id = ?", (old_id,))
             else:
-                await self._write("UPDATE chats SET id = ?, kind = 'supergroup' WHERE id = ?", (new_id, old_id))
-            await self._write("UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+                await conn.execute("UPDATE chats SET id = ?, kind = 'supergroup' WHERE id = ?", (new_id, old_id))
+            await conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
         return True
 
     async def follow(self, chat_id: int, kind: str, target_id: int) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 from pathlib import Path
 
 import aiosqlite
@@ -75,3 +79,37 @@ def _statements(sql: str) -> list[str]:
     # Migrations are plain DDL: no '--' or ';' inside string literals, so this split is safe.
     without_comments = re.sub(r"--[^\n]*", "", sql)
     return [s.strip() for s in without_comments.split(";") if s.strip()]
+
+
+class WriteGuard:
+    """One aiosqlite connection is shared by concurrent handlers: writes and transactions take turns,
+    so no statement of one coroutine lands inside another's open transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.lock = asyncio.Lock()
+
+    async def write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        async with self.lock:
+            cur = await self.conn.execute(sql, params)
+            return cur.rowcount
+
+    async def write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        async with self.lock:
+            await self.conn.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        async with self.lock:
+            cur = await self.conn.execute(sql, params)
+            return int(cur.lastrowid or 0)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")

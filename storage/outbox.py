@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from storage.db import WriteGuard
+
 REPLY_PRIORITY = 0  # command replies go ahead of broadcasts
 BROADCAST_PRIORITY = 10
 
@@ -27,8 +29,9 @@ class OutboxRow:
 
 
 class Outbox:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
         self.conn = conn
+        self.guard = guard
 
     async def enqueue(
         self,
@@ -38,41 +41,39 @@ class Outbox:
         priority: int = REPLY_PRIORITY,
         alert_id: int | None = None,
     ) -> int:
-        cur = await self.conn.execute(
+        return await self.guard.insert(
             "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at, next_attempt_at)"
             " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
             (alert_id, chat_id, priority, text, reply_markup, _now(), _now()),
         )
-        return int(cur.lastrowid or 0)
 
     async def mark_sending(self, row_id: int) -> None:
-        await self.conn.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
+        await self.guard.write("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
 
     async def mark_sent(self, row_id: int, message_id: int) -> None:
-        await self.conn.execute(
+        await self.guard.write(
             "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?", (message_id, row_id)
         )
 
     async def mark_failed(self, row_id: int, error: str, next_attempt_at: str) -> None:
-        await self.conn.execute(
+        await self.guard.write(
             "UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?",
             (error[:500], next_attempt_at, row_id),
         )
 
     async def mark_dead(self, row_id: int, error: str) -> None:
-        await self.conn.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (error[:500], row_id))
+        await self.guard.write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (error[:500], row_id))
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """A chat that blocked or removed the bot: nothing pending for it will ever arrive."""
-        cur = await self.conn.execute(
+        return await self.guard.write(
             "UPDATE outbox SET state = 'dead', last_error = ? WHERE chat_id = ? AND state IN ('pending', 'sending',"
             " 'failed')",
             (error[:500], chat_id),
         )
-        return cur.rowcount
 
     async def move_chat(self, row_id: int, chat_id: int) -> None:
-        await self.conn.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, row_id))
+        await self.guard.write("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, row_id))
 
     async def get(self, row_id: int) -> OutboxRow | None:
         async with self.conn.execute(

@@ -15,7 +15,7 @@ from bot.records import ChangeSet, ImportBatch
 from bot.standings.engine import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
 from bot.standings.rules import ChampionshipDef, ChampionshipRules
 from storage.chats import Chats
-from storage.db import connect
+from storage.db import WriteGuard, connect
 from storage.outbox import Outbox
 from storage.writer import apply_batches
 
@@ -116,8 +116,9 @@ class Store:
     def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
         self.path = str(path)
         self.conn = conn
-        self.chats = Chats(conn)
-        self.outbox = Outbox(conn)
+        self.guard = WriteGuard(conn)
+        self.chats = Chats(conn, self.guard)
+        self.outbox = Outbox(conn, self.guard)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -475,38 +476,27 @@ class Store:
         """An admin says two identities are one person: `other` is folded into `keep`."""
         if keep_id == other_id:
             raise ValueError("cannot merge a driver with itself")
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            for table in ("drivers",):
-                row = await self._one(f"SELECT count(*) FROM {table} WHERE id IN (?, ?)", (keep_id, other_id))
-                if row is None or row[0] != 2:
-                    raise ValueError("both drivers must exist")
-            await self.conn.execute("UPDATE entry_drivers SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
-            await self.conn.execute(
-                "UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id)
-            )
-            await self.conn.execute(
-                "UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id)
-            )
-            await self.conn.execute(
-                "UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver' AND target_id = ?",
-                (keep_id, other_id),
-            )
-            await self.conn.execute(
-                "UPDATE official_standings SET subject_id = ? WHERE subject_kind = 'driver' AND subject_id = ?",
-                (keep_id, other_id),
-            )
-            await self.conn.execute("DELETE FROM drivers WHERE id = ?", (other_id,))
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+        row = await self._one("SELECT count(*) FROM drivers WHERE id IN (?, ?)", (keep_id, other_id))
+        if row is None or row[0] != 2:
+            raise ValueError("both drivers must exist")
+        async with self.guard.transaction() as conn:
+            await conn.execute("UPDATE entry_drivers SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
+            await conn.execute("UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?",
+                               (keep_id, other_id))
+            await conn.execute("UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
+            await conn.execute("UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver'"
+                               " AND target_id = ?", (keep_id, other_id))
+            await conn.execute("UPDATE OR IGNORE official_standings SET subject_id = ? WHERE subject_kind = 'driver'"
+                               " AND subject_id = ?", (keep_id, other_id))
+            for table, column in (("follows", "target_id"), ("official_standings", "subject_id")):
+                kind = "target_kind" if table == "follows" else "subject_kind"
+                await conn.execute(f"DELETE FROM {table} WHERE {kind} = 'driver' AND {column} = ?", (other_id,))
+            await conn.execute("DELETE FROM drivers WHERE id = ?", (other_id,))
 
     async def split_driver(self, driver_id: int, series_slug: str) -> int:
         """An admin says the driver of `series_slug` is a different person from the rest of `driver_id`'s
         career: that series' entries and ids move to a new identity, and the two are never merged by name again."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with self.guard.transaction() as conn:
             row = await self._one("SELECT name, name_key FROM drivers WHERE id = ?", (driver_id,))
             if row is None:
                 raise ValueError(f"no driver {driver_id}")
@@ -521,26 +511,22 @@ class Store:
             ]
             if not moving:
                 raise ValueError(f"driver {driver_id} has no entries in {series_slug}")
-            cur = await self.conn.execute("INSERT INTO drivers (name, name_key) VALUES (?, ?)", (row[0], row[1]))
+            cur = await conn.execute("INSERT INTO drivers (name, name_key) VALUES (?, ?)", (row[0], row[1]))
             new_id = int(cur.lastrowid or 0)
-            await self.conn.executemany(
+            await conn.executemany(
                 "UPDATE entry_drivers SET driver_id = ? WHERE entry_id = ? AND driver_id = ?",
                 [(new_id, e, driver_id) for e in moving],
             )
             # Ids of the series' own source (e.g. 'gtwc:gtwc-europe', 'imsa') go with it.
-            await self.conn.execute(
+            await conn.execute(
                 "UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ? AND (source = ? OR source LIKE ?)",
                 (new_id, driver_id, series_slug, f"%:{series_slug}"),
             )
-            await self.conn.execute(
+            await conn.execute(
                 "INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)", (row[1], new_id, row[0])
             )
-            await self.conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
-            await self.conn.execute("COMMIT")
-            return new_id
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+            await conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
+        return new_id
 
     async def counts(self) -> dict[str, int]:
         out = {}

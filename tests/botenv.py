@@ -1,0 +1,151 @@
+"""The real Application against the local Bot API stand-in over HTTP, on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.delivery import FloodGate, Limits
+from bot.settings import Settings
+from bot.standin import BotApiStandIn
+from storage.store import Store
+
+TOKEN = "4242:TEST-TOKEN-never-logged"
+ADMIN_ID = 900001
+# Most end-to-end tests switch Telegram's flood limits off on both sides (the stand-in and the bot's own
+# pacing) so that a conversation does not wait a second per reply; tests/test_bot_limits.py keeps them on.
+NO_LIMITS = Limits(per_second=10_000, private_interval=0.0, group_per_minute=100_000)
+
+
+@dataclass
+class BotEnv:
+    standin: BotApiStandIn
+    app: Application  # type: ignore[type-arg]
+    store: Store
+
+    def errors(self) -> list[str]:
+        return list(self.app.bot_data.get("errors", []))
+
+    def _snapshot(self, chat_id: int) -> dict[int, str]:
+        return {
+            m["message_id"]: json.dumps([m.get("text"), m.get("reply_markup")], sort_keys=True, default=str)
+            for m in self.standin.messages(chat_id)
+        }
+
+    async def _settle(self, chat_id: int, before: dict[int, str], expect: int, timeout: float) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            after = self._snapshot(chat_id)
+            changed = [m for m in after if before.get(m) != after[m]]
+            if len(changed) >= expect:
+                await asyncio.sleep(0.05)  # a second message may be on its way
+                after = self._snapshot(chat_id)
+                return [m for m in self.standin.messages(chat_id) if before.get(m["message_id"]) != after[m["message_id"]]]
+            await asyncio.sleep(0.01)
+        return []
+
+    async def say(self, chat_id: int, user_id: int, text: str, expect: int = 1, timeout: float = 10.0,
+                  thread_id: int | None = None) -> list[dict[str, Any]]:
+        """Send a message as the user; the bot's new or edited messages in that chat."""
+        before = self._snapshot(chat_id)
+        self.standin.send_text(chat_id, user_id, text, message_thread_id=thread_id)
+        return await self._settle(chat_id, before, expect, timeout)
+
+    async def upload(self, chat_id: int, user_id: int, filename: str, content: bytes, caption: str,
+                     timeout: float = 20.0) -> list[dict[str, Any]]:
+        before = self._snapshot(chat_id)
+        self.standin.send_document(chat_id, user_id, filename, content, caption=caption)
+        return await self._settle(chat_id, before, 1, timeout)
+
+    async def press(self, chat_id: int, user_id: int, message: dict[str, Any], label_part: str,
+                    expect: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        data = button_data(message, label_part)
+        before = self._snapshot(chat_id)
+        self.standin.press_button(chat_id, user_id, message["message_id"], data)
+        return await self._settle(chat_id, before, expect, timeout)
+
+    async def quiet(self, seconds: float = 0.3) -> None:
+        await asyncio.sleep(seconds)
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def button_data(message: dict[str, Any], label_part: str) -> str:
+    for label, data in buttons(message):
+        if label_part in label:
+            return data
+    raise AssertionError(f"no button with {label_part!r} in {buttons(message)}")
+
+
+@asynccontextmanager
+async def running_bot(db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False) -> AsyncIterator[BotEnv]:
+    standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
+    await standin.start()
+    store = await Store.open(db)
+    settings = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.base_url, PITBOARD_DATABASE=str(db),
+                        PITBOARD_ADMINS=str(ADMIN_ID))
+    app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
+    await app.initialize()
+    if app.post_init:  # run_polling() calls it; starting by hand must too
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield BotEnv(standin, app, store)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await standin.stop()
+        await store.close()
+
+
+def future_calendar(path: Path, days_ahead: int = 2) -> Path:
+    """A small season ahead of now, in native JSON: one timed race, one 'time TBC', names with HTML in them."""
+    start = (datetime.now(UTC) + timedelta(days=days_ahead)).replace(hour=13, minute=0, second=0, microsecond=0)
+    doc = {
+        "format": "pitboard/1",
+        "series": {"slug": "test-gt", "name": "Test GT <Series>"},
+        "seasons": [{
+            "year": start.year,
+            "championships": [{"key": "overall", "name": "Overall", "default": True, "rules": {
+                "per_class": True, "scoring": [{"match": {"kind": "race"}, "points": [25, 18, 15]}]}}],
+            "events": [
+                {"key": "ring", "name": "Ring & Roll 6h", "timezone": "Europe/Vienna",
+                 "start_date": start.date().isoformat(), "end_date": start.date().isoformat(),
+                 "entries": [
+                     {"number": "911", "team": "Pure Rxcing", "car": "Porsche 911 GT3 R (992)", "class": "Bronze Cup",
+                      "drivers": ["Klaus Bachler", "Alex Malykhin"]},
+                     {"number": "7", "team": "<b>&Co \"x\"", "car": "Car <7>", "class": "Pro & Am",
+                      "drivers": ["Ana <Test>", "Bert & Ernie"]},
+                 ],
+                 "sessions": [{"key": "race", "name": "Race", "kind": "race",
+                               "start": start.strftime("%Y-%m-%dT%H:%M:%SZ")}]},
+                {"key": "later", "name": "Later Cup", "timezone": "America/New_York",
+                 "start_date": (start + timedelta(days=14)).date().isoformat(),
+                 "end_date": (start + timedelta(days=14)).date().isoformat(),
+                 "sessions": [{"key": "race", "name": "Race", "kind": "race", "start": None,
+                               "date": (start + timedelta(days=14)).date().isoformat()}]},
+            ],
+        }],
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
