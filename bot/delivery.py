@@ -42,6 +42,8 @@ class Limits:
     per_second: float = 30.0  # Telegram: about 30 messages per second overall
     private_interval: float = 1.0  # 1 message per second per private chat
     group_per_minute: int = 20  # 20 messages per minute per group
+    # Telegram counts when a request arrives, we count when it leaves: keep a little slack.
+    margin: float = 0.05
 
 
 class FloodGate:
@@ -61,17 +63,21 @@ class FloodGate:
 
     def _wait_needed(self, chat_id: int, now: float) -> float:
         waits = [self._paused_until[None] - now, self._paused_until[chat_id] - now]
-        window = [t for t in self._global if now - t < 1.0]
+        second, minute = 1.0 + self.limits.margin, 60.0 + self.limits.margin
+        window = [t for t in self._global if now - t < second]
         self._global = window
         if len(window) >= self.limits.per_second:
-            waits.append(1.0 - (now - window[0]))
+            waits.append(second - (now - window[0]))
+        if window:
+            # Evenly spaced rather than in bursts of 30: arrival jitter then cannot crowd one second.
+            waits.append(window[-1] + second / self.limits.per_second - now)
         if chat_id > 0:
             waits.append(self._private_next[chat_id] - now)
         else:
-            sent = [t for t in self._group_sent[chat_id] if now - t < 60.0]
+            sent = [t for t in self._group_sent[chat_id] if now - t < minute]
             self._group_sent[chat_id] = sent
             if len(sent) >= self.limits.group_per_minute:
-                waits.append(60.0 - (now - sent[0]))
+                waits.append(minute - (now - sent[0]))
         return max(waits)
 
     async def acquire(self, chat_id: int) -> None:
@@ -82,7 +88,8 @@ class FloodGate:
                 if wait <= 0:
                     self._global.append(now)
                     if chat_id > 0:
-                        self._private_next[chat_id] = now + self.limits.private_interval
+                        interval = self.limits.private_interval
+                        self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
                     else:
                         self._group_sent[chat_id].append(now)
                     return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import re
 import sys
 import tempfile
@@ -152,6 +153,7 @@ class ConsoleChat:
 
 async def run_demo(project_root: Path, shared: Path, script: bool, language: str = "en") -> int:
     console = Console(highlight=False)
+    logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         today = datetime.now(UTC).date()
@@ -166,11 +168,13 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
         await store.apply(load_paths([data.calendar, *data.results], season=2023))
         standin = BotApiStandIn(token=TOKEN, bot_username="pitboard_bot")
         await standin.start()
-        settings = Settings(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=standin.base_url,
-            PITBOARD_DATABASE=str(workdir / "demo.db"),
-            PITBOARD_ADMINS=str(USER_ID),
+        settings = Settings.model_validate(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": standin.base_url,
+                "PITBOARD_DATABASE": str(workdir / "demo.db"),
+                "PITBOARD_ADMINS": str(USER_ID),
+            }
         )
         app = build_application(settings, store=store)
         await app.initialize()
@@ -182,18 +186,18 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
         chat = ConsoleChat(standin, console, language)
         try:
             if script:
-                for line in SCRIPT:
-                    await chat.say(line)
+                for scripted in SCRIPT:
+                    await chat.say(scripted)
                 if chat.buttons:
                     await chat.say("1")
             else:
                 console.print("[dim]Type commands (/help), a number to press a button, or 'quit'.[/dim]\n")
                 while True:
-                    line = await asyncio.to_thread(_read_line)
-                    if line is None or line.strip() in ("quit", "exit"):
+                    typed: str | None = await asyncio.to_thread(_read_line)
+                    if typed is None or typed.strip() in ("quit", "exit"):
                         break
-                    if line.strip():
-                        await chat.say(line)
+                    if typed.strip():
+                        await chat.say(typed)
         finally:
             await app.updater.stop()
             await app.stop()

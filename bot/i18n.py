@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_interval
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -75,6 +75,9 @@ class Translator:
     def date(self, day: datetime | Any) -> str:
         pattern = "EEE d MMM yyyy" if self.language == "en" else "EEE d. MMM yyyy"
         return format_date(day, pattern, locale=self.language)
+
+    def date_range(self, first: Any, last: Any) -> str:
+        return format_interval(first, last, "MMMEd", locale=self.language)
 
     def zone_name(self, moment: datetime, timezone: str) -> str:
         return moment.astimezone(ZoneInfo(timezone)).strftime("%Z")

@@ -201,12 +201,23 @@ def pick_series(t: Translator, series: list[tuple[int, str]], command: str) -> R
 # --- schedule -----------------------------------------------------------------------------------------
 
 
-def when(t: Translator, start_utc: str | None, start_date: str | None, timezone: str) -> str:
+def when(
+    t: Translator,
+    start_utc: str | None,
+    start_date: str | None,
+    timezone: str,
+    weekend: tuple[str | None, str | None] = (None, None),
+) -> str:
     if start_utc:
         moment = datetime.fromisoformat(start_utc.replace("Z", "+00:00"))
         return f"{t.when(moment, timezone)} {e(t.zone_name(moment, timezone))}"
     if start_date:
         return f"{t.date(date.fromisoformat(start_date))}, {t('time TBC')}"
+    first, last = weekend
+    if first and last and first != last:
+        return f"{t.date_range(date.fromisoformat(first), date.fromisoformat(last))}, {t('day and time TBC')}"
+    if last or first:
+        return f"{t.date(date.fromisoformat(last or first or ''))}, {t('time TBC')}"
     return t("date and time TBC")
 
 
@@ -241,9 +252,8 @@ def next_sessions(t: Translator, sessions: list[UpcomingSession], timezone: str)
         if s.row.event_id != last_event:
             lines += ["", f"🏁 <b>{e(s.row.series_name)}</b> · {e(s.row.event_name)}"]
             last_event = s.row.event_id
-        lines.append(
-            f"{e(session_label(t, s.row.session_name))}: {when(t, s.row.start_utc, s.row.start_date, timezone)}"
-        )
+        shown = when(t, s.row.start_utc, s.row.start_date, timezone, (s.row.event_start, s.row.event_end))
+        lines.append(f"{e(session_label(t, s.row.session_name))}: {shown}")
         lines += [car_line(t, car) for car in s.cars]
     return "\n".join(lines)
 

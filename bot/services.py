@@ -271,7 +271,7 @@ async def driver_profile(store: Store, driver_id: int, name: str) -> DriverProfi
         key = (e.series_slug, e.year, e.number)
         car = cars.setdefault(key, SeasonCar(e.series_slug, e.year, e.number, e.team, e.car, e.car_class, []))
         crew = tuple(c for c in e.crew if c != name)
-        if crew not in car.crews:
+        if crew and frozenset(crew) not in {frozenset(c) for c in car.crews}:
             car.crews.append(crew)
     recent: list[tuple[str, str, ResultLine | None]] = []
     for e in entries[-3:][::-1]:

@@ -7,8 +7,8 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 

@@ -108,8 +108,10 @@ class UpcomingRow:
     session_name: str
     kind: str
     start_utc: str | None
-    start_date: str | None
+    start_date: str | None  # the session's own day, if known
     status: str
+    event_start: str | None
+    event_end: str | None
 
 
 class Store:
@@ -117,6 +119,7 @@ class Store:
         self.path = str(path)
         self.conn = conn
         self.guard = WriteGuard(conn)
+        self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
         self.chats = Chats(conn, self.guard)
         self.outbox = Outbox(conn, self.guard)
 
@@ -168,7 +171,26 @@ class Store:
         matches = [s for s in all_series if wanted in s.slug or wanted in s.name.casefold()]
         return matches[0] if len(matches) == 1 else None
 
+    async def data_version(self) -> int:
+        """Changes whenever another connection commits: an import here (it writes on its own connection)
+        or in another process, such as `pitboard import` from cron."""
+        row = await self._one("PRAGMA data_version")
+        return int(row[0]) if row else 0
+
     async def season_data(self, series_slug: str, year: int) -> SeasonData | None:
+        """Everything the standings engine needs for one season; cached until the store changes."""
+        version = await self.data_version()
+        cached = self._seasons.get((series_slug, year))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        data = await self._load_season(series_slug, year)
+        if data is not None:
+            if len(self._seasons) > 32:
+                self._seasons.clear()
+            self._seasons[(series_slug, year)] = (version, data)
+        return data
+
+    async def _load_season(self, series_slug: str, year: int) -> SeasonData | None:
         head = await self._one(
             "SELECT se.id, s.slug, s.name FROM seasons se JOIN series s ON s.id = se.series_id"
             " WHERE s.slug = ? AND se.year = ?",
@@ -392,7 +414,7 @@ class Store:
         marks = ",".join("?" * len(series_slugs))
         rows = await self._all(
             "SELECT sr.slug, sr.name, se.year, e.id, e.key, e.name, e.timezone, s.id, s.key, s.name, s.kind,"
-            " s.start_utc, coalesce(s.start_date, e.end_date), s.status FROM sessions s"
+            " s.start_utc, s.start_date, s.status, e.start_date, e.end_date FROM sessions s"
             " JOIN events e ON e.id = s.event_id JOIN seasons se ON se.id = e.season_id"
             f" JOIN series sr ON sr.id = se.series_id WHERE sr.slug IN ({marks})"
             " AND s.kind IN ('race', 'qualifying', 'sprint') AND s.status != 'cancelled' AND s.results_status = 'none'"
@@ -481,13 +503,19 @@ class Store:
             raise ValueError("both drivers must exist")
         async with self.guard.transaction() as conn:
             await conn.execute("UPDATE entry_drivers SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
-            await conn.execute("UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?",
-                               (keep_id, other_id))
+            await conn.execute(
+                "UPDATE OR IGNORE driver_aliases SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id)
+            )
             await conn.execute("UPDATE driver_source_ids SET driver_id = ? WHERE driver_id = ?", (keep_id, other_id))
-            await conn.execute("UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver'"
-                               " AND target_id = ?", (keep_id, other_id))
-            await conn.execute("UPDATE OR IGNORE official_standings SET subject_id = ? WHERE subject_kind = 'driver'"
-                               " AND subject_id = ?", (keep_id, other_id))
+            await conn.execute(
+                "UPDATE OR IGNORE follows SET target_id = ? WHERE target_kind = 'driver' AND target_id = ?",
+                (keep_id, other_id),
+            )
+            await conn.execute(
+                "UPDATE OR IGNORE official_standings SET subject_id = ? WHERE subject_kind = 'driver'"
+                " AND subject_id = ?",
+                (keep_id, other_id),
+            )
             for table, column in (("follows", "target_id"), ("official_standings", "subject_id")):
                 kind = "target_kind" if table == "follows" else "subject_kind"
                 await conn.execute(f"DELETE FROM {table} WHERE {kind} = 'driver' AND {column} = ?", (other_id,))

@@ -23,7 +23,7 @@ TOKEN = "4242:TEST-TOKEN-never-logged"
 ADMIN_ID = 900001
 # Most end-to-end tests switch Telegram's flood limits off on both sides (the stand-in and the bot's own
 # pacing) so that a conversation does not wait a second per reply; tests/test_bot_limits.py keeps them on.
-NO_LIMITS = Limits(per_second=10_000, private_interval=0.0, group_per_minute=100_000)
+NO_LIMITS = Limits(per_second=10_000, private_interval=0.0, group_per_minute=100_000, margin=0.0)
 
 
 @dataclass
@@ -48,27 +48,44 @@ class BotEnv:
             after = self._snapshot(chat_id)
             changed = [m for m in after if before.get(m) != after[m]]
             if len(changed) >= expect:
-                await asyncio.sleep(0.05)  # a second message may be on its way
+                await asyncio.sleep(0.02)  # a second message may be on its way
                 after = self._snapshot(chat_id)
-                return [m for m in self.standin.messages(chat_id) if before.get(m["message_id"]) != after[m["message_id"]]]
+                return [
+                    m for m in self.standin.messages(chat_id) if before.get(m["message_id"]) != after[m["message_id"]]
+                ]
             await asyncio.sleep(0.01)
         return []
 
-    async def say(self, chat_id: int, user_id: int, text: str, expect: int = 1, timeout: float = 10.0,
-                  thread_id: int | None = None) -> list[dict[str, Any]]:
+    async def say(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        expect: int = 1,
+        timeout: float = 10.0,
+        thread_id: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Send a message as the user; the bot's new or edited messages in that chat."""
         before = self._snapshot(chat_id)
         self.standin.send_text(chat_id, user_id, text, message_thread_id=thread_id)
         return await self._settle(chat_id, before, expect, timeout)
 
-    async def upload(self, chat_id: int, user_id: int, filename: str, content: bytes, caption: str,
-                     timeout: float = 20.0) -> list[dict[str, Any]]:
+    async def upload(
+        self, chat_id: int, user_id: int, filename: str, content: bytes, caption: str, timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
         before = self._snapshot(chat_id)
         self.standin.send_document(chat_id, user_id, filename, content, caption=caption)
         return await self._settle(chat_id, before, 1, timeout)
 
-    async def press(self, chat_id: int, user_id: int, message: dict[str, Any], label_part: str,
-                    expect: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+    async def press(
+        self,
+        chat_id: int,
+        user_id: int,
+        message: dict[str, Any],
+        label_part: str,
+        expect: int = 1,
+        timeout: float = 10.0,
+    ) -> list[dict[str, Any]]:
         data = button_data(message, label_part)
         before = self._snapshot(chat_id)
         self.standin.press_button(chat_id, user_id, message["message_id"], data)
@@ -97,8 +114,14 @@ async def running_bot(db: Path, *, limits: Limits | None = NO_LIMITS, enforce: b
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
     await standin.start()
     store = await Store.open(db)
-    settings = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.base_url, PITBOARD_DATABASE=str(db),
-                        PITBOARD_ADMINS=str(ADMIN_ID))
+    settings = Settings.model_validate(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": standin.base_url,
+            "PITBOARD_DATABASE": str(db),
+            "PITBOARD_ADMINS": str(ADMIN_ID),
+        }
+    )
     app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
     await app.initialize()
     if app.post_init:  # run_polling() calls it; starting by hand must too
@@ -124,28 +147,68 @@ def future_calendar(path: Path, days_ahead: int = 2) -> Path:
     doc = {
         "format": "pitboard/1",
         "series": {"slug": "test-gt", "name": "Test GT <Series>"},
-        "seasons": [{
-            "year": start.year,
-            "championships": [{"key": "overall", "name": "Overall", "default": True, "rules": {
-                "per_class": True, "scoring": [{"match": {"kind": "race"}, "points": [25, 18, 15]}]}}],
-            "events": [
-                {"key": "ring", "name": "Ring & Roll 6h", "timezone": "Europe/Vienna",
-                 "start_date": start.date().isoformat(), "end_date": start.date().isoformat(),
-                 "entries": [
-                     {"number": "911", "team": "Pure Rxcing", "car": "Porsche 911 GT3 R (992)", "class": "Bronze Cup",
-                      "drivers": ["Klaus Bachler", "Alex Malykhin"]},
-                     {"number": "7", "team": "<b>&Co \"x\"", "car": "Car <7>", "class": "Pro & Am",
-                      "drivers": ["Ana <Test>", "Bert & Ernie"]},
-                 ],
-                 "sessions": [{"key": "race", "name": "Race", "kind": "race",
-                               "start": start.strftime("%Y-%m-%dT%H:%M:%SZ")}]},
-                {"key": "later", "name": "Later Cup", "timezone": "America/New_York",
-                 "start_date": (start + timedelta(days=14)).date().isoformat(),
-                 "end_date": (start + timedelta(days=14)).date().isoformat(),
-                 "sessions": [{"key": "race", "name": "Race", "kind": "race", "start": None,
-                               "date": (start + timedelta(days=14)).date().isoformat()}]},
-            ],
-        }],
+        "seasons": [
+            {
+                "year": start.year,
+                "championships": [
+                    {
+                        "key": "overall",
+                        "name": "Overall",
+                        "default": True,
+                        "rules": {"per_class": True, "scoring": [{"match": {"kind": "race"}, "points": [25, 18, 15]}]},
+                    }
+                ],
+                "events": [
+                    {
+                        "key": "ring",
+                        "name": "Ring & Roll 6h",
+                        "timezone": "Europe/Vienna",
+                        "start_date": start.date().isoformat(),
+                        "end_date": start.date().isoformat(),
+                        "entries": [
+                            {
+                                "number": "911",
+                                "team": "Pure Rxcing",
+                                "car": "Porsche 911 GT3 R (992)",
+                                "class": "Bronze Cup",
+                                "drivers": ["Klaus Bachler", "Alex Malykhin"],
+                            },
+                            {
+                                "number": "7",
+                                "team": '<b>&Co "x"',
+                                "car": "Car <7>",
+                                "class": "Pro & Am",
+                                "drivers": ["Ana <Test>", "Bert & Ernie"],
+                            },
+                        ],
+                        "sessions": [
+                            {
+                                "key": "race",
+                                "name": "Race",
+                                "kind": "race",
+                                "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            }
+                        ],
+                    },
+                    {
+                        "key": "later",
+                        "name": "Later Cup",
+                        "timezone": "America/New_York",
+                        "start_date": (start + timedelta(days=14)).date().isoformat(),
+                        "end_date": (start + timedelta(days=14)).date().isoformat(),
+                        "sessions": [
+                            {
+                                "key": "race",
+                                "name": "Race",
+                                "kind": "race",
+                                "start": None,
+                                "date": (start + timedelta(days=14)).date().isoformat(),
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
     }
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path

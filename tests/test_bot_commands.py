@@ -15,7 +15,7 @@ import pytest
 from bot.importers import load_paths
 from tests.botenv import ADMIN_ID, BotEnv, buttons, future_calendar, running_bot
 
-ANA, BEN = 1001, 1002          # English and German private users
+ANA, BEN = 1001, 1002  # English and German private users
 GROUP = -1001234567890
 MEMBER, GROUP_ADMIN = 2001, 2002
 
@@ -29,8 +29,9 @@ async def env(copy_db: Path, tmp_path: Path) -> AsyncIterator[BotEnv]:
         running.standin.user(MEMBER, first_name="Mia", language_code="en")
         running.standin.user(GROUP_ADMIN, first_name="Gus", language_code="de")
         running.standin.user(ADMIN_ID, first_name="Root", language_code="en")
-        running.standin.group(GROUP, title="Racing <fans> & friends", admins=[GROUP_ADMIN], supergroup=True,
-                              bot_status="left")
+        running.standin.group(
+            GROUP, title="Racing <fans> & friends", admins=[GROUP_ADMIN], supergroup=True, bot_status="left"
+        )
         yield running
         assert running.errors() == []
 
@@ -87,7 +88,8 @@ async def test_follow_series_and_team_then_following_and_unfollow(env: BotEnv) -
     after = await env.press(ANA, ANA, listing[0], "Pure Rxcing")
     assert "Pure Rxcing" not in text(after)
     assert "Stopped following GT World Challenge Europe" in text(
-        await env.say(ANA, ANA, "/unfollow series gtwc-europe"))
+        await env.say(ANA, ANA, "/unfollow series gtwc-europe")
+    )
     assert "follows no one yet" in text(await env.say(ANA, ANA, "/following"))
 
 
@@ -101,7 +103,7 @@ async def test_next_shows_local_time_car_and_co_drivers(env: BotEnv) -> None:
     await env.say(ANA, ANA, "/timezone Europe/Vienna")
     reply = text(await env.say(ANA, ANA, "/next"))
     assert "Test GT <Series>" in reply and "Ring & Roll 6h" in reply
-    assert re.search(r"1[45]:00 CES?T", reply), reply   # 13:00 UTC in Vienna
+    assert re.search(r"1[45]:00 CES?T", reply), reply  # 13:00 UTC in Vienna
     assert "#911 · Pure Rxcing · Porsche 911 GT3 R (992) (Bronze Cup)" in reply
     assert "with Alex Malykhin" in reply
     german = text(await env.say(BEN, BEN, "/follow Bachler")) and text(await env.say(BEN, BEN, "/next"))
@@ -121,7 +123,7 @@ async def test_standings_table_with_class_team_and_series_buttons(env: BotEnv) -
     body = text(reply)
     assert "GT World Challenge Europe 2023 — Overall — Bronze Cup" in body
     assert any(e["type"] == "pre" for e in reply[0]["entities"])
-    assert "Alex Malykhin" in body and "»" in body     # the chat's driver is marked
+    assert "Alex Malykhin" in body and "»" in body  # the chat's driver is marked
     teams = await env.press(ANA, ANA, reply[0], "Teams")
     assert "Pure Rxcing" in text(teams) and "Team" in text(teams)
     pro = await env.press(ANA, ANA, teams[0], "Pro Cup")
@@ -174,7 +176,8 @@ async def test_settings_buttons_and_shortcuts(env: BotEnv) -> None:
     chat = await env.store.chats.get(ANA)
     assert chat is not None and chat.settings["spoiler_safe"] is True and chat.language == "de"
     assert "nicht" in text(await env.say(ANA, ANA, "/timezone Mars/Base")) or "keine Zeitzone" in text(
-        await env.say(ANA, ANA, "/timezone Mars/Base"))
+        await env.say(ANA, ANA, "/timezone Mars/Base")
+    )
     assert "America/New_York" in text(await env.say(ANA, ANA, "/timezone america/new_york"))
     assert "English" in text(await env.say(ANA, ANA, "/language en"))
 
@@ -188,7 +191,7 @@ async def test_expired_button_is_refused_politely(env: BotEnv) -> None:
     several = await env.say(ANA, ANA, "/follow Schumacher")
     names = {n.name: n.driver_id for n in await env.store.driver_names()}
     await env.store.merge_drivers(names["Michael Schumacher"], names["Ralf Schumacher"])  # an admin's fix
-    data = [d for label, d in buttons(several[0]) if label == "Ralf Schumacher"][0]
+    data = next(d for label, d in buttons(several[0]) if label == "Ralf Schumacher")
     env.standin.press_button(ANA, ANA, several[0]["message_id"], data)
     await env.quiet(0.5)
     answer = [c for c in env.standin.calls if c.method == "answerCallbackQuery"][-1]
@@ -205,7 +208,7 @@ async def test_group_admin_rule_and_everyone_reads(env: BotEnv) -> None:
     assert "Nur die Admins" in text(refused)  # the group speaks the language of whoever added the bot
     assert await env.store.chats.follows(GROUP) == []
     done = await env.say(GROUP, GROUP_ADMIN, "/follow Klaus Bachler")
-    assert "Du folgst jetzt Klaus Bachler" in text(done)      # the group speaks its first user's language
+    assert "Du folgst jetzt Klaus Bachler" in text(done)  # the group speaks its first user's language
     anonymous = env.standin.anonymous_admin_text(GROUP, "/follow team Pure Rxcing")
     assert anonymous
     await env.quiet(0.5)
@@ -254,7 +257,7 @@ async def test_forum_topic_for_alerts(env: BotEnv) -> None:
 
 
 async def test_html_from_data_is_escaped(env: BotEnv) -> None:
-    await env.say(ANA, ANA, "/follow team <b>&Co \"x\"")
+    await env.say(ANA, ANA, '/follow team <b>&Co "x"')
     listing = text(await env.say(ANA, ANA, "/following"))
     assert '<b>&Co "x"' in listing
     await env.say(ANA, ANA, "/follow Ana <Test>")

@@ -485,7 +485,7 @@ class BotApiStandIn:
         if chat.type == "private":
             return 2
         people = chat.members | set(chat.admins) | ({chat.creator} if chat.creator is not None else set())
-        return len(people) + (chat.bot_status in ("member", "administrator"))
+        return len(people) + int(chat.bot_status in ("member", "administrator"))
 
     async def _leave_chat(self, p: Params) -> bool:
         chat = self._chat(p["chat_id"])
@@ -717,6 +717,8 @@ class BotApiStandIn:
 
     def inject_update(self, update: Params) -> Params:
         """Queue a hand-made update (without update_id) for getUpdates; returns it with its id."""
+        if len(update) != 1 or "update_id" in update:
+            raise ValueError('an update is one field naming its kind, e.g. {"message": {...}}')
         self._last_update_id += 1
         update = {"update_id": self._last_update_id, **update}
         self._updates.append(update)
@@ -754,8 +756,8 @@ class BotApiStandIn:
         user_id: int,
         filename: str,
         content: bytes,
-        *,
         caption: str | None = None,
+        *,
         mime_type: str | None = None,
     ) -> Params:
         """A user sends a file; the bot can getFile and download it."""
@@ -933,7 +935,7 @@ class BotApiStandIn:
         error = ApiError(error_code, description, retry_after=retry_after, migrate_to_chat_id=migrate_to_chat_id)
         self._faults.append(_Fault(self._method_name(method), chat_id, error, count))
 
-    def slow_next(self, method: str | None, seconds: float, *, count: int = 1) -> None:
+    def slow_next(self, method: str | None, seconds: float, count: int = 1) -> None:
         """Hold the next `count` calls of `method` for `seconds` before executing them."""
         self._delays.append(_Delay(self._method_name(method), seconds, count))
 

@@ -73,6 +73,8 @@ class SeasonData:
     driver_names: dict[int, str]
     team_names: dict[int, str]
     championships: list[ChampionshipDef]
+    # Computed progressions, kept as long as this (cached) snapshot of the season is.
+    progressions: dict[tuple[str, str], list[Standings]] = field(default_factory=dict)
 
     def championship(self, key: str | None = None) -> ChampionshipDef | None:
         if key is None:
@@ -325,7 +327,10 @@ def standings(
     season: SeasonData, championship: ChampionshipDef, subject: Subject = "drivers", after_event_id: int | None = None
 ) -> Standings | None:
     """The standings after `after_event_id` (default: after the last event with results)."""
-    steps = progression(season, championship, subject)
+    key = (championship.key, subject)
+    steps = season.progressions.get(key)
+    if steps is None:
+        steps = season.progressions[key] = progression(season, championship, subject)
     if not steps:
         return None
     if after_event_id is None:
