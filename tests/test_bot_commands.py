@@ -284,3 +284,53 @@ async def test_admin_stats_import_and_broadcast(env: BotEnv, tmp_path: Path) -> 
     assert "Broadcasting to" in sent
     await env.quiet(0.5)
     assert any("Season <finale> this weekend!" in (m["text"] or "") for m in env.standin.messages(ANA))
+
+
+EVERY_COMMAND = [
+    ("/start", {"en": "Pitboard", "de": "Pitboard"}),
+    ("/help", {"en": "Commands", "de": "Befehle"}),
+    ("/follow Klaus Bachler", {"en": "Now following Klaus Bachler", "de": "Du folgst jetzt Klaus Bachler"}),
+    ("/following", {"en": "Following", "de": "Du folgst"}),
+    ("/next", {"en": "Next sessions", "de": "Nächste Sessions"}),
+    ("/calendar gtwc-europe", {"en": "time TBC", "de": "Uhrzeit noch offen"}),
+    ("/standings gtwc-europe bronze", {"en": "Driver", "de": "Fahrer"}),
+    ("/standings imsa gtdpro teams", {"en": "Team", "de": "Team"}),
+    ("/results gtwc-europe barcelona", {"en": "Class winners", "de": "Klassensieger"}),
+    ("/driver Bachler", {"en": "Recent races", "de": "Letzte Rennen"}),
+    ("/settings", {"en": "Time zone", "de": "Zeitzone"}),
+    ("/timezone Europe/Vienna", {"en": "Time zone set", "de": "Zeitzone auf"}),
+    ("/unfollow Klaus Bachler", {"en": "Stopped following", "de": "nicht mehr"}),
+    ("/here", {"en": "general chat", "de": "allgemeinen Chat"}),
+]
+
+
+@pytest.mark.parametrize("where", ["private", "group"])
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_every_command_in_private_and_group_chats_in_both_languages(env: BotEnv, where: str,
+                                                                         language: str) -> None:
+    user = 3001 if language == "en" else 3002
+    env.standin.user(user, first_name="Ida", language_code=language)
+    chat = user
+    if where == "group":
+        chat = -1003000 - user
+        env.standin.group(chat, title=f"Group {language}", admins=[user], supergroup=True, bot_status="left")
+        env.standin.bot_added(chat, user)
+        await env.quiet()
+    for command, expected in EVERY_COMMAND:
+        if command == "/here" and where == "private":
+            continue
+        reply = text(await env.say(chat, user, command))
+        assert expected[language] in reply, (command, reply)
+
+
+async def test_token_never_appears_in_logs(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tests.botenv import TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    await env.say(ANA, ANA, "/start")
+    await env.say(ANA, ANA, "/standings f1")
+    assert caplog.records, "expected some log output at DEBUG"
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert TOKEN.split(":")[1] not in caplog.text
