@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand
@@ -94,6 +96,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, context, t("Sorry, something went wrong. Please try again."))
         except Exception:
             log.exception("could not tell the user about the error")
+
+
+@asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start the Application by hand (tests, demo, benchmarks): what run_polling() does, minus the signals."""
+    await app.initialize()
+    if app.post_init:  # run_polling() calls it; starting by hand must too
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
 
 
 def run_polling(settings_: Settings, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from bot.app import build_application
+from bot.app import build_application, polling
 from bot.importers import load_paths
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -177,33 +177,23 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
             }
         )
         app = build_application(settings, store=store)
-        await app.initialize()
-    if app.post_init:  # run_polling() calls it; starting by hand must too
-        await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        chat = ConsoleChat(standin, console, language)
         try:
-            if script:
-                for scripted in SCRIPT:
-                    await chat.say(scripted)
-                if chat.buttons:
-                    await chat.say("1")
-            else:
-                console.print("[dim]Type commands (/help), a number to press a button, or 'quit'.[/dim]\n")
-                while True:
-                    typed: str | None = await asyncio.to_thread(_read_line)
-                    if typed is None or typed.strip() in ("quit", "exit"):
-                        break
-                    if typed.strip():
-                        await chat.say(typed)
+            async with polling(app):
+                chat = ConsoleChat(standin, console, language)
+                if script:
+                    for scripted in SCRIPT:
+                        await chat.say(scripted)
+                    if chat.buttons:
+                        await chat.say("1")
+                else:
+                    console.print("[dim]Type commands (/help), a number to press a button, or 'quit'.[/dim]\n")
+                    while True:
+                        typed: str | None = await asyncio.to_thread(_read_line)
+                        if typed is None or typed.strip() in ("quit", "exit"):
+                            break
+                        if typed.strip():
+                            await chat.say(typed)
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
             await standin.stop()
             await store.close()
     return 0

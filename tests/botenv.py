@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, polling
 from bot.delivery import FloodGate, Limits
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -123,20 +123,10 @@ async def running_bot(db: Path, *, limits: Limits | None = NO_LIMITS, enforce: b
         }
     )
     app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
-    await app.initialize()
-    if app.post_init:  # run_polling() calls it; starting by hand must too
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
     try:
-        yield BotEnv(standin, app, store)
+        async with polling(app):
+            yield BotEnv(standin, app, store)
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
         await standin.stop()
         await store.close()
 

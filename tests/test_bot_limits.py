@@ -65,3 +65,22 @@ async def test_blocked_user_marks_chat_inactive(copy_db: Path) -> None:
         chat = await env.store.chats.get(user)
         assert chat is not None and chat.active is False
         assert (await env.store.chats.stats())["outbox_dead"] == 1
+
+
+async def test_chat_migrated_error_moves_the_chat_and_resends(copy_db: Path) -> None:
+    async with running_bot(copy_db, limits=None, enforce=True) as env:
+        admin, old, new = 7004, -5151, -1005151
+        env.standin.user(admin, first_name="Ada", language_code="en")
+        env.standin.group(old, title="Old group", admins=[admin], bot_status="left")
+        env.standin.bot_added(old, admin)
+        await env.standin.wait_for_messages(old, 1, timeout=5)
+        await env.say(old, admin, "/follow Klaus Bachler")
+        env.standin.group(new, title="Old group", admins=[admin], supergroup=True)  # Telegram made the supergroup
+        env.standin.fail_next("sendMessage", chat_id=old, error_code=400,
+                              description="Bad Request: group chat was upgraded to a supergroup chat",
+                              migrate_to_chat_id=new)
+        env.standin.send_text(old, admin, "/following")
+        reply = await env.standin.wait_for_messages(new, 1, timeout=5)
+        assert "Klaus Bachler" in (reply[0]["text"] or "")
+        assert [f.name for f in await env.store.chats.follows(new)] == ["Klaus Bachler"]
+        assert env.errors() == []
