@@ -110,6 +110,7 @@ class EventRec:
     start_date: str | None = None
     end_date: str | None = None
     tags: list[str] | None = None
+    classes: list[str] | None = None  # which classes race here; None: not said
     aliases: list[str] = field(default_factory=list)
     entries: list[EntryRec] = field(default_factory=list)
     sessions: list[SessionRec] = field(default_factory=list)

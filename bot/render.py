@@ -8,6 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
+from bot.alerts import DriverOutcome, RaceSummary, Reminder
 from bot.i18n import Translator
 from bot.services import CarInfo, DriverProfile, RaceReport, Target, UpcomingSession
 from bot.standings.service import StandingsTable
@@ -426,3 +427,105 @@ def settings(t: Translator, chat: Chat) -> Rendered:
         ]
     )
     return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+
+# --- alerts -------------------------------------------------------------------------------------------
+
+
+def _car(t: Translator, number: str, team: str | None, car: str | None, car_class: str | None) -> str:
+    parts = [f"#{e(number)}", *(e(x) for x in (team, car) if x)]
+    text = " ".join(parts[:2]) + (f", {parts[2]}" if len(parts) > 2 else "")
+    return text + (f", {e(car_class)}" if car_class else "")
+
+
+def reminder(t: Translator, r: Reminder, timezone: str) -> str:
+    assert r.session.start_utc is not None
+    start = datetime.fromisoformat(r.session.start_utc.replace("Z", "+00:00"))
+    lead = lead_label(t, r.lead_minutes)
+    lines = [
+        f"⏰ <b>{e(r.session.series_name)}</b> · {e(r.session.event_name)}",
+        t(
+            "{session} starts in {lead}: {when}",
+            session=e(session_label(t, r.session.name)),
+            lead=lead,
+            when=f"<b>{t.when(start, timezone)} {e(t.zone_name(start, timezone))}</b>",
+        ),
+        "",
+    ]
+    for car in r.cars:
+        line = f"<b>{e(car.driver)}</b> — {_car(t, car.number, car.team, car.car, car.car_class)}"
+        if car.co_drivers:
+            line += " " + t("with {names}", names=", ".join(e(c) for c in car.co_drivers))
+        extras = []
+        if car.grid:
+            extras.append(
+                t("grid P{pos}", pos=car.grid)
+                + (
+                    " " + t("(P{pos} in {cls})", pos=car.class_grid, cls=e(car.car_class))
+                    if car.class_grid and car.car_class
+                    else ""
+                )
+            )
+        if car.standing and car.championship:
+            extras.append(t("P{pos} in the {championship}", pos=car.standing, championship=e(car.championship)))
+        if extras:
+            line += "\n  " + " · ".join(extras)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def outcome_text(t: Translator, o: DriverOutcome) -> str:
+    parts = []
+    if o.class_pole and o.car_class:
+        parts.append(t("pole in {cls}", cls=e(o.car_class)))
+    if o.status == "not_classified":
+        parts.append(t.n("not classified after {n} lap", "not classified after {n} laps", o.laps or 0))
+    elif o.status == "dnf":
+        parts.append(t.n("retired after {n} lap", "retired after {n} laps", o.laps or 0))
+    elif o.status in ("dns", "dsq"):
+        parts.append(STATUS_SHORT[o.status])
+    else:
+        text = f"P{o.position}" if o.position else "–"
+        if o.class_position and o.car_class:
+            text += " " + t("(P{pos} in {cls})", pos=o.class_position, cls=e(o.car_class))
+        parts.append(text)
+    if o.fastest_in_class and o.status == "classified":
+        parts.append(t("fastest lap in class"))
+    if o.points is not None:
+        parts.append(
+            t.n("{n} point", "{n} points", int(o.points))
+            if o.points == int(o.points)
+            else t("{points} points", points=t.points(o.points))
+        )
+    if o.standing_after and o.championship:
+        label = e(o.championship) + (f" {e(o.car_class)}" if o.car_class else "")
+        before = f"P{o.standing_before} → " if o.standing_before and o.standing_before != o.standing_after else ""
+        parts.append(f"{label}: {before}P{o.standing_after}")
+    return " · ".join(parts)
+
+
+def race_summary(t: Translator, summary: RaceSummary) -> str:
+    s = summary.session
+    lines = [f"🏁 <b>{e(s.series_name)}</b> · {e(s.event_name)} — {e(session_label(t, s.name))}"]
+    if s.results_status == "provisional":
+        lines[0] += f" <i>({t('provisional')})</i>"
+    for o in summary.outcomes:
+        head = f"<b>{e(o.driver)}</b> ({_car(t, o.number, o.team, None, None)}"
+        if o.co_drivers:
+            head += ", " + t("with {names}", names=", ".join(e(c) for c in o.co_drivers))
+        lines += ["", head + ")", outcome_text(t, o)]
+    for title in summary.titles:
+        holders = ", ".join(e(n) for n in title.drivers)
+        text = "🏆 " + t(
+            "{championship} {cls} title decided: {holders}",
+            championship=e(title.championship),
+            cls=e(title.car_class),
+            holders=f"<b>{holders}</b>",
+        )
+        if title.teams:
+            text += " · " + t("teams: {names}", names=", ".join(e(n) for n in title.teams))
+        lines += ["", text]
+    if summary.class_winners:
+        lines += ["", f"<b>{t('Class winners')}</b>"]
+        lines += [f"• {e(r.car_class)}: {car_short(r)}" for r in summary.class_winners]
+    return "\n".join(lines)

@@ -63,6 +63,24 @@ class ResultLine:
     best_lap_text: str | None
     grid: int | None
     points: float | None
+    crew_ids: tuple[int, ...] = ()
+    best_lap_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    session_id: int
+    series_slug: str
+    series_name: str
+    year: int
+    event_id: int
+    event_name: str
+    timezone: str | None
+    key: str
+    name: str
+    kind: str
+    start_utc: str | None
+    results_status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +218,17 @@ class Store:
             return None
         season_id = head["id"]
         events = [
-            EventInfo(r["id"], r["key"], r["name"], r["round"], r["start_date"], tuple(json.loads(r["tags"])))
+            EventInfo(
+                r["id"],
+                r["key"],
+                r["name"],
+                r["round"],
+                r["start_date"],
+                tuple(json.loads(r["tags"])),
+                tuple(json.loads(r["classes"])),
+            )
             for r in await self._all(
-                "SELECT id, key, name, round, start_date, tags FROM events WHERE season_id = ?"
+                "SELECT id, key, name, round, start_date, tags, classes FROM events WHERE season_id = ?"
                 " ORDER BY coalesce(start_date, '9999'), coalesce(round, 9999), id",
                 (season_id,),
             )
@@ -361,15 +387,18 @@ class Store:
 
     async def session_results(self, event_id: int, session_key: str) -> list[ResultLine]:
         crews: dict[int, list[str]] = defaultdict(list)
+        crew_ids: dict[int, list[int]] = defaultdict(list)
         for r in await self._all(
-            "SELECT ed.entry_id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id"
+            "SELECT ed.entry_id, d.name, d.id FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id"
             " JOIN entries en ON en.id = ed.entry_id WHERE en.event_id = ? ORDER BY ed.entry_id, ed.position",
             (event_id,),
         ):
             crews[r[0]].append(r[1])
+            crew_ids[r[0]].append(r[2])
         rows = await self._all(
             "SELECT en.id AS entry_id, r.position, r.class_position, en.number, en.class, t.name AS team, en.car,"
-            " r.status, r.status_detail, r.laps, r.time_text, r.gap_text, r.best_lap_text, r.grid, r.points"
+            " r.status, r.status_detail, r.laps, r.time_text, r.gap_text, r.best_lap_text, r.grid, r.points,"
+            " r.best_lap_ms"
             " FROM results r JOIN sessions s ON s.id = r.session_id JOIN entries en ON en.id = r.entry_id"
             " LEFT JOIN teams t ON t.id = en.team_id WHERE s.event_id = ? AND s.key = ?"
             " ORDER BY r.position IS NULL, r.position, r.laps DESC, en.number",
@@ -392,6 +421,8 @@ class Store:
                 r["best_lap_text"],
                 r["grid"],
                 r["points"],
+                tuple(crew_ids.get(r["entry_id"], ())),
+                r["best_lap_ms"],
             )
             for r in rows
         ]
@@ -406,6 +437,77 @@ class Store:
             (series_slug, year),
         )
         return [ScheduledSession(*tuple(r)) for r in rows]
+
+    async def session_ref(self, session_id: int) -> SessionRef | None:
+        row = await self._one(
+            "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
+            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id WHERE s.id = ?",
+            (session_id,),
+        )
+        return SessionRef(*tuple(row)) if row else None
+
+    async def event_entries(self, event_id: int) -> list[ResultLine]:
+        """The event's entry list (car, team, class, crew) in the shape of result lines without results."""
+        rows = await self._all(
+            "SELECT en.id, en.number, en.class, t.name, en.car FROM entries en LEFT JOIN teams t ON t.id = en.team_id"
+            " WHERE en.event_id = ? ORDER BY en.number",
+            (event_id,),
+        )
+        crews: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for r in await self._all(
+            "SELECT ed.entry_id, d.id, d.name FROM entry_drivers ed JOIN drivers d ON d.id = ed.driver_id"
+            " JOIN entries en ON en.id = ed.entry_id WHERE en.event_id = ? ORDER BY ed.entry_id, ed.position",
+            (event_id,),
+        ):
+            crews[r[0]].append((r[1], r[2]))
+        return [
+            ResultLine(
+                None,
+                None,
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple(n for _, n in crews[r[0]]),
+                "classified",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                tuple(i for i, _ in crews[r[0]]),
+            )
+            for r in rows
+        ]
+
+    async def session_grid_info(self, event_id: int, key: str) -> tuple[bool, str | None] | None:
+        """(sets the grid?, for which race) of a qualifying session."""
+        row = await self._one(
+            "SELECT sets_grid, parent_key FROM sessions WHERE event_id = ? AND key = ?", (event_id, key)
+        )
+        return (bool(row[0]), row[1]) if row else None
+
+    async def followers_of_session(self, session_id: int) -> list[tuple[int, int | None]]:
+        """(chat, driver) for active chats following a driver entered in the session's event;
+        (chat, None) for chats following its series or one of its teams."""
+        rows = await self._all(
+            "SELECT f.chat_id, ed.driver_id FROM sessions s JOIN entries en ON en.event_id = s.event_id"
+            " JOIN entry_drivers ed ON ed.entry_id = en.id"
+            " JOIN follows f ON f.target_kind = 'driver' AND f.target_id = ed.driver_id"
+            " JOIN chats c ON c.id = f.chat_id AND c.active = 1 WHERE s.id = ?"
+            " UNION SELECT f.chat_id, NULL FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id"
+            " JOIN follows f ON f.target_kind = 'series' AND f.target_id = se.series_id"
+            " JOIN chats c ON c.id = f.chat_id AND c.active = 1 WHERE s.id = ?"
+            " UNION SELECT f.chat_id, NULL FROM sessions s JOIN entries en ON en.event_id = s.event_id"
+            " JOIN follows f ON f.target_kind = 'team' AND f.target_id = en.team_id"
+            " JOIN chats c ON c.id = f.chat_id AND c.active = 1 WHERE s.id = ?",
+            (session_id, session_id, session_id),
+        )
+        return [(r[0], r[1]) for r in rows]
 
     async def upcoming(self, now_utc: str, today: str, series_slugs: list[str], limit: int = 200) -> list[UpcomingRow]:
         """Sessions not started yet (or, time TBC, on a day not past) of the given series."""

@@ -292,10 +292,11 @@ class _Writer:
             if row is not None:
                 break
         tags = json.dumps(sorted(event.tags)) if event.tags is not None else None
+        classes = json.dumps(event.classes) if event.classes is not None else None
         if row is None:
             cur = conn.execute(
                 "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
-                " end_date, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " end_date, tags, classes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     season_id,
                     event.key,
@@ -307,6 +308,7 @@ class _Writer:
                     event.start_date,
                     event.end_date,
                     tags or "[]",
+                    classes or "[]",
                 ),
             )
             event_id = int(cur.lastrowid or 0)
@@ -326,6 +328,7 @@ class _Writer:
                 "start_date": event.start_date,
                 "end_date": event.end_date,
                 "tags": tags,
+                "classes": classes,
             }
             if authoritative:
                 wanted |= {"name": event.name, "key": event.key}

@@ -306,8 +306,9 @@ EVERY_COMMAND = [
 
 @pytest.mark.parametrize("where", ["private", "group"])
 @pytest.mark.parametrize("language", ["en", "de"])
-async def test_every_command_in_private_and_group_chats_in_both_languages(env: BotEnv, where: str,
-                                                                         language: str) -> None:
+async def test_every_command_in_private_and_group_chats_in_both_languages(
+    env: BotEnv, where: str, language: str
+) -> None:
     user = 3001 if language == "en" else 3002
     env.standin.user(user, first_name="Ida", language_code=language)
     chat = user

@@ -76,9 +76,13 @@ async def test_chat_migrated_error_moves_the_chat_and_resends(copy_db: Path) -> 
         await env.standin.wait_for_messages(old, 1, timeout=5)
         await env.say(old, admin, "/follow Klaus Bachler")
         env.standin.group(new, title="Old group", admins=[admin], supergroup=True)  # Telegram made the supergroup
-        env.standin.fail_next("sendMessage", chat_id=old, error_code=400,
-                              description="Bad Request: group chat was upgraded to a supergroup chat",
-                              migrate_to_chat_id=new)
+        env.standin.fail_next(
+            "sendMessage",
+            chat_id=old,
+            error_code=400,
+            description="Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to_chat_id=new,
+        )
         env.standin.send_text(old, admin, "/following")
         reply = await env.standin.wait_for_messages(new, 1, timeout=5)
         assert "Klaus Bachler" in (reply[0]["text"] or "")

@@ -106,6 +106,7 @@ class EventDoc(_Model):
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     tags: list[str] = []
+    classes: list[str] | None = None
     aliases: list[str] = []
     entries: list[EntryDoc] = []
     sessions: list[SessionDoc] = []
@@ -290,6 +291,7 @@ def _event(doc: EventDoc, class_aliases: dict[str, str], series_slug: str) -> Ev
         start_date=doc.start_date.isoformat() if doc.start_date else None,
         end_date=doc.end_date.isoformat() if doc.end_date else None,
         tags=doc.tags,
+        classes=[class_aliases.get(c, c) for c in doc.classes] if doc.classes is not None else None,
         aliases=doc.aliases,
         entries=entries,
         sessions=sessions,

@@ -24,6 +24,7 @@ class EventInfo:
     round: int | None
     start_date: str | None
     tags: tuple[str, ...]
+    classes: tuple[str, ...] = ()  # the classes that race here; empty: all
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,3 +342,69 @@ def standings(
         if step.after_event and step.after_event.id == after_event_id:
             break
     return chosen
+
+
+@dataclass(slots=True)
+class Title:
+    """A championship decided after an event: nobody can catch the holder(s) any more."""
+
+    championship: ChampionshipDef
+    subject: Subject
+    car_class: str
+    holders: list[StandingRow]
+    decided_after: EventInfo
+
+
+def _event_potential(
+    season: SeasonData, rules: ChampionshipRules, event: EventInfo, car_class: str, sessions: list[SessionInfo]
+) -> float | None:
+    """The most one car can still score at `event`; None when the rules cannot say (points from the source)."""
+    if rules.per_class and event.classes and car_class not in event.classes:
+        return 0.0
+    if rules.points_from_source:
+        return None
+    best = 0.0
+    races = 0
+    for session in sessions:
+        rule = next((r for r in rules.scoring if _matches(r, session, event)), None)
+        if rule is not None:
+            best += max(rule.points)
+            races += session.kind in ("race", "sprint")
+    poles = sum(1 for s in sessions if s.kind == "qualifying" and s.sets_grid)
+    best += rules.pole_points * max(poles, races)
+    best += rules.fastest_lap_points * races
+    return best
+
+
+def decided_titles(
+    season: SeasonData, championship: ChampionshipDef, subject: Subject, after_event_id: int
+) -> list[Title]:
+    """Titles that are mathematically decided once `after_event_id` is counted (a tie is not decided)."""
+    rules = championship.rules
+    events = [e for e in season.events if rules.event_tags is None or set(rules.event_tags) & set(e.tags)]
+    index = next((i for i, e in enumerate(events) if e.id == after_event_id), None)
+    if index is None:
+        return []
+    table = standings(season, championship, subject, after_event_id)
+    if table is None or table.after_event is None or table.after_event.id != after_event_id:
+        return []
+    sessions_by_event: dict[int, list[SessionInfo]] = defaultdict(list)
+    for session in season.sessions:
+        sessions_by_event[session.event_id].append(session)
+    titles = []
+    for car_class, rows in table.classes.items():
+        if not rows:
+            continue
+        remaining = 0.0
+        for event in events[index + 1 :]:
+            potential = _event_potential(season, rules, event, car_class, sessions_by_event.get(event.id, []))
+            if potential is None:
+                remaining = float("inf")
+                break
+            remaining += potential
+        leaders = [r for r in rows if r.position == 1]
+        chasers = [r for r in rows if r.position != 1]
+        best_chaser = chasers[0].points if chasers else 0.0
+        if leaders and leaders[0].points - best_chaser > remaining:
+            titles.append(Title(championship, subject, car_class, leaders, table.after_event))
+    return titles

@@ -1,0 +1,262 @@
+"""Deciding what to tell whom about a session: recipients, reminders and race summaries.
+
+Plain async Python over the store: no Telegram, and the time is always an argument.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.standings.engine import SeasonData, StandingRow, Standings, decided_titles, progression
+from bot.standings.rules import ChampionshipDef
+from storage.store import ResultLine, SessionRef, Store
+
+
+@dataclass(slots=True)
+class DriverOutcome:
+    """One followed driver's race, as the summary tells it."""
+
+    driver_id: int
+    driver: str
+    number: str
+    team: str | None
+    car: str | None
+    car_class: str | None
+    co_drivers: tuple[str, ...]
+    position: int | None
+    class_position: int | None
+    status: str
+    laps: int | None
+    status_detail: str | None
+    class_pole: bool
+    fastest_in_class: bool
+    championship: str | None = None
+    points: float | None = None  # scored at this event in that championship
+    standing_before: int | None = None
+    standing_after: int | None = None
+    standing_points: float | None = None
+
+
+@dataclass(slots=True)
+class ClinchedTitle:
+    championship: str
+    car_class: str
+    drivers: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RaceSummary:
+    session: SessionRef
+    outcomes: list[DriverOutcome]
+    class_winners: list[ResultLine]
+    titles: list[ClinchedTitle]
+
+
+def _row(standings: Standings | None, car_class: str, subject_id: int) -> StandingRow | None:
+    if standings is None:
+        return None
+    return next((r for r in standings.classes.get(car_class, []) if r.subject_id == subject_id), None)
+
+
+def _steps_around(data: SeasonData, champ: ChampionshipDef, event_id: int) -> tuple[Standings | None, Standings | None]:
+    steps = data.progressions.get((champ.key, "drivers"))
+    if steps is None:
+        steps = data.progressions[(champ.key, "drivers")] = progression(data, champ, "drivers")
+    for index, step in enumerate(steps):
+        if step.after_event and step.after_event.id == event_id:
+            return (steps[index - 1] if index else None), step
+    return None, None
+
+
+def clinched_titles(data: SeasonData, event_id: int, classes: set[str]) -> list[ClinchedTitle]:
+    """Titles decided by this event that were not decided before it, for the given classes."""
+    out: dict[tuple[str, str], ClinchedTitle] = {}
+    for champ in data.championships:
+        events = [e for e in data.events if champ.rules.event_tags is None or set(champ.rules.event_tags) & set(e.tags)]
+        ids = [e.id for e in events]
+        if event_id not in ids:
+            continue
+        counted = [s.after_event.id for s in progression_cached(data, champ) if s.after_event]
+        position = counted.index(event_id) if event_id in counted else None
+        previous = counted[position - 1] if position else None
+        for subject in champ.rules.subjects:
+            now = decided_titles(data, champ, subject, event_id)
+            before = {t.car_class for t in decided_titles(data, champ, subject, previous)} if previous else set()
+            for title in now:
+                if title.car_class in before or (champ.rules.per_class and title.car_class not in classes):
+                    continue
+                entry = out.setdefault((champ.name, title.car_class), ClinchedTitle(champ.name, title.car_class))
+                names = [h.name for h in title.holders]
+                (entry.drivers if subject == "drivers" else entry.teams).extend(names)
+    return list(out.values())
+
+
+def progression_cached(data: SeasonData, champ: ChampionshipDef) -> list[Standings]:
+    key = (champ.key, "drivers")
+    if key not in data.progressions:
+        data.progressions[key] = progression(data, champ, "drivers")
+    return data.progressions[key]
+
+
+async def race_summary(store: Store, session_id: int, driver_ids: set[int]) -> RaceSummary | None:
+    """What a chat following `driver_ids` is told once a race's results are in."""
+    session = await store.session_ref(session_id)
+    if session is None or session.kind not in ("race", "sprint"):
+        return None  # stages (Spa after 6 hours) and qualifying get no summary
+    results = await store.session_results(session.event_id, session.key)
+    if not results:
+        return None
+    data = await store.season_data(session.series_slug, session.year)
+    champ = data.championship() if data else None
+    before, after = _steps_around(data, champ, session.event_id) if data and champ else (None, None)
+    pole_cars = await _class_poles(store, session)
+    fastest = _fastest_in_class(results)
+    outcomes: list[DriverOutcome] = []
+    for line in results:
+        for driver_id, name in zip(line.crew_ids, line.crew, strict=False):
+            if driver_id not in driver_ids:
+                continue
+            car_class = line.car_class or ""
+            row_after = _row(after, car_class if champ and champ.rules.per_class else "", driver_id)
+            row_before = _row(before, car_class if champ and champ.rules.per_class else "", driver_id)
+            outcomes.append(
+                DriverOutcome(
+                    driver_id,
+                    name,
+                    line.number,
+                    line.team,
+                    line.car,
+                    line.car_class,
+                    tuple(c for c in line.crew if c != name),
+                    line.position,
+                    line.class_position,
+                    line.status,
+                    line.laps,
+                    line.status_detail,
+                    line.number in pole_cars,
+                    line.number in fastest,
+                    champ.name if champ else None,
+                    (row_after.points - (row_before.points if row_before else 0.0)) if row_after else None,
+                    row_before.position if row_before else None,
+                    row_after.position if row_after else None,
+                    row_after.points if row_after else None,
+                )
+            )
+    classes = {o.car_class for o in outcomes if o.car_class}
+    several_classes = len({r.car_class for r in results if r.car_class}) > 1
+    winners = [r for r in results if r.class_position == 1 and r.car_class] if several_classes else []
+    titles = clinched_titles(data, session.event_id, {c for c in classes if c}) if data else []
+    return RaceSummary(session, outcomes, winners, titles)
+
+
+async def _class_poles(store: Store, session: SessionRef) -> set[str]:
+    """Car numbers that took their class's pole in the qualifying that set this race's grid."""
+    for key, _, kind, _ in await store.event_sessions(session.event_id):
+        if kind != "qualifying":
+            continue
+        grid = await store.session_grid_info(session.event_id, key)
+        if grid is None or not grid[0] or grid[1] not in (session.key, None):
+            continue
+        lines = await store.session_results(session.event_id, key)
+        return {r.number for r in lines if r.class_position == 1 and r.status == "classified"}
+    return set()
+
+
+def _fastest_in_class(results: list[ResultLine]) -> set[str]:
+    best: dict[str | None, ResultLine] = {}
+    for line in results:
+        if line.best_lap_ms is None:
+            continue
+        current = best.get(line.car_class)
+        if current is None or (current.best_lap_ms or 0) > line.best_lap_ms:
+            best[line.car_class] = line
+    return {line.number for line in best.values()}
+
+
+async def recipients(store: Store, session_id: int) -> dict[int, set[int]]:
+    """chat id → the followed drivers it has in this session (empty set: it follows the series or a team)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for chat_id, driver_id in await store.followers_of_session(session_id):
+        if driver_id is None:
+            out.setdefault(chat_id, set())
+        else:
+            out[chat_id].add(driver_id)
+    return dict(out)
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+DEFAULT_LEAD_MINUTES = (1440, 60)
+
+
+@dataclass(slots=True)
+class ReminderCar:
+    driver: str
+    number: str
+    team: str | None
+    car: str | None
+    car_class: str | None
+    co_drivers: tuple[str, ...]
+    grid: int | None = None
+    class_grid: int | None = None
+    standing: int | None = None
+    championship: str | None = None
+
+
+@dataclass(slots=True)
+class Reminder:
+    session: SessionRef
+    lead_minutes: int
+    cars: list[ReminderCar]
+
+
+def due_at(start_utc: str, lead_minutes: int) -> datetime:
+    start = datetime.fromisoformat(start_utc.replace("Z", "+00:00"))
+    return start - timedelta(minutes=lead_minutes)
+
+
+async def reminder(store: Store, session_id: int, driver_ids: set[int], lead_minutes: int) -> Reminder | None:
+    session = await store.session_ref(session_id)
+    if session is None or session.start_utc is None:
+        return None  # time TBC: reminded once the time is known
+    lines = await store.event_entries(session.event_id)
+    grid_lines: list[ResultLine] = []
+    for key, _, kind, status in await store.event_sessions(session.event_id):
+        info = await store.session_grid_info(session.event_id, key)
+        if kind == "qualifying" and status != "none" and info and info[0] and info[1] in (session.key, None):
+            grid_lines = await store.session_results(session.event_id, key)
+    grid = {r.number: r for r in grid_lines}
+    data = await store.season_data(session.series_slug, session.year)
+    champ = data.championship() if data else None
+    table = None
+    if data and champ:
+        # The standings going into this race: before its own event if that already has results.
+        steps = progression_cached(data, champ)
+        earlier = [s for s in steps if s.after_event and s.after_event.id != session.event_id]
+        own = next((i for i, s in enumerate(steps) if s.after_event and s.after_event.id == session.event_id), None)
+        table = (steps[own - 1] if own else None) if own is not None else (earlier[-1] if earlier else None)
+    cars = []
+    for line in lines:
+        for driver_id, name in zip(line.crew_ids, line.crew, strict=False):
+            if driver_id not in driver_ids:
+                continue
+            quali = grid.get(line.number)
+            row = _row(table, (line.car_class or "") if champ and champ.rules.per_class else "", driver_id)
+            cars.append(
+                ReminderCar(
+                    name,
+                    line.number,
+                    line.team,
+                    line.car,
+                    line.car_class,
+                    tuple(c for c in line.crew if c != name),
+                    quali.position if quali else None,
+                    quali.class_position if quali else None,
+                    row.position if row else None,
+                    champ.name if champ else None,
+                )
+            )
+    return Reminder(session, lead_minutes, cars)
