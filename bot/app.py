@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.delivery import Delivery, FloodGate
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.notifier import POLL_SECONDS, Notifier, poll_job, start_job
 from bot.settings import Settings
 from handlers import admin, buttons, follow, groups, results, schedule, settings, standings, start
 from handlers.common import Services, reply
@@ -50,7 +51,19 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         opened = store or await Store.open(settings_.database)
         app.bot_data["owns_store"] = store is None
-        app.bot_data["services"] = Services(opened, Delivery(app.bot, opened.outbox, opened.chats, gate), settings_)
+        delivery = Delivery(app.bot, opened.outbox, opened.chats, gate)
+        app.bot_data["services"] = Services(opened, delivery, settings_)
+        app.bot_data["notifier"] = Notifier(opened, delivery, app)
+        if app.job_queue is not None:
+            # Alerts: resume the outbox, then watch the imports log (any process's imports) every 30 s.
+            app.job_queue.run_once(start_job, when=0, name="alerts-start")
+            app.job_queue.run_repeating(
+                poll_job,
+                interval=POLL_SECONDS,
+                first=POLL_SECONDS,
+                name="alerts-poll",
+                job_kwargs={"misfire_grace_time": None},
+            )
         for language in LANGUAGES:
             t = Translator(language)
             commands = [BotCommand(name, t(description)) for name, description in COMMANDS]

@@ -116,6 +116,7 @@ class Delivery:
         self.gate = gate or FloodGate()
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self._drain_lock = asyncio.Lock()
 
     async def send(
         self,
@@ -124,7 +125,6 @@ class Delivery:
         markup: InlineKeyboardMarkup | None = None,
         thread_id: int | None = None,
         priority: int = REPLY_PRIORITY,
-        alert_id: int | None = None,
     ) -> Message | None:
         """Send (in parts if longer than Telegram allows); returns the last message, None if undeliverable."""
         parts = split_html(text)
@@ -132,12 +132,40 @@ class Delivery:
         for index, part in enumerate(parts):
             part_markup = markup if index == len(parts) - 1 else None
             serialized = json.dumps(part_markup.to_dict()) if part_markup else None
-            row_id = await self.outbox.enqueue(chat_id, part, serialized, priority, alert_id if index == 0 else None)
+            row_id = await self.outbox.enqueue_sending(chat_id, part, serialized, priority)
             try:
                 last = await self._deliver(row_id, chat_id, part, part_markup, thread_id)
             except Undeliverable:
                 return None
         return last
+
+    async def drain(self, include_sending: bool = False) -> int:
+        """Send every due outbox row (alerts, broadcasts; after a crash also the rows caught 'sending').
+
+        At-least-once: a row sent just before a crash, not yet marked, goes out again; duplicates are
+        bounded by the messages in flight, which is one per worker.
+        """
+        async with self._drain_lock:
+            sent = 0
+            first = True
+            while True:
+                rows = await self.outbox.due(200, include_sending=include_sending and first)
+                first = False
+                if not rows:
+                    return sent
+                for row in rows:
+                    markup = (
+                        InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
+                        if row.reply_markup
+                        else None
+                    )
+                    chat = await self.chats.get(row.chat_id)
+                    thread = chat.settings.get("thread_id") if chat else None
+                    try:
+                        await self._deliver(row.id, row.chat_id, row.text, markup, thread)
+                        sent += 1
+                    except Undeliverable:
+                        continue
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         async def call(target: int) -> Any:

@@ -13,7 +13,7 @@ from bot.i18n import Translator
 from bot.services import CarInfo, DriverProfile, RaceReport, Target, UpcomingSession
 from bot.standings.service import StandingsTable
 from storage.chats import Chat, Follow
-from storage.store import ResultLine, ScheduledSession
+from storage.store import ResultLine, ScheduledSession, SessionRef
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 STATUS_SHORT = {"not_classified": "NC", "dnf": "DNF", "dns": "DNS", "dsq": "DSQ"}
@@ -529,3 +529,17 @@ def race_summary(t: Translator, summary: RaceSummary) -> str:
         lines += ["", f"<b>{t('Class winners')}</b>"]
         lines += [f"• {e(r.car_class)}: {car_short(r)}" for r in summary.class_winners]
     return "\n".join(lines)
+
+
+def schedule_notice(t: Translator, session: SessionRef, what: str, old_start: str | None, timezone: str) -> str:
+    head = f"📅 <b>{e(session.series_name)}</b> · {e(session.event_name)}, {e(session_label(t, session.name))}"
+    if what == "cancelled":
+        return head + "\n" + t("Cancelled.")
+    new = when(t, session.start_utc, None, timezone)
+    if old_start:
+        return (
+            head
+            + "\n"
+            + t("Moved: now {new} (was {old}).", new=f"<b>{new}</b>", old=when(t, old_start, None, timezone))
+        )
+    return head + "\n" + t("Start time confirmed: {new}.", new=f"<b>{new}</b>")

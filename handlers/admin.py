@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram import Update
@@ -14,6 +15,7 @@ from bot import render
 from bot.i18n import Translator
 from bot.importers import load_paths
 from bot.importers.table import ImportFailure
+from bot.notifier import Notifier
 from bot.records import ChangeSet
 from handlers.common import Context, chat_for, command_text, is_bot_admin, reply, services
 from storage.outbox import BROADCAST_PRIORITY
@@ -97,6 +99,9 @@ async def document(update: Update, context: Context) -> None:
             await reply(update, context, t("Import failed, nothing was changed:") + f"\n<code>{render.e(text)}</code>")
             return
     await reply(update, context, summary(t, changes))
+    notifier = context.application.bot_data.get("notifier")
+    if isinstance(notifier, Notifier):
+        await notifier.poll(datetime.now(UTC))  # announce what this upload changed right away
 
 
 def summary(t: Translator, changes: ChangeSet) -> str:

@@ -162,6 +162,7 @@ class Chats:
             ("outbox_pending", "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending', 'failed')"),
             ("outbox_sent", "SELECT count(*) FROM outbox WHERE state = 'sent'"),
             ("outbox_dead", "SELECT count(*) FROM outbox WHERE state = 'dead'"),
+            ("outbox_skipped", "SELECT count(*) FROM outbox WHERE state = 'skipped'"),
         ):
             async with self.conn.execute(sql) as cur:
                 row = await cur.fetchone()

@@ -47,6 +47,60 @@ class Outbox:
             (alert_id, chat_id, priority, text, reply_markup, _now(), _now()),
         )
 
+    async def enqueue_sending(
+        self, chat_id: int, text: str, reply_markup: str | None, priority: int = REPLY_PRIORITY
+    ) -> int:
+        """A row that is sent right away: 'sending' from the start, so only a crash leaves it for the worker."""
+        return await self.guard.insert(
+            "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, 'sending', 0, ?, ?)",
+            (chat_id, priority, text, reply_markup, _now(), _now()),
+        )
+
+    async def alert(self, kind: str, key: str, session_id: int | None) -> int:
+        """The alert's id, created on first use: the key (e.g. summary:42) makes it happen once."""
+        await self.guard.write(
+            "INSERT OR IGNORE INTO alerts (kind, session_id, key, created_at) VALUES (?, ?, ?, ?)",
+            (kind, session_id, key, _now()),
+        )
+        async with self.conn.execute("SELECT id FROM alerts WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def enqueue_alert(
+        self,
+        alert_id: int,
+        chat_id: int,
+        text: str,
+        reply_markup: str | None,
+        priority: int = BROADCAST_PRIORITY,
+        state: str = "pending",
+    ) -> bool:
+        """False when this chat already has this alert (the ledger: one per alert and chat)."""
+        return (
+            await self.guard.write(
+                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
+                " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (alert_id, chat_id, priority, text, reply_markup, state, _now(), _now()),
+            )
+            == 1
+        )
+
+    async def due(self, limit: int = 200, include_sending: bool = False) -> list[OutboxRow]:
+        states = "('pending', 'failed', 'sending')" if include_sending else "('pending', 'failed')"
+        async with self.conn.execute(
+            "SELECT id, chat_id, text, reply_markup, state, attempts, message_id FROM outbox"
+            f" WHERE state IN {states} AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            " ORDER BY priority, id LIMIT ?",
+            (_now(), limit),
+        ) as cur:
+            return [OutboxRow(*tuple(r)) for r in await cur.fetchall()]
+
+    async def chats_with_alert(self, alert_id: int) -> set[int]:
+        async with self.conn.execute("SELECT chat_id FROM outbox WHERE alert_id = ?", (alert_id,)) as cur:
+            return {r[0] for r in await cur.fetchall()}
+
     async def mark_sending(self, row_id: int) -> None:
         await self.guard.write("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
 

@@ -658,6 +658,37 @@ class Store:
             await conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
         return new_id
 
+    async def imports_since(self, last_id: int) -> list[tuple[int, list[dict[str, Any]]]]:
+        """(import id, its session changes) for every import after `last_id`: the change feed, whichever
+        process imported."""
+        rows = await self._all("SELECT id, summary FROM imports WHERE id > ? ORDER BY id", (last_id,))
+        return [(r[0], json.loads(r[1]).get("session_changes", [])) for r in rows]
+
+    async def last_import_id(self) -> int:
+        row = await self._one("SELECT coalesce(max(id), 0) FROM imports")
+        return int(row[0]) if row else 0
+
+    async def state(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM bot_state WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self.guard.write(
+            "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def sessions_starting_between(self, start_utc: str, end_utc: str) -> list[SessionRef]:
+        rows = await self._all(
+            "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
+            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
+            " WHERE s.start_utc >= ? AND s.start_utc < ? AND s.status != 'cancelled'"
+            " AND s.kind IN ('race', 'sprint', 'qualifying') ORDER BY s.start_utc",
+            (start_utc, end_utc),
+        )
+        return [SessionRef(*tuple(r)) for r in rows]
+
     async def counts(self) -> dict[str, int]:
         out = {}
         for table in (

@@ -583,8 +583,17 @@ def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
     return list(merged.values())
 
 
-def _summary(changes: ChangeSet) -> dict[str, int]:
+def _summary(changes: ChangeSet) -> dict[str, Any]:
     return {
+        "session_changes": [
+            {
+                "session_id": c.session_id,
+                "what": c.what,
+                "old_start_utc": c.old_start_utc,
+                "new_start_utc": c.new_start_utc,
+            }
+            for c in changes.session_changes
+        ],
         "events_added": changes.events_added,
         "sessions_added": changes.sessions_added,
         "results_added": changes.results_added,

@@ -1,0 +1,177 @@
+"""Turns store changes into alerts: summaries when race results land, corrections, schedule notices,
+and reminders before sessions. The imports log is the change feed, so an import by another process
+(`pitboard import` from cron) alerts exactly like an admin's upload in the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot import render
+from bot.alerts import DEFAULT_LEAD_MINUTES, due_at, race_summary, recipients, reminder
+from bot.delivery import Delivery
+from bot.i18n import Translator
+from storage.chats import Chat
+from storage.store import SessionRef, Store
+
+log = logging.getLogger(__name__)
+
+FEED_KEY = "alerts.last_import_id"
+POLL_SECONDS = 30
+REMINDER_HORIZON = timedelta(days=8)
+
+
+class Notifier:
+    def __init__(self, store: Store, delivery: Delivery, app: Application | None = None) -> None:  # type: ignore[type-arg]
+        self.store = store
+        self.delivery = delivery
+        self.app = app
+
+    async def start(self, now: datetime) -> None:
+        """At start: resume what a crash left in the outbox, catch up on the feed, plan reminders."""
+        if await self.store.state(FEED_KEY) is None:
+            # A new installation announces what comes from now on, not the history it was filled with.
+            await self.store.set_state(FEED_KEY, str(await self.store.last_import_id()))
+        await self.delivery.drain(include_sending=True)
+        await self.poll(now)
+
+    async def poll(self, now: datetime) -> int:
+        """Handle imports not seen yet; returns how many alert messages were queued."""
+        last = int(await self.store.state(FEED_KEY) or 0)
+        queued = 0
+        for import_id, changes in await self.store.imports_since(last):
+            for change in changes:
+                queued += await self.handle(change, now)
+            await self.store.set_state(FEED_KEY, str(import_id))
+        queued += await self.plan_reminders(now)
+        if queued:
+            await self.delivery.drain()
+        return queued
+
+    async def handle(self, change: dict[str, Any], now: datetime) -> int:
+        what, session_id = change["what"], int(change["session_id"])
+        if what == "results_new":
+            return await self.summaries(session_id)
+        if what == "results_corrected":
+            return await self.summaries(session_id, correction=True)
+        if what in ("moved", "cancelled"):
+            return await self.schedule_notice(session_id, what, change.get("old_start_utc"), now)
+        return 0
+
+    async def _chats(self, session_id: int) -> list[tuple[Chat, set[int]]]:
+        out = []
+        for chat_id, drivers in (await recipients(self.store, session_id)).items():
+            chat = await self.store.chats.get(chat_id)
+            if chat is not None and chat.active:
+                out.append((chat, drivers))
+        return out
+
+    async def summaries(self, session_id: int, correction: bool = False) -> int:
+        session = await self.store.session_ref(session_id)
+        if session is None or session.kind not in ("race", "sprint"):
+            return 0
+        kind = "correction" if correction else "summary"
+        alert_id = await self.store.outbox.alert(
+            kind, f"{kind}:{session_id}:{session.results_status}" if correction else f"summary:{session_id}", session_id
+        )
+        queued = 0
+        for chat, drivers in await self._chats(session_id):
+            if not chat.settings.get("alert_race", True):
+                continue
+            summary = await race_summary(self.store, session_id, drivers)
+            if summary is None:
+                continue
+            t = Translator(chat.language)
+            text = render.race_summary(t, summary)
+            if correction:
+                text = "✏️ " + t("Corrected results:") + "\n" + text
+            queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
+        return queued
+
+    async def schedule_notice(self, session_id: int, what: str, old_start: str | None, now: datetime) -> int:
+        session = await self.store.session_ref(session_id)
+        if session is None:
+            return 0
+        start = session.start_utc
+        if start and datetime.fromisoformat(start.replace("Z", "+00:00")) < now:
+            return 0  # the past changes nothing for anyone
+        alert_id = await self.store.outbox.alert("schedule", f"schedule:{session_id}:{what}:{start}", session_id)
+        queued = 0
+        for chat, _ in await self._chats(session_id):
+            if not chat.settings.get("alert_schedule", True):
+                continue
+            t = Translator(chat.language)
+            text = render.schedule_notice(t, session, what, old_start, chat.timezone)
+            queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
+        return queued
+
+    async def plan_reminders(self, now: datetime) -> int:
+        """Queue reminders that are due; a reminder whose session has started is recorded as skipped.
+
+        Jobs are derived from the store each time, so nothing is lost by a restart: a reminder due
+        while the bot was down still goes out if its session has not started yet.
+        """
+        queued = 0
+        window_start = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        window_end = (now + REMINDER_HORIZON).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for session in await self.store.sessions_starting_between(window_start, window_end):
+            queued += await self._reminders_for(session, now)
+        return queued
+
+    async def _reminders_for(self, session: SessionRef, now: datetime) -> int:
+        assert session.start_utc is not None
+        start = datetime.fromisoformat(session.start_utc.replace("Z", "+00:00"))
+        queued = 0
+        for chat, drivers in await self._chats(session.session_id):
+            settings = chat.settings
+            if session.kind == "qualifying" and not settings.get("alert_qualifying", False):
+                continue
+            if session.kind != "qualifying" and not settings.get("alert_race", True):
+                continue
+            for lead in settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES)):
+                due = due_at(session.start_utc, int(lead))
+                if due > now:
+                    self._wake_at(due)
+                    continue
+                key = f"reminder:{session.session_id}:{session.start_utc}:{lead}"
+                alert_id = await self.store.outbox.alert("reminder", key, session.session_id)
+                if now >= start:
+                    await self.store.outbox.enqueue_alert(alert_id, chat.id, "", None, state="skipped")
+                    continue
+                if chat.id in await self.store.outbox.chats_with_alert(alert_id):
+                    continue
+                content = await reminder(self.store, session.session_id, drivers, int(lead))
+                if content is None:
+                    continue
+                text = render.reminder(Translator(chat.language), content, chat.timezone)
+                queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
+        return queued
+
+    def _wake_at(self, when: datetime) -> None:
+        """A JobQueue (APScheduler) job that runs the poll when a reminder falls due. No misfire grace
+        limit: a job that fires late still runs (the ledger keeps it to once per chat)."""
+        queue = self.app.job_queue if self.app is not None else None
+        if queue is None:
+            return
+        name = f"wake:{when.isoformat()}"
+        if not queue.get_jobs_by_name(name):
+            queue.run_once(poll_job, when=when, name=name, job_kwargs={"misfire_grace_time": None})
+
+
+async def start_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    notifier = context.application.bot_data.get("notifier")
+    if isinstance(notifier, Notifier):
+        await notifier.start(datetime.now(UTC))
+
+
+async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    notifier = context.application.bot_data.get("notifier")
+    if isinstance(notifier, Notifier):
+        try:
+            await notifier.poll(datetime.now(UTC))
+        except Exception:
+            log.exception("alert poll failed; the next one retries")

@@ -1,0 +1,119 @@
+"""Alerts end to end: the real bot over HTTP, imports by another process, the notifier's clock set by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.importers import load_paths
+from bot.notifier import Notifier
+from storage.store import Store
+from tests.botenv import BotEnv, running_bot
+from tests.conftest import GTWC, IMSA, ROOT, SERIES
+
+VIENNA, NEW_YORK, HAMBURG = 6001, 6002, 6003
+
+
+def notifier(env: BotEnv) -> Notifier:
+    found = env.app.bot_data["notifier"]
+    assert isinstance(found, Notifier)
+    return found
+
+
+async def _follow_bachler(env: BotEnv, chat: int, language: str, zone: str) -> None:
+    env.standin.user(chat, first_name="Fan", language_code=language)
+    await env.say(chat, chat, "/follow Klaus Bachler")
+    await env.say(chat, chat, f"/timezone {zone}")
+
+
+@pytest.fixture
+async def gtwc_before_barcelona(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    db = tmp_path / "store.db"
+    async with await Store.open(db) as store:
+        rounds = [p for p in sorted(GTWC.iterdir()) if p.is_dir() and p.name not in ("Barcelona", "Zandvoort")]
+        await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", *rounds], season=2023))
+    async with running_bot(db) as env:
+        await asyncio.sleep(0.3)  # the start job has taken its place in the imports log
+        yield env
+        assert env.errors() == []
+
+
+async def test_barcelona_results_from_another_process_send_one_summary_in_german(
+    gtwc_before_barcelona: BotEnv, tmp_path: Path
+) -> None:
+    env = gtwc_before_barcelona
+    await _follow_bachler(env, HAMBURG, "de", "Europe/Berlin")
+    before = len(env.standin.messages(HAMBURG))
+    db = env.store.path
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "import", str(GTWC / "Barcelona"), "--season", "2023"],
+        env={"PITBOARD_DATABASE": db, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    await notifier(env).poll(datetime.now(UTC))  # what the 30-second job does
+    messages = env.standin.messages(HAMBURG)[before:]
+    assert len(messages) == 1, [m["text"] for m in messages]
+    text = messages[0]["text"] or ""
+    assert "Pole im Bronze Cup" in text and "nicht gewertet nach 19 Runden" in text
+    assert "Titel entschieden, Overall Bronze Cup: Alex Malykhin · Teams: Pure Rxcing" in text
+    assert "Bronze Cup: #188 Garage 59" in text
+    await notifier(env).poll(datetime.now(UTC))
+    assert len(env.standin.messages(HAMBURG)[before:]) == 1  # exactly once
+
+
+@pytest.fixture
+async def imsa_season(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    db = tmp_path / "store.db"
+    async with await Store.open(db) as store:
+        await store.apply(load_paths([SERIES / "imsa-2023.json", IMSA]))
+    async with running_bot(db) as env:
+        await asyncio.sleep(0.3)
+        yield env
+        assert env.errors() == []
+
+
+async def test_petit_le_mans_one_hour_reminder_in_each_chats_time_zone(imsa_season: BotEnv) -> None:
+    env = imsa_season
+    await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
+    await _follow_bachler(env, NEW_YORK, "en", "America/New_York")
+    counts = {chat: len(env.standin.messages(chat)) for chat in (VIENNA, NEW_YORK)}
+    await notifier(env).poll(datetime(2023, 10, 13, 15, 40, tzinfo=UTC))  # the 24-hour one
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 39, 59, tzinfo=UTC))  # nothing due
+    after_24h = {chat: len(env.standin.messages(chat)) for chat in counts}
+    assert after_24h == {chat: n + 1 for chat, n in counts.items()}
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))  # the 1-hour one, due 14:40 UTC
+    vienna = env.standin.messages(VIENNA)[-1]["text"] or ""
+    new_york = env.standin.messages(NEW_YORK)[-1]["text"] or ""
+    assert "starts in 1 h: Sat 14 Oct 17:40 CEST" in vienna
+    assert "starts in 1 h: Sat 14 Oct 11:40 EDT" in new_york
+    for text in (vienna, new_york):
+        assert "#9 Pfaff Motorsports, Porsche 911 GT3 R (992), GTDPRO" in text
+        assert "Patrick Pilet, Kevin Estre" in text
+
+
+async def test_reminders_survive_restarts_and_downtime(imsa_season: BotEnv) -> None:
+    env = imsa_season
+    await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
+    start = len(env.standin.messages(VIENNA))
+    # Down from before the 24-hour reminder until 30 minutes before the start: both go out, once each.
+    await notifier(env).poll(datetime(2023, 10, 14, 15, 10, tzinfo=UTC))
+    assert len(env.standin.messages(VIENNA)) == start + 2
+    restarted = Notifier(env.store, notifier(env).delivery)  # a new process, the same store
+    await restarted.start(datetime(2023, 10, 14, 15, 20, tzinfo=UTC))
+    assert len(env.standin.messages(VIENNA)) == start + 2
+    # Watkins Glen: the bot comes back only after the start: recorded as skipped, nothing sent.
+    await restarted.poll(datetime(2023, 6, 25, 14, 50, tzinfo=UTC))
+    assert len(env.standin.messages(VIENNA)) == start + 2
+    assert await env.store.outbox.due(limit=10) == []
+    stats = await env.store.chats.stats()
+    assert stats["outbox_skipped"] == 2 and stats["outbox_dead"] == 0  # 24 h and 1 h, recorded as skipped
