@@ -145,10 +145,13 @@ async def race_summary(store: Store, session_id: int, driver_ids: set[int]) -> R
                     row_after.points if row_after else None,
                 )
             )
-    classes = {o.car_class for o in outcomes if o.car_class}
     several_classes = len({r.car_class for r in results if r.car_class}) > 1
     winners = [r for r in results if r.class_position == 1 and r.car_class] if several_classes else []
-    titles = clinched_titles(data, session.event_id, {c for c in classes if c}) if data else []
+    # A chat hears of the titles in its drivers' classes; a series follower of every class's.
+    classes = (
+        {o.car_class for o in outcomes if o.car_class} if driver_ids else {r.car_class for r in results if r.car_class}
+    )
+    titles = clinched_titles(data, session.event_id, classes) if data else []
     return RaceSummary(session, outcomes, winners, titles)
 
 
@@ -174,6 +177,30 @@ def _fastest_in_class(results: list[ResultLine]) -> set[str]:
         if current is None or (current.best_lap_ms or 0) > line.best_lap_ms:
             best[line.car_class] = line
     return {line.number for line in best.values()}
+
+
+@dataclass(slots=True)
+class SummaryPlan:
+    """One race's summaries: the outcomes computed once, and who gets which part of them."""
+
+    summary: RaceSummary
+    chats: dict[int, set[int]]  # chat → its followed drivers in the race (empty: series/team follower)
+
+    def for_chat(self, chat_id: int) -> RaceSummary:
+        drivers = self.chats.get(chat_id, set())
+        outcomes = [o for o in self.summary.outcomes if o.driver_id in drivers]
+        classes = {o.car_class for o in outcomes}
+        titles = [t for t in self.summary.titles if not drivers or t.car_class in classes]
+        return RaceSummary(self.summary.session, outcomes, self.summary.class_winners, titles)
+
+
+async def plan_summaries(store: Store, session_id: int) -> SummaryPlan | None:
+    chats = await recipients(store, session_id)
+    everyone = set().union(*chats.values()) if chats else set()
+    summary = await race_summary(store, session_id, everyone)
+    if summary is None:
+        return None
+    return SummaryPlan(summary, chats)
 
 
 async def recipients(store: Store, session_id: int) -> dict[int, set[int]]:

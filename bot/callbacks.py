@@ -30,6 +30,10 @@ def setting(name: str, value: str) -> str:
     return f"{VERSION}:se:{name}:{value}"
 
 
+def show_results(session_id: int) -> str:
+    return f"{VERSION}:rs:{session_id}"
+
+
 def series_command(command: str, series_id: int) -> str:
     return f"{VERSION}:sc:{SERIES_COMMANDS[command]}:{series_id}"
 
@@ -61,7 +65,12 @@ class SeriesCommandAction:
     series_id: int
 
 
-Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction
+@dataclass(frozen=True, slots=True)
+class ShowResultsAction:
+    session_id: int
+
+
+Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction
 
 
 def _int(text: str, low: int = 0, high: int = 2**53) -> int | None:
@@ -89,6 +98,9 @@ def parse(data: str | None) -> Action | None:
         return StandingsAction(series_id, year, index, args[3] == "t")
     if action == "se" and len(args) == 2 and args[0] in SETTING_NAMES:
         return SettingAction(args[0], args[1])
+    if action == "rs" and len(args) == 1:
+        session_id = _int(args[0], 1)
+        return ShowResultsAction(session_id) if session_id is not None else None
     if action == "sc" and len(args) == 2 and args[0] in _COMMAND_NAMES:
         series_id = _int(args[1], 1)
         return SeriesCommandAction(_COMMAND_NAMES[args[0]], series_id) if series_id is not None else None

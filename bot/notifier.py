@@ -5,6 +5,7 @@ and reminders before sessions. The imports log is the change feed, so an import 
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.alerts import DEFAULT_LEAD_MINUTES, due_at, race_summary, recipients, reminder
+from bot.alerts import DEFAULT_LEAD_MINUTES, due_at, plan_summaries, recipients, reminder
 from bot.delivery import Delivery
 from bot.i18n import Translator
 from storage.chats import Chat
@@ -55,9 +56,16 @@ class Notifier:
     async def handle(self, change: dict[str, Any], now: datetime) -> int:
         what, session_id = change["what"], int(change["session_id"])
         if what == "results_new":
-            return await self.summaries(session_id)
+            return await self.summaries(session_id, now)
         if what == "results_corrected":
-            return await self.summaries(session_id, correction=True)
+            return await self.summaries(session_id, now, correction=True)
+        if what == "added":
+            session = await self.store.session_ref(session_id)
+            start = session.start_utc if session else None
+            # A new calendar adds a whole season: only a session added close to its start is news.
+            if start is None or not now < datetime.fromisoformat(start.replace("Z", "+00:00")) < now + REMINDER_HORIZON:
+                return 0
+            return await self.schedule_notice(session_id, what, None, now)
         if what in ("moved", "cancelled"):
             return await self.schedule_notice(session_id, what, change.get("old_start_utc"), now)
         return 0
@@ -70,26 +78,45 @@ class Notifier:
                 out.append((chat, drivers))
         return out
 
-    async def summaries(self, session_id: int, correction: bool = False) -> int:
+    async def summaries(self, session_id: int, now: datetime, correction: bool = False) -> int:
         session = await self.store.session_ref(session_id)
         if session is None or session.kind not in ("race", "sprint"):
             return 0
+        plan = await plan_summaries(self.store, session_id)
+        if plan is None:
+            return 0
         kind = "correction" if correction else "summary"
-        alert_id = await self.store.outbox.alert(
-            kind, f"{kind}:{session_id}:{session.results_status}" if correction else f"summary:{session_id}", session_id
+        # One summary per race and chat, ever; each correction once per published version.
+        key = (
+            f"correction:{session_id}:{await self.store.results_fingerprint(session_id)}"
+            if correction
+            else f"summary:{session_id}"
         )
+        alert_id = await self.store.outbox.alert(kind, key, session_id)
         queued = 0
-        for chat, drivers in await self._chats(session_id):
-            if not chat.settings.get("alert_race", True):
-                continue
-            summary = await race_summary(self.store, session_id, drivers)
-            if summary is None:
+        for chat_id in plan.chats:
+            chat = await self.store.chats.get(chat_id)
+            if chat is None or not chat.active or not chat.settings.get("alert_race", True):
                 continue
             t = Translator(chat.language)
-            text = render.race_summary(t, summary)
+            view = plan.for_chat(chat_id)
             if correction:
-                text = "✏️ " + t("Corrected results:") + "\n" + text
-            queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
+                if not view.outcomes:
+                    continue
+                queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, render.correction(t, view), None)
+                continue
+            if chat.settings.get("spoiler_safe"):
+                delay = int(chat.settings.get("spoiler_delay_hours", 0))
+                markup = render.spoiler_button(t, session_id)
+                teaser = render.spoiler_teaser(t, view, delay)
+                queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, teaser, json.dumps(markup.to_dict()))
+                if delay:
+                    later = await self.store.outbox.alert("summary-later", f"summary-later:{session_id}", session_id)
+                    await self.store.outbox.enqueue_alert(
+                        later, chat_id, render.race_summary(t, view), None, not_before=now + timedelta(hours=delay)
+                    )
+                continue
+            queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, render.race_summary(t, view), None)
         return queued
 
     async def schedule_notice(self, session_id: int, what: str, old_start: str | None, now: datetime) -> int:

@@ -364,6 +364,13 @@ def lead_label(t: Translator, minutes: int) -> str:
     return t.n("{n} h", "{n} h", minutes // 60) if minutes >= 60 else t.n("{n} min", "{n} min", minutes)
 
 
+def spoiler_label(t: Translator, s: dict[str, object]) -> str:
+    if not s.get("spoiler_safe"):
+        return t("off")
+    delay = int(str(s.get("spoiler_delay_hours", 0)))
+    return t.n("summary after {n} hour", "summary after {n} hours", delay) if delay else t("only when asked")
+
+
 def settings(t: Translator, chat: Chat) -> Rendered:
     s = chat.settings
     leads = s.get("reminder_minutes", [1440, 60])
@@ -384,7 +391,7 @@ def settings(t: Translator, chat: Chat) -> Rendered:
             f"{on if alerts[k] else off} {label}"
             for k, label in (("race", t("races")), ("qualifying", t("qualifying")), ("schedule", t("schedule changes")))
         ),
-        f"{t('Spoiler-safe')}: <b>{t('on') if s.get('spoiler_safe') else t('off')}</b>",
+        f"{t('Spoiler-safe')}: <b>{spoiler_label(t, s)}</b>",
         "",
         t("Any zone: {example}", example="<code>/timezone America/Chicago</code>"),
     ]
@@ -543,3 +550,41 @@ def schedule_notice(t: Translator, session: SessionRef, what: str, old_start: st
             + t("Moved: now {new} (was {old}).", new=f"<b>{new}</b>", old=when(t, old_start, None, timezone))
         )
     return head + "\n" + t("Start time confirmed: {new}.", new=f"<b>{new}</b>")
+
+
+def correction(t: Translator, summary: RaceSummary) -> str:
+    s = summary.session
+    lines = [
+        "✏️ "
+        + t(
+            "Corrected result, {event} ({session}):",
+            event=f"<b>{e(s.event_name)}</b>",
+            session=e(session_label(t, s.name)),
+        )
+    ]
+    lines += [f"• {e(o.driver)}: {outcome_text(t, o)}" for o in summary.outcomes]
+    return "\n".join(lines)
+
+
+def spoiler_button(t: Translator, session_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("👀 " + t("Show the result"), callback_data=callbacks.show_results(session_id))]]
+    )
+
+
+def spoiler_teaser(t: Translator, summary: RaceSummary, delay_hours: int) -> str:
+    s = summary.session
+    text = "🏁 " + t(
+        "The result of {event} ({session}) is in.",
+        event=f"<b>{e(s.event_name)}</b>",
+        session=e(session_label(t, s.name)),
+    )
+    if delay_hours:
+        text += "\n" + t.n(
+            "Spoiler-safe: I send it in {n} hour, or tap to see it now.",
+            "Spoiler-safe: I send it in {n} hours, or tap to see it now.",
+            delay_hours,
+        )
+    else:
+        text += "\n" + t("Spoiler-safe: tap to see it.")
+    return text

@@ -21,6 +21,8 @@ async def on_callback(update: Update, context: Context) -> None:
         await standings.on_button(update, context, action)
     elif isinstance(action, callbacks.SettingAction):
         await settings.on_button(update, context, action)
+    elif isinstance(action, callbacks.ShowResultsAction):
+        await results.on_show_results(update, context, action.session_id)
     elif isinstance(action, callbacks.SeriesCommandAction):
         await query.answer()
         series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)

@@ -6,10 +6,11 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
+from bot.alerts import race_summary, recipients
 from bot.search import search_drivers
 from bot.services import Target, driver_profile, race_report
 from bot.standings.service import NotFound
-from handlers.common import Context, chat_for, command_text, reply, services
+from handlers.common import Context, chat_for, command_text, edit_or_reply, reply, services
 
 
 async def results_command(update: Update, context: Context) -> None:
@@ -59,6 +60,21 @@ async def driver_command(update: Update, context: Context) -> None:
         return
     profile = await driver_profile(store, matches[0].driver_id, matches[0].name)
     await reply(update, context, *render.driver_profile(t, profile))
+
+
+async def on_show_results(update: Update, context: Context, session_id: int) -> None:
+    """A spoiler-safe chat asked for the result: the summary replaces the teaser."""
+    chat, t = await chat_for(update, context)
+    store = services(context).store
+    drivers = (await recipients(store, session_id)).get(chat.id, set())
+    summary = await race_summary(store, session_id, drivers)
+    query = update.callback_query
+    if query:
+        await query.answer()
+    if summary is None:
+        await edit_or_reply(update, context, t("That button has expired — send the command again."), None)
+        return
+    await edit_or_reply(update, context, render.race_summary(t, summary), None)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

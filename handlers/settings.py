@@ -129,7 +129,11 @@ async def on_button(update: Update, context: Context, action: SettingAction) -> 
         key = f"alert_{action.value}"
         settings[key] = not settings.get(key, action.value != "qualifying")
     elif action.name == "spoiler":
-        settings["spoiler_safe"] = not settings.get("spoiler_safe", False)
+        # off → only when asked → after 6 h → after 24 h → off
+        steps = [(False, 0), (True, 0), (True, 6), (True, 24)]
+        now = (bool(settings.get("spoiler_safe", False)), int(settings.get("spoiler_delay_hours", 0)))
+        following = steps[(steps.index(now) + 1) % len(steps)] if now in steps else steps[1]
+        settings["spoiler_safe"], settings["spoiler_delay_hours"] = following
     else:
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)

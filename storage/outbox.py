@@ -13,8 +13,12 @@ REPLY_PRIORITY = 0  # command replies go ahead of broadcasts
 BROADCAST_PRIORITY = 10
 
 
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _stamp(datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +80,23 @@ class Outbox:
         reply_markup: str | None,
         priority: int = BROADCAST_PRIORITY,
         state: str = "pending",
+        not_before: datetime | None = None,
     ) -> bool:
         """False when this chat already has this alert (the ledger: one per alert and chat)."""
         return (
             await self.guard.write(
                 "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
                 " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (alert_id, chat_id, priority, text, reply_markup, state, _now(), _now()),
+                (
+                    alert_id,
+                    chat_id,
+                    priority,
+                    text,
+                    reply_markup,
+                    state,
+                    _now(),
+                    _stamp(not_before) if not_before else _now(),
+                ),
             )
             == 1
         )

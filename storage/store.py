@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -657,6 +658,15 @@ class Store:
             )
             await conn.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", (driver_id, new_id))
         return new_id
+
+    async def results_fingerprint(self, session_id: int) -> str:
+        """Changes whenever the session's classification does (a correction is announced once per version)."""
+        rows = await self._all(
+            "SELECT entry_id, position, class_position, status, laps FROM results WHERE session_id = ?"
+            " ORDER BY entry_id",
+            (session_id,),
+        )
+        return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
 
     async def imports_since(self, last_id: int) -> list[tuple[int, list[dict[str, Any]]]]:
         """(import id, its session changes) for every import after `last_id`: the change feed, whichever

@@ -117,3 +117,48 @@ async def test_reminders_survive_restarts_and_downtime(imsa_season: BotEnv) -> N
     assert await env.store.outbox.due(limit=10) == []
     stats = await env.store.chats.stats()
     assert stats["outbox_skipped"] == 2 and stats["outbox_dead"] == 0  # 24 h and 1 h, recorded as skipped
+
+
+def _barcelona_copy(tmp_path: Path, swap: bool) -> Path:
+    """Barcelona's race file as a provisional copy; `swap` exchanges the two best Bronze Cup cars (a penalty)."""
+    folder = tmp_path / ("swap" if swap else "plain") / "2023" / "Barcelona" / "Races"
+    folder.mkdir(parents=True)
+    lines = (GTWC / "Barcelona" / "Races" / "Main_Race.csv").read_text(encoding="utf-8").splitlines()
+    if swap:
+        bronze = [i for i, line in enumerate(lines) if ",Bronze Cup," in line and line[0].isdigit()][:2]
+        first, second = (lines[i].split(",", 1) for i in bronze)
+        lines[bronze[0]], lines[bronze[1]] = f"{first[0]},{second[1]}", f"{second[0]},{first[1]}"
+    (folder / "Main_Race_provisional.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder.parent
+
+
+async def test_provisional_results_then_a_correction_never_a_second_summary(
+    gtwc_before_barcelona: BotEnv, tmp_path: Path
+) -> None:
+    env = gtwc_before_barcelona
+    await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
+    start = len(env.standin.messages(VIENNA))
+    for swap in (False, True, True):
+        await env.store.apply(
+            load_paths([_barcelona_copy(tmp_path / str(len(env.standin.messages(VIENNA))), swap)], season=2023)
+        )
+        await notifier(env).poll(datetime.now(UTC))
+    texts = [m["text"] or "" for m in env.standin.messages(VIENNA)[start:]]
+    assert len(texts) == 2, texts
+    assert "(provisional)" in texts[0] and "not classified after 19 laps" in texts[0]
+    assert texts[1].startswith("✏️ Corrected result, Barcelona") and "Klaus Bachler" in texts[1]
+
+
+async def test_spoiler_safe_chat_gets_a_button_then_the_summary(gtwc_before_barcelona: BotEnv) -> None:
+    env = gtwc_before_barcelona
+    await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
+    chat = await env.store.chats.get(VIENNA)
+    assert chat is not None
+    await env.store.chats.set_settings(VIENNA, {**chat.settings, "spoiler_safe": True})
+    start = len(env.standin.messages(VIENNA))
+    await env.store.apply(load_paths([GTWC / "Barcelona"], season=2023))
+    await notifier(env).poll(datetime.now(UTC))
+    teaser = env.standin.messages(VIENNA)[start]
+    assert "is in" in (teaser["text"] or "") and "Bachler" not in (teaser["text"] or "")
+    shown = await env.press(VIENNA, VIENNA, teaser, "Show the result")
+    assert "not classified after 19 laps" in (shown[0]["text"] or "")

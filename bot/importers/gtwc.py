@@ -43,6 +43,7 @@ CLASS_ALIASES = {
     "pro cup": "Pro Cup",
 }
 
+_PROVISIONAL = re.compile(r"[_ -]?\(?(provisional|unofficial)\)?", re.IGNORECASE)
 _STAGE = re.compile(r"after_(\d+)(?:[.,](\d+))?_(hours?|mins?|minutes?)", re.IGNORECASE)
 
 
@@ -61,7 +62,13 @@ def _canonical_class(raw: str, notes: Counter[str]) -> str | None:
 
 
 def _session_for(path: Path, sprint_event: bool) -> SessionRec:
-    stem = path.stem
+    session = _session_from_stem(path, _PROVISIONAL.sub("", path.stem), sprint_event)
+    # Timing pages publish a provisional classification first; the final one replaces it.
+    session.results_status = "provisional" if _PROVISIONAL.search(path.stem) else "final"
+    return session
+
+
+def _session_from_stem(path: Path, stem: str, sprint_event: bool) -> SessionRec:
     lower = stem.casefold()
     stage = _STAGE.search(stem)
     if stage:
@@ -157,10 +164,9 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
 
 
 def _load_event(folder: Path, files: list[Path], notes: list[str], source: str) -> EventRec:
-    sprint_event = any(re.fullmatch(r"race_\d+", f.stem.casefold()) for f in files)
-    has_race_file = any(
-        f.stem.casefold() in ("main_race",) or re.fullmatch(r"race_\d+", f.stem.casefold()) for f in files
-    )
+    stems = [_PROVISIONAL.sub("", f.stem).casefold() for f in files]
+    sprint_event = any(re.fullmatch(r"race_\d+", stem) for stem in stems)
+    has_race_file = any(stem == "main_race" or re.fullmatch(r"race_\d+", stem) for stem in stems)
     # Race classifications first: their crews and classes are the ones that count.
     files = sorted(files, key=lambda f: (f.parent.name != "Races", "after" in f.stem.casefold(), f.name))
     label = event_name_from_folder(folder.name)
