@@ -172,7 +172,7 @@ async def test_settings_buttons_and_shortcuts(env: BotEnv) -> None:
     german = await env.press(ANA, ANA, vienna[0], "Deutsch")
     assert "Zeitzone" in text(german)
     spoiler = await env.press(ANA, ANA, german[0], "Spoiler")
-    assert "Spoilerschutz: an" in text(spoiler)
+    assert "Spoilerschutz: nur auf Nachfrage" in text(spoiler)
     chat = await env.store.chats.get(ANA)
     assert chat is not None and chat.settings["spoiler_safe"] is True and chat.language == "de"
     assert "nicht" in text(await env.say(ANA, ANA, "/timezone Mars/Base")) or "keine Zeitzone" in text(
