@@ -10,9 +10,9 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.delivery import Delivery, FloodGate
+from bot.delivery import Delivery, FloodGate, Limits
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.notifier import POLL_SECONDS, Notifier, poll_job, start_job
+from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from handlers import admin, buttons, follow, groups, results, schedule, settings, standings, start
 from handlers.common import Services, reply
@@ -51,7 +51,13 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         opened = store or await Store.open(settings_.database)
         app.bot_data["owns_store"] = store is None
-        delivery = Delivery(app.bot, opened.outbox, opened.chats, gate)
+        delivery = Delivery(
+            app.bot,
+            opened.outbox,
+            opened.chats,
+            gate or FloodGate(Limits(per_second=settings_.messages_per_second)),
+            paid_broadcast=settings_.paid_broadcast,
+        )
         app.bot_data["services"] = Services(opened, delivery, settings_)
         app.bot_data["notifier"] = Notifier(opened, delivery, app)
         if app.job_queue is not None:
@@ -59,8 +65,8 @@ def build_application(
             app.job_queue.run_once(start_job, when=0, name="alerts-start")
             app.job_queue.run_repeating(
                 poll_job,
-                interval=POLL_SECONDS,
-                first=POLL_SECONDS,
+                interval=settings_.alert_poll_seconds,
+                first=settings_.alert_poll_seconds,
                 name="alerts-poll",
                 job_kwargs={"misfire_grace_time": None},
             )

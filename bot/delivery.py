@@ -21,7 +21,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.textsplit import split_html
 from storage.chats import Chats
-from storage.outbox import REPLY_PRIORITY, Outbox
+from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -47,57 +47,91 @@ class Limits:
 
 
 class FloodGate:
-    """Waits until a message to `chat_id` fits Telegram's limits. In-process: one bot, one gate."""
+    """Waits until a message to `chat_id` fits Telegram's limits. In-process: one bot, one gate.
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    Replies go first: while a command reply waits for a slot, broadcasts do not take it.
+    """
+
+    def __init__(self, limits: Limits | None = None, paid_per_second: float = 1000.0) -> None:
         self.limits = limits or Limits()
+        self.paid_per_second = paid_per_second
         self._global: list[float] = []
+        self._paid: list[float] = []
         self._private_next: dict[int, float] = defaultdict(float)
         self._group_sent: dict[int, list[float]] = defaultdict(list)
         self._paused_until: dict[int | None, float] = defaultdict(float)
+        self._replies_waiting = 0
         self._lock = asyncio.Lock()
 
     def pause(self, chat_id: int | None, seconds: float) -> None:
         """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
         self._paused_until[chat_id] = max(self._paused_until[chat_id], time.monotonic() + seconds)
 
-    def _wait_needed(self, chat_id: int, now: float) -> float:
+    def chat_was_within_limits(self, chat_id: int) -> bool:
+        """True when our own pacing for this chat allowed the send: a 429 then means the overall limit."""
+        now = time.monotonic()
+        if chat_id > 0:
+            return now - (self._private_next[chat_id] - self.limits.private_interval - self.limits.margin) >= 1.0
+        return len([t for t in self._group_sent[chat_id] if now - t < 60.0]) <= self.limits.group_per_minute
+
+    def _wait_needed(self, chat_id: int, now: float, paid: bool) -> float:
         waits = [self._paused_until[None] - now, self._paused_until[chat_id] - now]
         second, minute = 1.0 + self.limits.margin, 60.0 + self.limits.margin
-        window = [t for t in self._global if now - t < second]
-        self._global = window
-        if len(window) >= self.limits.per_second:
+        rate = self.paid_per_second if paid else self.limits.per_second
+        sent = self._paid if paid else self._global
+        window = [t for t in sent if now - t < second]
+        if paid:
+            self._paid = window
+        else:
+            self._global = window
+        if len(window) >= rate:
             waits.append(second - (now - window[0]))
         if window:
-            # Evenly spaced rather than in bursts of 30: arrival jitter then cannot crowd one second.
-            waits.append(window[-1] + second / self.limits.per_second - now)
+            # Evenly spaced rather than in bursts: arrival jitter then cannot crowd one second.
+            waits.append(window[-1] + second / rate - now)
         if chat_id > 0:
             waits.append(self._private_next[chat_id] - now)
         else:
-            sent = [t for t in self._group_sent[chat_id] if now - t < minute]
-            self._group_sent[chat_id] = sent
-            if len(sent) >= self.limits.group_per_minute:
-                waits.append(minute - (now - sent[0]))
+            in_minute = [t for t in self._group_sent[chat_id] if now - t < minute]
+            self._group_sent[chat_id] = in_minute
+            if len(in_minute) >= self.limits.group_per_minute:
+                waits.append(minute - (now - in_minute[0]))
         return max(waits)
 
-    async def acquire(self, chat_id: int) -> None:
-        while True:
-            async with self._lock:
-                now = time.monotonic()
-                wait = self._wait_needed(chat_id, now)
-                if wait <= 0:
-                    self._global.append(now)
-                    if chat_id > 0:
-                        interval = self.limits.private_interval
-                        self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
-                    else:
-                        self._group_sent[chat_id].append(now)
-                    return
-            await asyncio.sleep(min(wait, 5.0))
+    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None:
+        if reply:
+            self._replies_waiting += 1
+        try:
+            while True:
+                async with self._lock:
+                    now = time.monotonic()
+                    wait = self._wait_needed(chat_id, now, paid)
+                    if not reply and self._replies_waiting:
+                        wait = max(wait, 0.005)
+                    if wait <= 0:
+                        (self._paid if paid else self._global).append(now)
+                        if chat_id > 0:
+                            interval = self.limits.private_interval
+                            self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
+                        else:
+                            self._group_sent[chat_id].append(now)
+                        return
+                await asyncio.sleep(min(wait, 5.0))
+        finally:
+            if reply:
+                self._replies_waiting -= 1
 
 
 class Undeliverable(Exception):
     """The message cannot be delivered (blocked, kicked, chat gone, or a permanent 400)."""
+
+
+class RetryLater(Exception):
+    """Telegram said 429 to an outbox row: it stays 'failed' until its next_attempt_at."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
 
 
 class Delivery:
@@ -109,6 +143,8 @@ class Delivery:
         gate: FloodGate | None = None,
         max_attempts: int = 6,
         max_backoff: float = 60.0,
+        workers: int = 16,
+        paid_broadcast: bool = False,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -116,7 +152,10 @@ class Delivery:
         self.gate = gate or FloodGate()
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.workers = workers
+        self.paid_broadcast = paid_broadcast
         self._drain_lock = asyncio.Lock()
+        self._wake_task: asyncio.Task[None] | None = None
 
     async def send(
         self,
@@ -142,30 +181,50 @@ class Delivery:
     async def drain(self, include_sending: bool = False) -> int:
         """Send every due outbox row (alerts, broadcasts; after a crash also the rows caught 'sending').
 
-        At-least-once: a row sent just before a crash, not yet marked, goes out again; duplicates are
-        bounded by the messages in flight, which is one per worker.
+        At-least-once: a row sent just before a crash but not yet marked goes out again, so duplicates
+        are bounded by the rows in flight, at most `workers`.
         """
         async with self._drain_lock:
             sent = 0
             first = True
+            slots = asyncio.Semaphore(self.workers)
             while True:
-                rows = await self.outbox.due(200, include_sending=include_sending and first)
+                rows = await self.outbox.due(500, include_sending=include_sending and first)
                 first = False
                 if not rows:
-                    return sent
-                for row in rows:
-                    markup = (
-                        InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot)
-                        if row.reply_markup
-                        else None
-                    )
-                    chat = await self.chats.get(row.chat_id)
-                    thread = chat.settings.get("thread_id") if chat else None
-                    try:
-                        await self._deliver(row.id, row.chat_id, row.text, markup, thread)
-                        sent += 1
-                    except Undeliverable:
-                        continue
+                    break
+                results = await asyncio.gather(*(self._drain_row(row, slots) for row in rows))
+                sent += sum(1 for r in results if r is True)
+                retry_in = [r for r in results if isinstance(r, float)]
+                if retry_in:
+                    self._wake_in(min(retry_in))
+                    if len(retry_in) == len(rows):
+                        break  # everything due is waiting out a 429
+            return sent
+
+    async def _drain_row(self, row: OutboxRow, slots: asyncio.Semaphore) -> bool | float:
+        async with slots:
+            markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
+            chat = await self.chats.get(row.chat_id)
+            thread = chat.settings.get("thread_id") if chat else None
+            try:
+                await self._deliver(row.id, row.chat_id, row.text, markup, thread, broadcast=True)
+            except RetryLater as later:
+                return later.seconds
+            except Undeliverable:
+                return False
+            return True
+
+    def _wake_in(self, seconds: float) -> None:
+        """Drain again once the earliest 429 is over (the periodic poll would too, only later)."""
+        if self._wake_task is not None and not self._wake_task.done():
+            return
+
+        async def wake() -> None:
+            await asyncio.sleep(seconds + 0.1)
+            await self.drain()
+
+        self._wake_task = asyncio.get_running_loop().create_task(wake())
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         async def call(target: int) -> Any:
@@ -180,8 +239,16 @@ class Delivery:
                 raise
 
     async def _deliver(
-        self, row_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, thread_id: int | None
+        self,
+        row_id: int,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        thread_id: int | None,
+        broadcast: bool = False,
     ) -> Message:
+        paid = broadcast and self.paid_broadcast
+
         async def call(target: int) -> Any:
             await self.outbox.mark_sending(row_id)
             return await self.bot.send_message(
@@ -191,27 +258,32 @@ class Delivery:
                 reply_markup=markup,
                 message_thread_id=thread_id,
                 disable_web_page_preview=True,
+                allow_paid_broadcast=True if paid else None,
             )
 
-        message: Message = await self._with_retries(chat_id, call, row_id)
+        message: Message = await self._with_retries(chat_id, call, row_id, broadcast=broadcast, paid=paid)
         await self.outbox.mark_sent(row_id, message.message_id)
         return message
 
-    async def _with_retries(self, chat_id: int, call: Any, row_id: int | None) -> Any:
+    async def _with_retries(
+        self, chat_id: int, call: Any, row_id: int | None, broadcast: bool = False, paid: bool = False
+    ) -> Any:
         target = chat_id
         attempt = 0
         while True:
             attempt += 1
-            await self.gate.acquire(target)
+            await self.gate.acquire(target, reply=not broadcast, paid=paid)
             try:
                 return await call(target)
             except RetryAfter as exc:
-                retry = (
-                    exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-                )
-                log.warning("429 for chat %s: waiting %.0f s", target, retry)
-                self.gate.pause(target, float(retry))
-                await self._failed(row_id, f"429 retry after {retry}", float(retry))
+                after = exc.retry_after
+                retry = float(after if isinstance(after, (int, float)) else after.total_seconds())
+                overall = self.gate.chat_was_within_limits(target)
+                log.warning("429 for chat %s (%s): waiting %.0f s", target, "overall" if overall else "chat", retry)
+                self.gate.pause(None if overall else target, retry)
+                await self._failed(row_id, f"429 retry after {retry:g}", retry)
+                if broadcast:
+                    raise RetryLater(retry) from exc
             except ChatMigrated as exc:
                 new_id = int(exc.new_chat_id)
                 await self.chats.migrate(target, new_id)

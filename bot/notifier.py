@@ -22,7 +22,6 @@ from storage.store import SessionRef, Store
 log = logging.getLogger(__name__)
 
 FEED_KEY = "alerts.last_import_id"
-POLL_SECONDS = 30
 REMINDER_HORIZON = timedelta(days=8)
 
 

@@ -15,6 +15,11 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(default=TELEGRAM_API_URL, alias="TELEGRAM_API_URL")
     database: str = Field(default="./pitboard.db", alias="PITBOARD_DATABASE")
     admins: list[int] = Field(default_factory=list, alias="PITBOARD_ADMINS")
+    # Paid broadcasts (allow_paid_broadcast): alerts may go out at up to 1000/s, for Telegram Stars.
+    paid_broadcast: bool = Field(default=False, alias="PITBOARD_PAID_BROADCAST")
+    alert_poll_seconds: float = Field(default=30.0, gt=0, alias="PITBOARD_ALERT_POLL_SECONDS")
+    # Telegram's overall limit; only a test against a limit-free stand-in raises it.
+    messages_per_second: float = Field(default=30.0, gt=0, alias="PITBOARD_MESSAGES_PER_SECOND")
 
     @field_validator("admins", mode="before")
     @classmethod

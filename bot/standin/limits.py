@@ -24,6 +24,8 @@ class FloodLimits:
     private_window: float = 1.0
     group_count: int = 20
     group_window: float = 60.0
+    # allow_paid_broadcast: up to 1000 messages per second overall (Bot API 7.11), for a fee.
+    paid_count: int = 1000
 
     def __post_init__(self) -> None:
         if min(self.global_count, self.private_count, self.group_count) < 1:
@@ -39,9 +41,10 @@ class FloodControl:
         self.limits = limits
         self._clock = clock
         self._global: deque[float] = deque()
+        self._paid: deque[float] = deque()
         self._per_chat: dict[int, deque[float]] = {}
 
-    def acquire(self, chat_id: int) -> int | None:
+    def acquire(self, chat_id: int, paid: bool = False) -> int | None:
         """Record a send to `chat_id` and return None, or return the retry_after seconds (≥ 1)."""
         now = self._clock()
         if chat_id > 0:
@@ -52,7 +55,9 @@ class FloodControl:
         waits = [
             wait
             for sends, count, window in (
-                (self._global, self.limits.global_count, self.limits.global_window),
+                (self._paid, self.limits.paid_count, self.limits.global_window)
+                if paid
+                else (self._global, self.limits.global_count, self.limits.global_window),
                 (chat_sends, chat_count, chat_window),
             )
             if (wait := _wait(sends, count, window, now)) > 0
@@ -60,12 +65,13 @@ class FloodControl:
         if waits:
             # Telegram only ever says whole seconds, and "retry after 0" would invite a busy loop.
             return max(1, math.ceil(max(waits)))
-        self._global.append(now)
+        (self._paid if paid else self._global).append(now)
         chat_sends.append(now)
         return None
 
     def reset(self) -> None:
         self._global.clear()
+        self._paid.clear()
         self._per_chat.clear()
 
 

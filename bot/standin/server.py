@@ -530,7 +530,7 @@ class BotApiStandIn:
         reply_to = self._reply_target(chat, p.get("reply_parameters"))
         # Last check on purpose: a request refused for its content must not use up a flood slot.
         if self.enforce_limits:
-            retry_after = self.flood.acquire(chat.id)
+            retry_after = self.flood.acquire(chat.id, paid=bool(p.get("allow_paid_broadcast")))
             if retry_after is not None:
                 raise ApiError(429, retry_after=retry_after)
         thread_id = p.get("message_thread_id")
