@@ -61,18 +61,24 @@ class FloodGate:
         self._group_sent: dict[int, list[float]] = defaultdict(list)
         self._paused_until: dict[int | None, float] = defaultdict(float)
         self._replies_waiting = 0
+        self._recent_429: list[tuple[float, int, float]] = []
         self._lock = asyncio.Lock()
 
     def pause(self, chat_id: int | None, seconds: float) -> None:
         """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
         self._paused_until[chat_id] = max(self._paused_until[chat_id], time.monotonic() + seconds)
 
-    def chat_was_within_limits(self, chat_id: int) -> bool:
-        """True when our own pacing for this chat allowed the send: a 429 then means the overall limit."""
+    def too_many(self, chat_id: int, retry_after: float) -> bool:
+        """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
+        within a second), in which case everything pauses for the shortest retry_after among them."""
         now = time.monotonic()
-        if chat_id > 0:
-            return now - (self._private_next[chat_id] - self.limits.private_interval - self.limits.margin) >= 1.0
-        return len([t for t in self._group_sent[chat_id] if now - t < 60.0]) <= self.limits.group_per_minute
+        self.pause(chat_id, retry_after)
+        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
+        self._recent_429.append((now, chat_id, retry_after))
+        if len({c for _, c, _ in self._recent_429}) >= 3:
+            self.pause(None, min(r for _, _, r in self._recent_429))
+            return True
+        return False
 
     def _wait_needed(self, chat_id: int, now: float, paid: bool) -> float:
         waits = [self._paused_until[None] - now, self._paused_until[chat_id] - now]
@@ -278,9 +284,8 @@ class Delivery:
             except RetryAfter as exc:
                 after = exc.retry_after
                 retry = float(after if isinstance(after, (int, float)) else after.total_seconds())
-                overall = self.gate.chat_was_within_limits(target)
+                overall = self.gate.too_many(target, retry)
                 log.warning("429 for chat %s (%s): waiting %.0f s", target, "overall" if overall else "chat", retry)
-                self.gate.pause(None if overall else target, retry)
                 await self._failed(row_id, f"429 retry after {retry:g}", retry)
                 if broadcast:
                     raise RetryLater(retry) from exc

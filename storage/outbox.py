@@ -111,6 +111,13 @@ class Outbox:
         ) as cur:
             return [OutboxRow(*tuple(r)) for r in await cur.fetchall()]
 
+    async def rows_for_alert(self, alert_id: int) -> dict[int, tuple[str, int, str | None, str | None]]:
+        """chat → (state, attempts, next_attempt_at, last_error) of one alert."""
+        async with self.conn.execute(
+            "SELECT chat_id, state, attempts, next_attempt_at, last_error FROM outbox WHERE alert_id = ?", (alert_id,)
+        ) as cur:
+            return {r[0]: (r[1], r[2], r[3], r[4]) for r in await cur.fetchall()}
+
     async def chats_with_alert(self, alert_id: int) -> set[int]:
         async with self.conn.execute("SELECT chat_id FROM outbox WHERE alert_id = ?", (alert_id,)) as cur:
             return {r[0] for r in await cur.fetchall()}

@@ -22,13 +22,21 @@ from tests.conftest import GTWC, ROOT, SERIES
 
 CHATS = 2000
 KILLS = 10
-WORKERS = 16          # Delivery's default: rows in flight at once
+WORKERS = 16  # Delivery's default: rows in flight at once
 TOKEN = "777:CRASH-TEST"
 
 
 async def _start_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def _until(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
@@ -52,9 +60,14 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
     await standin.start()
     for chat in range(1, CHATS + 1):
         standin.private_chat(standin.user(10_000 + chat, first_name="Fan"))
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": standin.base_url,
-           "PITBOARD_DATABASE": str(db), "PITBOARD_ALERT_POLL_SECONDS": "0.3",
-           "PITBOARD_MESSAGES_PER_SECOND": "5000"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": standin.base_url,
+        "PITBOARD_DATABASE": str(db),
+        "PITBOARD_ALERT_POLL_SECONDS": "0.3",
+        "PITBOARD_MESSAGES_PER_SECOND": "5000",
+    }
 
     def commands_set() -> int:
         return sum(1 for c in standin.calls if c.method == "setMyCommands")
@@ -64,9 +77,9 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
 
     bot = await _start_bot(env)
     try:
-        await _until(lambda: commands_set() >= 2, 30)      # started, and the alert feed is at the present
+        await _until(lambda: commands_set() >= 2, 30)  # started, and the alert feed is at the present
         await asyncio.sleep(1.0)
-        async with await Store.open(db) as store:          # the race ends: results arrive from elsewhere
+        async with await Store.open(db) as store:  # the race ends: results arrive from elsewhere
             await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
         rng = random.Random(2023)
         points = sorted(rng.sample(range(50, CHATS - 50), KILLS))
@@ -85,9 +98,9 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
         await standin.stop()
 
     per_chat = Counter(m["chat_id"] for m in standin.messages())
-    assert len(per_chat) == CHATS                                        # nothing lost
+    assert len(per_chat) == CHATS  # nothing lost
     duplicates = sum(n - 1 for n in per_chat.values())
-    assert duplicates <= KILLS * WORKERS, duplicates                     # bounded by what was in flight
+    assert duplicates <= KILLS * WORKERS, duplicates  # bounded by what was in flight
     async with await Store.open(db) as store:
         stats = await store.chats.stats()
     assert stats["outbox_pending"] == 0 and stats["outbox_dead"] == 0
