@@ -83,7 +83,7 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
             await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
         rng = random.Random(2023)
         points = sorted(rng.sample(range(50, CHATS - 50), KILLS))
-        for kills, point in enumerate(points, 1):
+        for point in points:
             await _until(lambda p=point: delivered() >= p, 60)
             bot.send_signal(signal.SIGKILL)
             await bot.wait()

@@ -42,7 +42,7 @@ async def test_fault_matrix(copy_db: Path) -> None:
             migrated,
             e500,
             e502,
-            timeout,
+            _timeout,
             fine,
             bad_request,
             also_fine,
