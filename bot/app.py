@@ -86,6 +86,9 @@ def build_application(
         .base_url(settings_.telegram_api_url)
         .base_file_url(settings_.file_url)
         .concurrent_updates(64)
+        # python-telegram-bot's default pool holds one connection: one message at a time.
+        .connection_pool_size(64)
+        .pool_timeout(30.0)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

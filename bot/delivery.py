@@ -43,7 +43,7 @@ class Limits:
     private_interval: float = 1.0  # 1 message per second per private chat
     group_per_minute: int = 20  # 20 messages per minute per group
     # Telegram counts when a request arrives, we count when it leaves: keep a little slack.
-    margin: float = 0.05
+    margin: float = 0.02
 
 
 class FloodGate:
@@ -92,7 +92,7 @@ class FloodGate:
             self._global = window
         if len(window) >= rate:
             waits.append(second - (now - window[0]))
-        if window:
+        if window and not paid:
             # Evenly spaced rather than in bursts: arrival jitter then cannot crowd one second.
             waits.append(window[-1] + second / rate - now)
         if chat_id > 0:

@@ -92,30 +92,42 @@ class Notifier:
             else f"summary:{session_id}"
         )
         alert_id = await self.store.outbox.alert(kind, key, session_id)
-        queued = 0
-        for chat_id in plan.chats:
-            chat = await self.store.chats.get(chat_id)
+        chats = await self.store.chats.get_many(list(plan.chats))
+        rendered: dict[tuple[str, frozenset[int], bool], tuple[str, str | None]] = {}
+        rows: list[tuple[int, str, str | None]] = []
+        later: list[tuple[int, str, int]] = []
+        for chat_id, drivers in plan.chats.items():
+            chat = chats.get(chat_id)
             if chat is None or not chat.active or not chat.settings.get("alert_race", True):
                 continue
-            t = Translator(chat.language)
-            view = plan.for_chat(chat_id)
-            if correction:
-                if not view.outcomes:
-                    continue
-                queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, render.correction(t, view), None)
+            spoiler = bool(chat.settings.get("spoiler_safe")) and not correction
+            delay = int(chat.settings.get("spoiler_delay_hours", 0)) if spoiler else 0
+            # Thousands of chats follow the same few drivers: render each distinct message once.
+            cache_key = (chat.language, frozenset(drivers), spoiler)
+            if cache_key not in rendered:
+                t = Translator(chat.language)
+                view = plan.for_chat(chat_id)
+                if correction:
+                    rendered[cache_key] = (render.correction(t, view) if view.outcomes else "", None)
+                elif spoiler:
+                    markup = json.dumps(render.spoiler_button(t, session_id).to_dict())
+                    rendered[cache_key] = (render.spoiler_teaser(t, view, delay), markup)
+                else:
+                    rendered[cache_key] = (render.race_summary(t, view), None)
+            text, markup = rendered[cache_key]
+            if not text:
                 continue
-            if chat.settings.get("spoiler_safe"):
-                delay = int(chat.settings.get("spoiler_delay_hours", 0))
-                markup = render.spoiler_button(t, session_id)
-                teaser = render.spoiler_teaser(t, view, delay)
-                queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, teaser, json.dumps(markup.to_dict()))
-                if delay:
-                    later = await self.store.outbox.alert("summary-later", f"summary-later:{session_id}", session_id)
-                    await self.store.outbox.enqueue_alert(
-                        later, chat_id, render.race_summary(t, view), None, not_before=now + timedelta(hours=delay)
-                    )
-                continue
-            queued += await self.store.outbox.enqueue_alert(alert_id, chat_id, render.race_summary(t, view), None)
+            rows.append((chat_id, text, markup))
+            if delay:
+                later.append((chat_id, chat.language, delay))
+        queued = await self.store.outbox.enqueue_alerts(alert_id, rows)
+        if later:
+            later_id = await self.store.outbox.alert("summary-later", f"summary-later:{session_id}", session_id)
+            for chat_id, language, delay in later:
+                text = render.race_summary(Translator(language), plan.for_chat(chat_id))
+                await self.store.outbox.enqueue_alert(
+                    later_id, chat_id, text, None, not_before=now + timedelta(hours=delay)
+                )
         return queued
 
     async def schedule_notice(self, session_id: int, what: str, old_start: str | None, now: datetime) -> int:

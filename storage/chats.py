@@ -63,6 +63,19 @@ class Chats:
             return None
         return Chat(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6]))
 
+    async def get_many(self, chat_ids: list[int]) -> dict[int, Chat]:
+        found: dict[int, Chat] = {}
+        for start in range(0, len(chat_ids), 900):
+            part = chat_ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            async with self.conn.execute(
+                f"SELECT id, kind, title, language, timezone, active, settings FROM chats WHERE id IN ({marks})",
+                tuple(part),
+            ) as cur:
+                for r in await cur.fetchall():
+                    found[r[0]] = Chat(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))
+        return found
+
     async def ensure(self, chat_id: int, kind: str, title: str | None, language: str) -> tuple[Chat, bool]:
         """The chat, created on first contact with the first user's language; True when new."""
         existing = await self.get(chat_id)
@@ -120,6 +133,21 @@ class Chats:
             )
             == 1
         )
+
+    async def add_many(self, chats: list[tuple[int, str, str]], follows: list[tuple[int, str, int]]) -> None:
+        """Bulk load (chat id, kind, language) and (chat id, target kind, target id): a migration from
+        another bot, or a benchmark's audience."""
+        now = _now()
+        async with self.guard.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO chats (id, kind, title, language, timezone, active, settings, created_at)"
+                " VALUES (?, ?, NULL, ?, 'UTC', 1, '{}', ?)",
+                [(c, k, lang, now) for c, k, lang in chats],
+            )
+            await conn.executemany(
+                "INSERT OR IGNORE INTO follows (chat_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
+                [(c, k, t, now) for c, k, t in follows],
+            )
 
     async def unfollow(self, chat_id: int, kind: str, target_id: int) -> bool:
         return (

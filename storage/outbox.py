@@ -101,6 +101,19 @@ class Outbox:
             == 1
         )
 
+    async def enqueue_alerts(
+        self, alert_id: int, rows: list[tuple[int, str, str | None]], priority: int = BROADCAST_PRIORITY
+    ) -> int:
+        """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
+        now = _now()
+        async with self.guard.lock:
+            cur = await self.conn.executemany(
+                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
+                " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
+            )
+            return max(cur.rowcount, 0)
+
     async def due(self, limit: int = 200, include_sending: bool = False) -> list[OutboxRow]:
         states = "('pending', 'failed', 'sending')" if include_sending else "('pending', 'failed')"
         async with self.conn.execute(

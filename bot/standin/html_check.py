@@ -69,6 +69,9 @@ class _OpenTag:
     language: str | None = None  # set on a <pre> by a <code class="language-…"> inside it
 
 
+_PLAIN_RE = re.compile(r"[^<>&]+")
+
+
 def utf16_len(text: str) -> int:
     """Telegram measures lengths and entity offsets in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
@@ -123,9 +126,13 @@ def parse_html(source: str) -> ParsedText:
             opened += 1
             i = match.end()
         else:
-            out.append(char)
-            out_len += utf16_len(char)
-            i += 1
+            # A run of plain text at once: per-character work made long messages the stand-in's hot spot.
+            plain = _PLAIN_RE.match(source, i)
+            assert plain is not None
+            chunk = plain.group(0)
+            out.append(chunk)
+            out_len += utf16_len(chunk)
+            i = plain.end()
     if stack:
         top = stack[-1]
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{top.name}"', top.byte_offset)
