@@ -93,7 +93,7 @@ class Notifier:
         )
         alert_id = await self.store.outbox.alert(kind, key, session_id)
         chats = await self.store.chats.get_many(list(plan.chats))
-        rendered: dict[tuple[str, frozenset[int], bool], tuple[str, str | None]] = {}
+        rendered: dict[tuple[str, frozenset[int], bool, int], tuple[str, str | None]] = {}
         rows: list[tuple[int, str, str | None]] = []
         later: list[tuple[int, str, int]] = []
         for chat_id, drivers in plan.chats.items():
@@ -103,15 +103,15 @@ class Notifier:
             spoiler = bool(chat.settings.get("spoiler_safe")) and not correction
             delay = int(chat.settings.get("spoiler_delay_hours", 0)) if spoiler else 0
             # Thousands of chats follow the same few drivers: render each distinct message once.
-            cache_key = (chat.language, frozenset(drivers), spoiler)
+            cache_key = (chat.language, frozenset(drivers), spoiler, delay)
             if cache_key not in rendered:
                 t = Translator(chat.language)
                 view = plan.for_chat(chat_id)
                 if correction:
                     rendered[cache_key] = (render.correction(t, view) if view.outcomes else "", None)
                 elif spoiler:
-                    markup = json.dumps(render.spoiler_button(t, session_id).to_dict())
-                    rendered[cache_key] = (render.spoiler_teaser(t, view, delay), markup)
+                    button = json.dumps(render.spoiler_button(t, session_id).to_dict())
+                    rendered[cache_key] = (render.spoiler_teaser(t, view, delay), button)
                 else:
                     rendered[cache_key] = (render.race_summary(t, view), None)
             text, markup = rendered[cache_key]
