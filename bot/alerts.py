@@ -5,7 +5,7 @@ Plain async Python over the store: no Telegram, and the time is always an argume
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -101,7 +101,7 @@ def progression_cached(data: SeasonData, champ: ChampionshipDef) -> list[Standin
     return data.progressions[key]
 
 
-async def race_summary(store: Store, session_id: int, driver_ids: set[int]) -> RaceSummary | None:
+async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[int]) -> RaceSummary | None:
     """What a chat following `driver_ids` is told once a race's results are in."""
     session = await store.session_ref(session_id)
     if session is None or session.kind not in ("race", "sprint"):
@@ -179,15 +179,18 @@ def _fastest_in_class(results: list[ResultLine]) -> set[str]:
     return {line.number for line in best.values()}
 
 
+_NOBODY: frozenset[int] = frozenset()
+
+
 @dataclass(slots=True)
 class SummaryPlan:
     """One race's summaries: the outcomes computed once, and who gets which part of them."""
 
     summary: RaceSummary
-    chats: dict[int, set[int]]  # chat → its followed drivers in the race (empty: series/team follower)
+    chats: dict[int, frozenset[int]]  # chat → its followed drivers in the race (empty: series/team follower)
 
     def for_chat(self, chat_id: int) -> RaceSummary:
-        drivers = self.chats.get(chat_id, set())
+        drivers = self.chats.get(chat_id, _NOBODY)
         outcomes = [o for o in self.summary.outcomes if o.driver_id in drivers]
         classes = {o.car_class for o in outcomes}
         titles = [t for t in self.summary.titles if not drivers or t.car_class in classes]
@@ -196,22 +199,27 @@ class SummaryPlan:
 
 async def plan_summaries(store: Store, session_id: int) -> SummaryPlan | None:
     chats = await recipients(store, session_id)
-    everyone = set().union(*chats.values()) if chats else set()
+    everyone: set[int] = set().union(*set(chats.values())) if chats else set()
     summary = await race_summary(store, session_id, everyone)
     if summary is None:
         return None
     return SummaryPlan(summary, chats)
 
 
-async def recipients(store: Store, session_id: int) -> dict[int, set[int]]:
-    """chat id → the followed drivers it has in this session (empty set: it follows the series or a team)."""
-    out: dict[int, set[int]] = defaultdict(set)
+async def recipients(store: Store, session_id: int) -> dict[int, frozenset[int]]:
+    """chat id → the followed drivers it has in this session (empty: it follows the series or a team)."""
+    out: dict[int, frozenset[int]] = {}
+    # Most chats have one driver in a race: they share one frozenset per driver instead of a set each.
+    alone: dict[int, frozenset[int]] = {}
     for chat_id, driver_id in await store.followers_of_session(session_id):
-        if driver_id is None:
-            out.setdefault(chat_id, set())
+        current = out.get(chat_id, _NOBODY)
+        if driver_id is None or driver_id in current:
+            out.setdefault(chat_id, current)
+        elif not current:
+            out[chat_id] = alone.get(driver_id) or alone.setdefault(driver_id, frozenset((driver_id,)))
         else:
-            out[chat_id].add(driver_id)
-    return dict(out)
+            out[chat_id] = current | {driver_id}
+    return out
 
 
 # --- reminders ------------------------------------------------------------------------------------
@@ -245,7 +253,7 @@ def due_at(start_utc: str, lead_minutes: int) -> datetime:
     return start - timedelta(minutes=lead_minutes)
 
 
-async def reminder(store: Store, session_id: int, driver_ids: set[int], lead_minutes: int) -> Reminder | None:
+async def reminder(store: Store, session_id: int, driver_ids: AbstractSet[int], lead_minutes: int) -> Reminder | None:
     session = await store.session_ref(session_id)
     if session is None or session.start_utc is None:
         return None  # time TBC: reminded once the time is known

@@ -69,7 +69,7 @@ class Notifier:
             return await self.schedule_notice(session_id, what, change.get("old_start_utc"), now)
         return 0
 
-    async def _chats(self, session_id: int) -> list[tuple[Chat, set[int]]]:
+    async def _chats(self, session_id: int) -> list[tuple[Chat, frozenset[int]]]:
         out = []
         for chat_id, drivers in (await recipients(self.store, session_id)).items():
             chat = await self.store.chats.get(chat_id)

@@ -66,7 +66,7 @@ async def on_show_results(update: Update, context: Context, session_id: int) -> 
     """A spoiler-safe chat asked for the result: the summary replaces the teaser."""
     chat, t = await chat_for(update, context)
     store = services(context).store
-    drivers = (await recipients(store, session_id)).get(chat.id, set())
+    drivers = (await recipients(store, session_id)).get(chat.id, frozenset())
     summary = await race_summary(store, session_id, drivers)
     query = update.callback_query
     if query:

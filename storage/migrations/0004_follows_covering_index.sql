@@ -1,0 +1,4 @@
+-- An alert's audience is read from the followed side: with chat_id in the index, hundreds of thousands
+-- of followers come straight from the index instead of one table lookup each.
+DROP INDEX follows_target;
+CREATE INDEX follows_target ON follows(target_kind, target_id, chat_id);
