@@ -54,7 +54,19 @@ async def control(session: aiohttp.ClientSession, root: str, action: str, **body
         return (await response.json())["result"]
 
 
-async def main(chats: int, groups: int, paid: bool) -> None:
+async def probe_standings(session: aiohttp.ClientSession, root: str, users: list[int]) -> list[float]:
+    """/standings from fresh private chats while the broadcast runs: the reply's round trip in ms."""
+    timings = []
+    for user in users:
+        started = time.perf_counter()
+        await control(session, root, "send_text", chat_id=user, user_id=user, text="/standings gtwc-europe bronze")
+        await control(session, root, "wait_for_messages", chat_id=user, count=1, timeout=20)
+        timings.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.2)
+    return timings
+
+
+async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         rounds = [p for p in sorted(GTWC.iterdir()) if p.is_dir() and p.name not in ("Barcelona", "Zandvoort")]
@@ -82,6 +94,9 @@ async def main(chats: int, groups: int, paid: bool) -> None:
                 await asyncio.gather(*(make("user", user_id=c, first_name="Fan") for c in private))
                 await asyncio.gather(*(make("private_chat", user_id=c) for c in private))
                 await asyncio.gather(*(make("group", chat_id=g, title="Fans", supergroup=True) for g in group_ids))
+                probe_users = [90_000_000 + i for i in range(probes)]
+                await asyncio.gather(*(make("user", user_id=u, first_name="Probe") for u in probe_users))
+                await asyncio.gather(*(make("private_chat", user_id=u) for u in probe_users))
                 store = await Store.open(db)
                 settings = Settings.model_validate(
                     {
@@ -100,7 +115,10 @@ async def main(chats: int, groups: int, paid: bool) -> None:
                     started = time.perf_counter()
                     plan = await plan_summaries(store, await _session(store))
                     plan_s = time.perf_counter() - started
-                    planned = await notifier.poll(datetime.now(UTC))
+                    broadcast = asyncio.create_task(notifier.poll(datetime.now(UTC)))
+                    await asyncio.sleep(1.0)
+                    latencies = await probe_standings(session, root, probe_users) if probes else []
+                    planned = await broadcast
                     await delivery.drain()
                     total_s = time.perf_counter() - started
                     stats = await store.chats.stats()
@@ -110,12 +128,16 @@ async def main(chats: int, groups: int, paid: bool) -> None:
         finally:
             process.terminate()
             await process.wait()
-    sent = [c for c in calls if c["status"] == 200]  # type: ignore[union-attr]
+    probe_set = set(range(90_000_000, 90_000_000 + probes))
+    sent = [c for c in calls if c["status"] == 200 and c["params"]["chat_id"] not in probe_set]  # type: ignore[union-attr]
     times = sorted(c["time"] for c in sent)
+    # Probe replies share the 30/s with the broadcast: count every message sent while it ran.
+    everything = sorted(c["time"] for c in calls if c["status"] == 200)  # type: ignore[union-attr]
+    in_window = [t for t in everything if times and times[0] <= t <= times[-1]]
     per_chat = Counter(c["params"]["chat_id"] for c in sent)
     audience = chats + groups
     span = times[-1] - times[0] if len(times) > 1 else 1.0
-    rate = (len(times) - 1) / span if span else 0.0
+    rate = (len(in_window) - 1) / span if span else 0.0
     lost = audience - len(per_chat)
     duplicates = sum(n - 1 for n in per_chat.values())
     rejected = counters["rejected_429"]  # type: ignore[index]
@@ -129,6 +151,13 @@ async def main(chats: int, groups: int, paid: bool) -> None:
     else:
         print(f"rate {rate:.2f} messages/s of {ALLOWED:.0f} allowed: ratio {rate / ALLOWED:.3f} (goal ≥ 0.95)")
     print(f"429s {rejected} (goal 0), lost {lost} (0), duplicates {duplicates} (0), dead rows {stats['outbox_dead']}")
+    if latencies:
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(
+            f"/standings during the broadcast ({len(ordered)} probes, one fresh chat each): p50"
+            f" {ordered[len(ordered) // 2]:.0f} ms, p95 {p95:.0f} ms; goal ≤ 100 ms, ratio {p95 / 100:.2f}"
+        )
 
 
 async def _session(store: Store) -> int:
@@ -142,5 +171,6 @@ if __name__ == "__main__":
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--paid", action="store_true")
+    parser.add_argument("--probes", type=int, default=200, help="/standings round trips measured during the run")
     args = parser.parse_args()
-    asyncio.run(main(args.chats, args.groups, args.paid))
+    asyncio.run(main(args.chats, args.groups, args.paid, args.probes))
