@@ -239,6 +239,7 @@ class ReminderCar:
     class_grid: int | None = None
     standing: int | None = None
     championship: str | None = None
+    standing_class: str | None = None
 
 
 @dataclass(slots=True)
@@ -274,6 +275,34 @@ async def reminder(store: Store, session_id: int, driver_ids: AbstractSet[int], 
         own = next((i for i, s in enumerate(steps) if s.after_event and s.after_event.id == session.event_id), None)
         table = (steps[own - 1] if own else None) if own is not None else (earlier[-1] if earlier else None)
     cars = []
+    if not lines:
+        # No entry list yet: each driver's latest car this season, as /next shows it.
+        for driver_id in driver_ids:
+            known = [
+                e
+                for e in await store.driver_entries(driver_id)
+                if e.series_slug == session.series_slug and e.year == session.year
+            ]
+            if not known:
+                continue
+            entry = known[-1]
+            name = await store.driver_name(driver_id) or "?"
+            row = _row(table, (entry.car_class or "") if champ and champ.rules.per_class else "", driver_id)
+            cars.append(
+                ReminderCar(
+                    name,
+                    entry.number,
+                    entry.team,
+                    entry.car,
+                    entry.car_class,
+                    tuple(c for c in entry.crew if c != name),
+                    None,
+                    None,
+                    row.position if row else None,
+                    champ.name if champ else None,
+                    entry.car_class if champ and champ.rules.per_class else None,
+                )
+            )
     for line in lines:
         for driver_id, name in zip(line.crew_ids, line.crew, strict=False):
             if driver_id not in driver_ids:
@@ -292,6 +321,7 @@ async def reminder(store: Store, session_id: int, driver_ids: AbstractSet[int], 
                     quali.class_position if quali else None,
                     row.position if row else None,
                     champ.name if champ else None,
+                    line.car_class if champ and champ.rules.per_class else None,
                 )
             )
     return Reminder(session, lead_minutes, cars)

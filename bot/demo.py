@@ -20,6 +20,7 @@ from rich.markup import escape as rich_escape
 
 from bot.app import build_application, polling
 from bot.importers import load_paths
+from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store
@@ -44,20 +45,22 @@ NEXT_ROUND = "barcelona"  # the round the replay puts just ahead of today
 class DemoData:
     calendar: Path
     results: list[Path]
+    finale: Path  # the replayed round's real results, imported when its race "ends"
     shift_days: int
+    race_start: datetime
 
 
-def replay_season(project_root: Path, shared: Path, workdir: Path, today: date) -> DemoData:
-    """Shift GTWC Europe 2023 by whole weeks so that its Barcelona round is the coming weekend;
-    the rounds before it come with their real results, the rest is still to race."""
+def replay_season(
+    project_root: Path, shared: Path, workdir: Path, now: datetime, reminder_in: timedelta = timedelta(seconds=20)
+) -> DemoData:
+    """GTWC Europe 2023 moved so that its Barcelona race starts today, an hour and `reminder_in` from now:
+    the 1-hour reminder comes while you watch, then the real results arrive and with them the summary.
+    The rounds before Barcelona come with their real results; the dates keep their order, not weekdays."""
     doc: dict[str, Any] = json.loads((project_root / "data" / "series" / "gtwc-europe-2023.json").read_text("utf-8"))
-    season = doc["seasons"][0]
-    events = season["events"]
+    events = doc["seasons"][0]["events"]
     pivot = next(e for e in events if e["key"] == NEXT_ROUND)
-    race_day = date.fromisoformat(pivot["end_date"])
-    target = today + timedelta(days=3)
-    target += timedelta(days=(race_day.weekday() - target.weekday()) % 7)
-    shift = (target - race_day).days
+    shift = (now.date() - date.fromisoformat(pivot["end_date"])).days
+    race_start = (now + timedelta(hours=1) + reminder_in).replace(microsecond=0)
 
     def moved(day: str | None) -> str | None:
         return (date.fromisoformat(day) + timedelta(days=shift)).isoformat() if day else None
@@ -67,11 +70,15 @@ def replay_season(project_root: Path, shared: Path, workdir: Path, today: date) 
         for session in event.get("sessions", []):
             if session.get("date"):
                 session["date"] = moved(session["date"])
+            if event is pivot and session["key"] == "race":
+                session["start"] = race_start.strftime("%Y-%m-%dT%H:%M:%SZ")
     calendar = workdir / "gtwc-europe-replay.json"
     calendar.write_text(json.dumps(doc), encoding="utf-8")
+    today = now.date()
     past = {alias for e in events if date.fromisoformat(e["end_date"]) < today for alias in e.get("aliases", [])}
-    folders = [p for p in sorted((shared / "gtwc-europe" / "2023").iterdir()) if p.is_dir() and p.name in past]
-    return DemoData(calendar, folders, shift)
+    rounds = shared / "gtwc-europe" / "2023"
+    folders = [p for p in sorted(rounds.iterdir()) if p.is_dir() and p.name in past]
+    return DemoData(calendar, folders, rounds / "Barcelona", shift, race_start)
 
 
 def to_console(text: str) -> str:
@@ -98,6 +105,8 @@ class ConsoleChat:
         self.user = standin.user(USER_ID, first_name="Demo", language_code=language)
         self.chat = standin.private_chat(self.user)
         self.buttons: list[tuple[int, str, str]] = []  # (message id, label, callback data)
+        self.seen: dict[int, str] = {}
+        self.busy = asyncio.Lock()
 
     def _snapshot(self) -> dict[int, str]:
         return {
@@ -138,7 +147,37 @@ class ConsoleChat:
                 self.console.print("[dim]" + "   ".join(labels) + "[/dim]")
             self.console.print()
 
+    async def watch(self) -> None:
+        """Show what the bot sends on its own (reminders, summaries) as it arrives."""
+        while True:
+            await asyncio.sleep(0.3)
+            async with self.busy:
+                now = self._snapshot()
+                if now != self.seen:
+                    self.show(
+                        [
+                            m
+                            for m in self.standin.messages(self.chat_id)
+                            if self.seen.get(m["message_id"]) != now[m["message_id"]]
+                        ]
+                    )
+                    self.seen = now
+
+    async def wait_for_bot(self, timeout: float) -> None:
+        """Until the bot says something on its own (the watcher prints it)."""
+        start = len(self.standin.messages(self.chat_id))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.standin.messages(self.chat_id)) == start and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.8)
+
     async def say(self, line: str) -> None:
+        async with self.busy:
+            await self._say(line)
+            self.seen = self._snapshot()
+
+    async def _say(self, line: str) -> None:
         line = line.strip()
         before = self._snapshot()
         if line.isdigit() and self.buttons and 1 <= int(line) <= len(self.buttons):
@@ -156,13 +195,12 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        today = datetime.now(UTC).date()
-        data = replay_season(project_root, shared, workdir, today)
+        data = replay_season(project_root, shared, workdir, datetime.now(UTC))
         console.rule("Pitboard offline demo")
         console.print(
-            f"GT World Challenge Europe 2023, replayed {data.shift_days // 7} weeks later: "
-            f"{len(data.results)} rounds raced, the rest ahead. No Telegram token needed: the bot talks"
-            " to Pitboard's local Bot API stand-in."
+            f"GT World Challenge Europe 2023, replayed so that Barcelona is raced today: {len(data.results)} rounds"
+            f" done, the race starts at {data.race_start:%H:%M} UTC. No Telegram token needed: the bot talks to"
+            " Pitboard's local Bot API stand-in."
         )
         store = await Store.open(workdir / "demo.db")
         await store.apply(load_paths([data.calendar, *data.results], season=2023))
@@ -174,25 +212,43 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
                 "TELEGRAM_API_URL": standin.base_url,
                 "PITBOARD_DATABASE": str(workdir / "demo.db"),
                 "PITBOARD_ADMINS": str(USER_ID),
+                "PITBOARD_ALERT_POLL_SECONDS": 5,
             }
         )
         app = build_application(settings, store=store)
+
+        async def finish_race() -> None:
+            console.print("[bold]The Barcelona race is over: its real results come in.[/bold]\n")
+            await store.apply(load_paths([data.finale], season=2023))
+            notifier = app.bot_data.get("notifier")
+            if isinstance(notifier, Notifier):
+                await notifier.poll(datetime.now(UTC))
+
         try:
             async with polling(app):
                 chat = ConsoleChat(standin, console, language)
+                watcher = asyncio.get_running_loop().create_task(chat.watch())
                 if script:
                     for scripted in SCRIPT:
                         await chat.say(scripted)
-                    if chat.buttons:
-                        await chat.say("1")
+                    console.print("[bold]Waiting for the 1-hour reminder of the Barcelona race…[/bold]\n")
+                    await chat.wait_for_bot(timeout=90)
+                    await finish_race()
+                    await chat.wait_for_bot(timeout=30)
                 else:
-                    console.print("[dim]Type commands (/help), a number to press a button, or 'quit'.[/dim]\n")
+                    console.print(
+                        "[dim]Type commands (/help), a number to press a button, '!finish' to end the"
+                        " Barcelona race now, or 'quit'. The 1-hour reminder comes by itself.[/dim]\n"
+                    )
                     while True:
                         typed: str | None = await asyncio.to_thread(_read_line)
                         if typed is None or typed.strip() in ("quit", "exit"):
                             break
-                        if typed.strip():
+                        if typed.strip() == "!finish":
+                            await finish_race()
+                        elif typed.strip():
                             await chat.say(typed)
+                watcher.cancel()
         finally:
             await standin.stop()
             await store.close()

@@ -170,19 +170,27 @@ class Notifier:
                 continue
             if session.kind != "qualifying" and not settings.get("alert_race", True):
                 continue
-            for lead in settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES)):
-                due = due_at(session.start_utc, int(lead))
+            leads = sorted({int(m) for m in settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))})
+            for index, lead in enumerate(leads):
+                due = due_at(session.start_utc, lead)
                 if due > now:
                     self._wake_at(due)
                     continue
                 key = f"reminder:{session.session_id}:{session.start_utc}:{lead}"
                 alert_id = await self.store.outbox.alert("reminder", key, session.session_id)
-                if now >= start:
-                    await self.store.outbox.enqueue_alert(alert_id, chat.id, "", None, state="skipped")
-                    continue
                 if chat.id in await self.store.outbox.chats_with_alert(alert_id):
                     continue
-                content = await reminder(self.store, session.session_id, drivers, int(lead))
+                # A late reminder is no news when the next, shorter one is due or nearly so (after downtime,
+                # or when a chat starts following shortly before a session).
+                shorter = leads[index - 1] if index else None
+                superseded = shorter is not None and due_at(session.start_utc, shorter) - now <= timedelta(
+                    minutes=shorter / 2
+                )
+                if now >= start or superseded:
+                    await self.store.outbox.enqueue_alert(alert_id, chat.id, "", None, state="skipped")
+                    continue
+                minutes_left = max(1, round((start - now).total_seconds() / 60))
+                content = await reminder(self.store, session.session_id, drivers, minutes_left)
                 if content is None:
                     continue
                 text = render.reminder(Translator(chat.language), content, chat.timezone)

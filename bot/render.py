@@ -474,7 +474,8 @@ def reminder(t: Translator, r: Reminder, timezone: str) -> str:
                 )
             )
         if car.standing and car.championship:
-            extras.append(t("P{pos} in the {championship}", pos=car.standing, championship=e(car.championship)))
+            table = e(car.championship) + (f" {e(car.standing_class)}" if car.standing_class else "")
+            extras.append(f"{table}: P{car.standing}")
         if extras:
             line += "\n  " + " · ".join(extras)
         lines.append(line)

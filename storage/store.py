@@ -511,6 +511,18 @@ class Store:
             (session_id, session_id, session_id),
             plain=True,
         )
+        if not any(r[1] is not None for r in rows) and not await self._one(
+            "SELECT 1 FROM entries en JOIN sessions s ON s.event_id = en.event_id WHERE s.id = ? LIMIT 1", (session_id,)
+        ):
+            # No entry list yet: the drivers who race in this season are expected, in their latest car.
+            rows += await self._all(
+                "SELECT DISTINCT f.chat_id, ed.driver_id FROM sessions s JOIN events e0 ON e0.id = s.event_id"
+                " CROSS JOIN events e CROSS JOIN entries en CROSS JOIN entry_drivers ed CROSS JOIN follows f"
+                " WHERE s.id = ? AND e.season_id = e0.season_id AND en.event_id = e.id AND ed.entry_id = en.id"
+                " AND f.target_kind = 'driver' AND f.target_id = ed.driver_id",
+                (session_id,),
+                plain=True,
+            )
         # Inactive chats (blocked, removed) are few: leave them out here rather than join every row.
         inactive = {r[0] for r in await self._all("SELECT id FROM chats WHERE active = 0", plain=True)}
         if inactive:

@@ -105,18 +105,20 @@ async def test_reminders_survive_restarts_and_downtime(imsa_season: BotEnv) -> N
     env = imsa_season
     await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
     start = len(env.standin.messages(VIENNA))
-    # Down from before the 24-hour reminder until 30 minutes before the start: both go out, once each.
+    # Down from before the 24-hour reminder until 30 minutes before the start: the 1-hour one still goes
+    # out (saying 30 minutes); the 24-hour one is no news any more and is recorded as skipped.
     await notifier(env).poll(datetime(2023, 10, 14, 15, 10, tzinfo=UTC))
-    assert len(env.standin.messages(VIENNA)) == start + 2
+    assert len(env.standin.messages(VIENNA)) == start + 1
+    assert "starts in 30 min" in (env.standin.messages(VIENNA)[-1]["text"] or "")
     restarted = Notifier(env.store, notifier(env).delivery)  # a new process, the same store
     await restarted.start(datetime(2023, 10, 14, 15, 20, tzinfo=UTC))
-    assert len(env.standin.messages(VIENNA)) == start + 2
+    assert len(env.standin.messages(VIENNA)) == start + 1
     # Watkins Glen: the bot comes back only after the start: recorded as skipped, nothing sent.
     await restarted.poll(datetime(2023, 6, 25, 14, 50, tzinfo=UTC))
-    assert len(env.standin.messages(VIENNA)) == start + 2
+    assert len(env.standin.messages(VIENNA)) == start + 1
     assert await env.store.outbox.due(limit=10) == []
     stats = await env.store.chats.stats()
-    assert stats["outbox_skipped"] == 2 and stats["outbox_dead"] == 0  # 24 h and 1 h, recorded as skipped
+    assert stats["outbox_skipped"] == 3 and stats["outbox_dead"] == 0  # Petit's 24 h; the Glen's 24 h and 1 h
 
 
 def _barcelona_copy(tmp_path: Path, swap: bool) -> Path:
