@@ -256,7 +256,6 @@ class Delivery:
         paid = broadcast and self.paid_broadcast
 
         async def call(target: int) -> Any:
-            await self.outbox.mark_sending(row_id)
             return await self.bot.send_message(
                 target,
                 text,
@@ -278,6 +277,10 @@ class Delivery:
         attempt = 0
         while True:
             attempt += 1
+            if row_id is not None:
+                # Marked before the flood slot is taken: once the slot is ours the request leaves at once,
+                # so sends reach Telegram as evenly spaced as the gate let them out.
+                await self.outbox.mark_sending(row_id)
             await self.gate.acquire(target, reply=not broadcast, paid=paid)
             try:
                 return await call(target)
