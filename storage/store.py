@@ -133,6 +133,13 @@ class UpcomingRow:
     event_end: str | None
 
 
+_SESSION_REF = (
+    "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
+    " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
+    " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
+)
+
+
 class Store:
     def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
         self.path = str(path)
@@ -443,12 +450,7 @@ class Store:
         return [ScheduledSession(*tuple(r)) for r in rows]
 
     async def session_ref(self, session_id: int) -> SessionRef | None:
-        row = await self._one(
-            "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
-            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
-            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id WHERE s.id = ?",
-            (session_id,),
-        )
+        row = await self._one(_SESSION_REF + " WHERE s.id = ?", (session_id,))
         return SessionRef(*tuple(row)) if row else None
 
     async def event_entries(self, event_id: int) -> list[ResultLine]:
@@ -709,10 +711,7 @@ class Store:
 
     async def sessions_starting_between(self, start_utc: str, end_utc: str) -> list[SessionRef]:
         rows = await self._all(
-            "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
-            " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
-            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
-            " WHERE s.start_utc >= ? AND s.start_utc < ? AND s.status != 'cancelled'"
+            _SESSION_REF + " WHERE s.start_utc >= ? AND s.start_utc < ? AND s.status != 'cancelled'"
             " AND s.kind IN ('race', 'sprint', 'qualifying') ORDER BY s.start_utc",
             (start_utc, end_utc),
         )
