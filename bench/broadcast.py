@@ -109,7 +109,6 @@ async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
                 app = build_application(settings, store=store)
                 async with polling(app):
                     delivery = app.bot_data["services"].delivery
-                    delivery.workers = 64 if paid else 16
                     await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
                     notifier = app.bot_data["notifier"]
                     started = time.perf_counter()

@@ -11,6 +11,7 @@ from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.delivery import Delivery, FloodGate, Limits
+from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
@@ -57,6 +58,7 @@ def build_application(
             opened.chats,
             gate or FloodGate(Limits(per_second=settings_.messages_per_second)),
             paid_broadcast=settings_.paid_broadcast,
+            workers=32 if settings_.paid_broadcast else 16,
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
         app.bot_data["notifier"] = Notifier(opened, delivery, app)
@@ -86,9 +88,8 @@ def build_application(
         .base_url(settings_.telegram_api_url)
         .base_file_url(settings_.file_url)
         .concurrent_updates(64)
-        # python-telegram-bot's default pool holds one connection: one message at a time.
-        .connection_pool_size(64)
-        .pool_timeout(30.0)
+        # The bot's calls over aiohttp (bot/http.py); long polling keeps python-telegram-bot's own transport.
+        .request(AiohttpRequest(connection_pool_size=32))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

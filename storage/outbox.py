@@ -143,6 +143,13 @@ class Outbox:
             "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?", (message_id, row_id)
         )
 
+    async def mark_sent_many(self, rows: list[tuple[int, int]]) -> None:
+        """(row id, Telegram message id) for a group of sent rows, in one statement."""
+        await self.guard.write_many(
+            "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?",
+            [(message_id, row_id) for row_id, message_id in rows],
+        )
+
     async def mark_failed(self, row_id: int, error: str, next_attempt_at: str) -> None:
         await self.guard.write(
             "UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?",
