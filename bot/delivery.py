@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,12 +19,18 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.textsplit import split_html
 from storage.chats import Chats
 from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
+
+# Alerts call sendMessage through do_api_request on purpose (see _deliver); and retry_after is read as
+# seconds whichever type python-telegram-bot returns, so its coming change of type changes nothing here.
+warnings.filterwarnings("ignore", message="Please use 'Bot.sendMessage'", category=PTBUserWarning)
+warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
 
 PERMANENT_400 = (
     "chat not found",
