@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,26 @@ async def test_spoiler_safe_chat_gets_a_button_then_the_summary(gtwc_before_barc
     assert "is in" in (teaser["text"] or "") and "Bachler" not in (teaser["text"] or "")
     shown = await env.press(VIENNA, VIENNA, teaser, "Show the result")
     assert "not classified after 19 laps" in (shown[0]["text"] or "")
+
+
+async def test_moved_session_gets_a_notice_and_its_reminders_follow(imsa_season: BotEnv, tmp_path: Path) -> None:
+    env = imsa_season
+    await _follow_bachler(env, VIENNA, "en", "Europe/Vienna")
+    start = len(env.standin.messages(VIENNA))
+    doc = json.loads((SERIES / "imsa-2023.json").read_text(encoding="utf-8"))
+    event = next(e for e in doc["seasons"][0]["events"] if e["key"] == "petit-le-mans")
+    race = next(s for s in event["sessions"] if s["key"] == "race")
+    race["start"] = "2023-10-14T16:40:00Z"                       # an hour later
+    moved = tmp_path / "imsa-moved.json"
+    moved.write_text(json.dumps(doc), encoding="utf-8")
+    await env.store.apply(load_paths([moved]))
+    await notifier(env).poll(datetime(2023, 10, 10, 12, 0, tzinfo=UTC))
+    notice = env.standin.messages(VIENNA)[start]["text"] or ""
+    assert "Moved: now Sat 14 Oct 18:40 CEST (was Sat 14 Oct 17:40 CEST)" in notice
+    chat = await env.store.chats.get(VIENNA)
+    assert chat is not None
+    await env.store.chats.set_settings(VIENNA, {**chat.settings, "reminder_minutes": [60]})
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))   # the old 1-hour time: nothing
+    assert len(env.standin.messages(VIENNA)) == start + 1
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC) + timedelta(hours=1))
+    assert "starts in 1 h: Sat 14 Oct 18:40 CEST" in (env.standin.messages(VIENNA)[-1]["text"] or "")
