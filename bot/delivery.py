@@ -227,8 +227,13 @@ class Delivery:
     async def _drain_row(self, row: OutboxRow, slots: asyncio.Semaphore, thread: int | None) -> bool | float:
         async with slots:
             markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
+            # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
+            # the buttons with the last.
+            parts = split_html(row.text)
             try:
-                await self._deliver(row.id, row.chat_id, row.text, markup, thread, broadcast=True)
+                for index, part in enumerate(parts):
+                    last = index == len(parts) - 1
+                    await self._deliver(row.id, row.chat_id, part, markup if last else None, thread, broadcast=True)
             except RetryLater as later:
                 return later.seconds
             except Undeliverable:

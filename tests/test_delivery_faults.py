@@ -106,3 +106,18 @@ async def test_fault_matrix(copy_db: Path) -> None:
         assert rows[c429_30][0] == rows[c429_120][0] == "failed"
         assert env.errors() == []
         assert datetime.now(UTC) - started < timedelta(seconds=60)
+
+
+async def test_an_alert_longer_than_one_message_goes_out_in_parts(copy_db: Path) -> None:
+    async with running_bot(copy_db, enforce=False) as env:
+        chat = 9200
+        delivery, alert_id = await _alert(env, [chat])
+        long_text = "<b>Summary</b>\n" + "\n".join(f"• Driver &amp; Co <i>{i}</i>: P{i}" for i in range(400))
+        other = await env.store.outbox.alert("test", "long-alert", None)
+        await env.store.outbox.enqueue_alert(other, chat, long_text, None)
+        await delivery.drain()
+        parts = [m for m in env.standin.messages(chat) if "Driver & Co" in (m["text"] or "")]
+        assert len(parts) >= 3
+        assert all(len(m["text"]) <= 4096 for m in parts)
+        assert "".join(m["text"] for m in parts).count("Driver & Co") == 400
+        assert all(c.status == 200 for c in env.standin.calls if c.method == "sendMessage")
