@@ -111,7 +111,7 @@ async def test_fault_matrix(copy_db: Path) -> None:
 async def test_an_alert_longer_than_one_message_goes_out_in_parts(copy_db: Path) -> None:
     async with running_bot(copy_db, enforce=False) as env:
         chat = 9200
-        delivery, alert_id = await _alert(env, [chat])
+        delivery, _ = await _alert(env, [chat])
         long_text = "<b>Summary</b>\n" + "\n".join(f"• Driver &amp; Co <i>{i}</i>: P{i}" for i in range(400))
         other = await env.store.outbox.alert("test", "long-alert", None)
         await env.store.outbox.enqueue_alert(other, chat, long_text, None)
