@@ -12,8 +12,7 @@ from bot.names import name_key
 from bot.search import DriverMatch, search_drivers
 from bot.standings.engine import standings
 from bot.standings.service import NotFound
-from storage.chats import Chat
-from storage.store import DriverEntry, ResultLine, SeriesInfo, Store, UpcomingRow
+from storage.store import DriverEntry, ResultLine, Store, UpcomingRow
 
 FollowKind = Literal["driver", "team", "series"]
 
@@ -229,10 +228,6 @@ async def race_report(store: Store, chat_id: int, series: str | None, event: str
 # --- standings ----------------------------------------------------------------------------------
 
 
-async def default_standings_series(store: Store, chat: Chat) -> str | None:
-    series = await chat_series(store, chat.id)
-    return series[0] if series else None
-
 
 # --- driver profile -----------------------------------------------------------------------------
 
@@ -301,7 +296,3 @@ async def driver_profile(store: Store, driver_id: int, name: str) -> DriverProfi
     return DriverProfile(
         driver_id, name, sorted(cars.values(), key=lambda c: (-c.year, c.series_slug)), recent, positions
     )
-
-
-async def series_list(store: Store) -> list[SeriesInfo]:
-    return await store.series()

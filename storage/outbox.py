@@ -37,20 +37,6 @@ class Outbox:
         self.conn = conn
         self.guard = guard
 
-    async def enqueue(
-        self,
-        chat_id: int,
-        text: str,
-        reply_markup: str | None,
-        priority: int = REPLY_PRIORITY,
-        alert_id: int | None = None,
-    ) -> int:
-        return await self.guard.insert(
-            "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (alert_id, chat_id, priority, text, reply_markup, _now(), _now()),
-        )
-
     async def enqueue_sending(
         self, chat_id: int, text: str, reply_markup: str | None, priority: int = REPLY_PRIORITY
     ) -> int:
