@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 
 from bot.standin.server import BotApiStandIn
 
@@ -12,6 +13,11 @@ from bot.standin.server import BotApiStandIn
 async def serve(args: argparse.Namespace) -> None:
     standin = BotApiStandIn(args.token, enforce_limits=not args.no_limits, bot_username=args.bot_username)
     await standin.start(args.host, args.port)
+    # The stand-in keeps every call for inspection; with tens of thousands of them, a full garbage
+    # collection pauses it long enough that queued sends are then counted in a burst, a 429 that
+    # Telegram (which counts on arrival) would not give. Collect young objects only.
+    gc.freeze()
+    gc.set_threshold(50_000, 1_000, 1_000_000)
     print(f"Bot API stand-in ({standin.spec.version}) for token {standin.token}", flush=True)
     print(f"base_url      {standin.base_url}", flush=True)
     print(f"base_file_url {standin.base_file_url}", flush=True)
