@@ -89,7 +89,7 @@ def build_application(
         .base_file_url(settings_.file_url)
         .concurrent_updates(64)
         # The bot's calls over aiohttp (bot/http.py); long polling keeps python-telegram-bot's own transport.
-        .request(AiohttpRequest(connection_pool_size=32))
+        .request(AiohttpRequest(connection_pool_size=64))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

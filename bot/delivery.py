@@ -11,7 +11,7 @@ import logging
 import random
 import time
 import warnings
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,16 +21,19 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.http import AiohttpRequest
 from bot.textsplit import split_html
 from storage.chats import Chats
 from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
 
-# Alerts call sendMessage through do_api_request on purpose (see _deliver); and retry_after is read as
-# seconds whichever type python-telegram-bot returns, so its coming change of type changes nothing here.
+# Without our own transport, alerts call sendMessage through do_api_request on purpose (see _deliver).
 warnings.filterwarnings("ignore", message="Please use 'Bot.sendMessage'", category=PTBUserWarning)
+# retry_after is read as seconds whichever type python-telegram-bot returns, so its coming change of
+# type changes nothing here.
 warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
+
 
 PERMANENT_400 = (
     "chat not found",
@@ -62,14 +65,16 @@ class FloodGate:
     def __init__(self, limits: Limits | None = None, paid_per_second: float = 1000.0) -> None:
         self.limits = limits or Limits()
         self.paid_per_second = paid_per_second
-        self._global: list[float] = []
-        self._paid: list[float] = []
-        self._private_next: dict[int, float] = defaultdict(float)
-        self._group_sent: dict[int, list[float]] = defaultdict(list)
+        # Send times within the last second (minute for groups), oldest first: a deque keeps each check
+        # O(1) at 1000 messages/s, where rebuilding a list per send cost a noticeable share of the CPU.
+        self._global: deque[float] = deque()
+        self._paid: deque[float] = deque()
+        self._paid_due = 0.0
+        self._private_next: dict[int, float] = {}
+        self._group_sent: dict[int, deque[float]] = defaultdict(deque)
         self._paused_until: dict[int | None, float] = defaultdict(float)
         self._replies_waiting = 0
         self._recent_429: list[tuple[float, int, float]] = []
-        self._lock = asyncio.Lock()
 
     def pause(self, chat_id: int | None, seconds: float) -> None:
         """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
@@ -88,54 +93,86 @@ class FloodGate:
         return False
 
     def _wait_needed(self, chat_id: int, now: float, paid: bool) -> float:
-        waits = [self._paused_until[None] - now, self._paused_until[chat_id] - now]
+        paused = self._paused_until
+        wait = max(paused.get(None, 0.0) - now, paused.get(chat_id, 0.0) - now)
         second, minute = 1.0 + self.limits.margin, 60.0 + self.limits.margin
         rate = self.paid_per_second if paid else self.limits.per_second
-        sent = self._paid if paid else self._global
-        window = [t for t in sent if now - t < second]
-        if paid:
-            self._paid = window
-        else:
-            self._global = window
+        window = self._paid if paid else self._global
+        while window and now - window[0] >= second:
+            window.popleft()
         if len(window) >= rate:
-            waits.append(second - (now - window[0]))
+            wait = max(wait, second - (now - window[0]))
         if window and not paid:
             # Evenly spaced rather than in bursts: arrival jitter then cannot crowd one second.
-            waits.append(window[-1] + second / rate - now)
+            wait = max(wait, window[-1] + second / rate - now)
         if chat_id > 0:
-            waits.append(self._private_next[chat_id] - now)
+            wait = max(wait, self._private_next.get(chat_id, 0.0) - now)
         else:
-            in_minute = [t for t in self._group_sent[chat_id] if now - t < minute]
-            self._group_sent[chat_id] = in_minute
+            in_minute = self._group_sent[chat_id]
+            while in_minute and now - in_minute[0] >= minute:
+                in_minute.popleft()
             if len(in_minute) >= self.limits.group_per_minute:
-                waits.append(minute - (now - in_minute[0]))
-        return max(waits)
+                wait = max(wait, minute - (now - in_minute[0]))
+        return wait
 
     async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None:
+        # No lock: checking and taking a slot happen without an await between them, so on the one
+        # event loop nothing can take the same slot in between.
         if reply:
             self._replies_waiting += 1
         try:
             while True:
-                async with self._lock:
-                    now = time.monotonic()
-                    wait = self._wait_needed(chat_id, now, paid)
-                    if not reply and self._replies_waiting:
-                        wait = max(wait, 0.005)
-                    if wait <= 0:
-                        (self._paid if paid else self._global).append(now)
-                        if chat_id > 0:
-                            interval = self.limits.private_interval
-                            self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
-                        else:
-                            self._group_sent[chat_id].append(now)
-                        return
+                now = time.monotonic()
+                wait = self._wait_needed(chat_id, now, paid)
+                if not reply and self._replies_waiting:
+                    wait = max(wait, 0.005)
+                if wait <= 0 and paid:
+                    slot = self._reserve_paid(now)
+                    if slot > now:
+                        await asyncio.sleep(slot - now)
+                        now = time.monotonic()
+                        wait = self._wait_needed(chat_id, now, paid)  # a 429 pause may have come meanwhile
+                if wait <= 0:
+                    self._take(chat_id, now, paid)
+                    return
                 await asyncio.sleep(min(wait, 5.0))
         finally:
             if reply:
                 self._replies_waiting -= 1
 
+    def _reserve_paid(self, now: float) -> float:
+        """When this paid send may leave: paced, with bursts of at most PAID_BURST, because a second's
+        worth let out at once reaches Telegram spread by queueing and then crowds its next second.
 
+        The generic cell rate algorithm, with the slot reserved up front: each waiting sender sleeps
+        until its own slot, instead of all of them waking for every slot and all but one sleeping again.
+        """
+        slot = max(self._paid_due, now)
+        self._paid_due = slot + (1.0 + PAID_MARGIN) / self.paid_per_second
+        return slot - PAID_BURST
+
+    def _take(self, chat_id: int, now: float, paid: bool) -> None:
+        (self._paid if paid else self._global).append(now)
+        if chat_id < 0:
+            self._group_sent[chat_id].append(now)
+            return
+        interval = self.limits.private_interval
+        if len(self._private_next) >= PRIVATE_MEMORY:
+            # Chats whose interval is over need no entry: forget them rather than grow with every chat.
+            self._private_next = {chat: until for chat, until in self._private_next.items() if until > now}
+        self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
+
+
+PRIVATE_MEMORY = 50_000
+PAID_BURST = 0.01  # seconds of paid sends that may leave at once (10 at 1000/s)
+# Paid sends are paced 5 % under the limit: at 1000/s, a few tens of milliseconds of arrival jitter
+# (a busy network, a pause on either side) are enough to crowd one of Telegram's seconds.
+PAID_MARGIN = 0.05
+# Broadcast rows are marked sent in groups: a write per MARK_BATCH // 2 messages instead of one each.
+# No new broadcast send starts while MARK_BATCH sent rows await their mark, so a crash re-sends at most
+# `workers` (in flight) + MARK_BATCH (sent, unmarked) rows.
 MARK_BATCH = 32
+DRAIN_BATCH = 256  # rows read from the outbox at a time; more than `workers`, see drain
 
 
 class Undeliverable(Exception):
@@ -172,9 +209,13 @@ class Delivery:
         self.paid_broadcast = paid_broadcast
         self._drain_lock = asyncio.Lock()
         self._wake_task: asyncio.Task[None] | None = None
-        # Broadcast rows are marked sent in groups: one write per MARK_BATCH messages instead of one each.
-        # A crash before the write re-sends them, so duplicates stay within workers + MARK_BATCH.
-        self._sent_marks: list[tuple[int, int]] = []
+        self._sent_marks: list[tuple[int, int]] = []  # sent, mark not yet written (see MARK_BATCH)
+        self._marks_writing = 0
+        self._marks_lock = asyncio.Lock()
+        self._started = datetime.now(UTC)
+        request = bot.request
+        self._json_transport = request if isinstance(request, AiohttpRequest) else None
+        self._send_message_url = f"{bot.base_url}/sendMessage"
 
     async def send(
         self,
@@ -192,53 +233,75 @@ class Delivery:
             serialized = json.dumps(part_markup.to_dict()) if part_markup else None
             row_id = await self.outbox.enqueue_sending(chat_id, part, serialized, priority)
             try:
-                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id)
+                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id, marked=True)
             except Undeliverable:
                 return None
         return last
 
-    async def drain(self, include_sending: bool = False) -> int:
-        """Send every due outbox row (alerts, broadcasts; after a crash also the rows caught 'sending').
+    async def drain(self, resume: bool = False) -> int:
+        """Send every due outbox row (alerts, broadcasts); with `resume` (at start) also the rows a
+        crash caught 'sending'.
 
         At-least-once: a row sent just before a crash but not yet marked goes out again, so duplicates
-        are bounded by the rows in flight, at most `workers`.
+        are bounded by the rows in flight: `workers` being sent plus up to MARK_BATCH awaiting their mark.
         """
         async with self._drain_lock:
-            sent = 0
-            first = True
-            slots = asyncio.Semaphore(self.workers)
-            while True:
-                rows = await self.outbox.due(500, include_sending=include_sending and first)
-                first = False
-                if not rows:
-                    break
-                chats = await self.chats.get_many(sorted({row.chat_id for row in rows}))
-                threads = {c.id: c.settings.get("thread_id") for c in chats.values()}
-                results = await asyncio.gather(*(self._drain_row(row, slots, threads.get(row.chat_id)) for row in rows))
-                await self._flush_marks()
-                sent += sum(1 for r in results if r is True)
-                retry_in = [r for r in results if isinstance(r, float)]
-                if retry_in:
-                    self._wake_in(min(retry_in))
-                    if len(retry_in) == len(rows):
-                        break  # everything due is waiting out a 429
-            return sent
+            if resume and (interrupted := await self.outbox.release_interrupted(self._started)):
+                log.info("resuming %d message(s) a crash left unconfirmed", interrupted)
+            queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(DRAIN_BATCH)
+            in_flight: set[int] = set()
+            outcomes: list[bool | float] = []
 
-    async def _drain_row(self, row: OutboxRow, slots: asyncio.Semaphore, thread: int | None) -> bool | float:
-        async with slots:
-            markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
-            # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
-            # the buttons with the last.
-            parts = split_html(row.text)
-            try:
-                for index, part in enumerate(parts):
-                    last = index == len(parts) - 1
-                    await self._deliver(row.id, row.chat_id, part, markup if last else None, thread, broadcast=True)
-            except RetryLater as later:
-                return later.seconds
-            except Undeliverable:
-                return False
-            return True
+            async def take() -> None:
+                # The next rows are read while the last ones are still going out: no pause between batches.
+                while True:
+                    due = await self.outbox.due(DRAIN_BATCH)
+                    # A row waiting out a retry backoff inside a worker is due again but still in flight.
+                    rows = [row for row in due if row.id not in in_flight]
+                    if not rows:
+                        break
+                    # Taken rows are marked 'sending' together, one write per batch rather than one per
+                    # message. The crash bound stays: 'pending' and 'sending' rows both resume on start.
+                    await self.outbox.mark_sending_many([row.id for row in rows])
+                    chats = await self.chats.get_many(sorted({row.chat_id for row in rows}))
+                    threads = {c.id: c.settings.get("thread_id") for c in chats.values()}
+                    for row in rows:
+                        in_flight.add(row.id)
+                        await queue.put((row, threads.get(row.chat_id)))
+                for _ in range(self.workers):
+                    await queue.put(None)
+
+            async def work() -> None:
+                while (item := await queue.get()) is not None:
+                    outcomes.append(await self._drain_row(*item))
+                    in_flight.discard(item[0].id)
+
+            async with asyncio.TaskGroup() as group:
+                group.create_task(take())
+                for _ in range(self.workers):
+                    group.create_task(work())
+            await self._flush_marks()
+            retry_in = [outcome for outcome in outcomes if isinstance(outcome, float)]
+            if retry_in:
+                self._wake_in(min(retry_in))
+            return sum(1 for outcome in outcomes if outcome is True)
+
+    async def _drain_row(self, row: OutboxRow, thread: int | None) -> bool | float:
+        markup = json.loads(row.reply_markup) if row.reply_markup else None
+        # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
+        # the buttons with the last.
+        parts = split_html(row.text)
+        try:
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                await self._deliver(
+                    row.id, row.chat_id, part, markup if last else None, thread, broadcast=True, marked=index == 0
+                )
+        except RetryLater as later:
+            return later.seconds
+        except Undeliverable:
+            return False
+        return True
 
     def _wake_in(self, seconds: float) -> None:
         """Drain again once the earliest 429 is over (the periodic poll would too, only later)."""
@@ -268,42 +331,47 @@ class Delivery:
         row_id: int,
         chat_id: int,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: InlineKeyboardMarkup | dict[str, Any] | None,
         thread_id: int | None,
         broadcast: bool = False,
+        marked: bool = False,
     ) -> Message | None:
         paid = broadcast and self.paid_broadcast
 
         async def call(target: int) -> Any:
             if broadcast:
-                # Alerts need only the message id back: the raw result spares building a Message object,
-                # a good part of the cost per message at broadcast rates.
-                kwargs: dict[str, Any] = {
+                # Alerts need only the message id back: the raw result spares building a Message object
+                # and, on our own transport, python-telegram-bot's parameter handling (AiohttpRequest.post_json).
+                body: dict[str, Any] = {
                     "chat_id": target,
                     "text": text,
-                    "parse_mode": ParseMode.HTML,
+                    "parse_mode": "HTML",
                     "link_preview_options": {"is_disabled": True},
                 }
                 if markup is not None:
-                    kwargs["reply_markup"] = markup
+                    body["reply_markup"] = markup
                 if thread_id is not None:
-                    kwargs["message_thread_id"] = thread_id
+                    body["message_thread_id"] = thread_id
                 if paid:
-                    kwargs["allow_paid_broadcast"] = True
-                return await self.bot.do_api_request("sendMessage", api_kwargs=kwargs)
+                    body["allow_paid_broadcast"] = True
+                if self._json_transport is not None:
+                    return await self._json_transport.post_json(self._send_message_url, body)
+                return await self.bot.do_api_request("sendMessage", api_kwargs=body)
             return await self.bot.send_message(
                 target,
                 text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                 message_thread_id=thread_id,
                 disable_web_page_preview=True,
             )
 
-        result = await self._with_retries(chat_id, call, row_id, broadcast=broadcast, paid=paid)
+        if broadcast:
+            await self._room_for_marks()
+        result = await self._with_retries(chat_id, call, row_id, broadcast=broadcast, paid=paid, marked=marked)
         if broadcast:
             self._sent_marks.append((row_id, int(result["message_id"])))
-            if len(self._sent_marks) >= MARK_BATCH:
+            if len(self._sent_marks) >= MARK_BATCH // 2:
                 await self._flush_marks()
             return None
         message: Message = result
@@ -311,18 +379,35 @@ class Delivery:
         return message
 
     async def _flush_marks(self) -> None:
-        marks, self._sent_marks = self._sent_marks, []
-        if marks:
-            await self.outbox.mark_sent_many(marks)
+        async with self._marks_lock:
+            marks, self._sent_marks = self._sent_marks, []
+            if marks:
+                self._marks_writing = len(marks)
+                try:
+                    await self.outbox.mark_sent_many(marks)
+                finally:
+                    self._marks_writing = 0
+
+    async def _room_for_marks(self) -> None:
+        """Hold a new broadcast send while MARK_BATCH sent rows await their mark (the crash bound)."""
+        while len(self._sent_marks) + self._marks_writing >= MARK_BATCH:
+            await self._flush_marks()
 
     async def _with_retries(
-        self, chat_id: int, call: Any, row_id: int | None, broadcast: bool = False, paid: bool = False
+        self,
+        chat_id: int,
+        call: Any,
+        row_id: int | None,
+        broadcast: bool = False,
+        paid: bool = False,
+        marked: bool = False,
     ) -> Any:
+        """`marked`: the row is already 'sending' with this first attempt counted (see drain)."""
         target = chat_id
         attempt = 0
         while True:
             attempt += 1
-            if row_id is not None:
+            if row_id is not None and not (marked and attempt == 1):
                 # Marked before the flood slot is taken: once the slot is ours the request leaves at once,
                 # so sends reach Telegram as evenly spaced as the gate let them out.
                 await self.outbox.mark_sending(row_id)

@@ -8,6 +8,7 @@ that. PTB supports custom transports through `BaseRequest`; this is one, used fo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -36,6 +39,9 @@ class AiohttpRequest(BaseRequest):
         }
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._default_timeout = aiohttp.ClientTimeout(
+            total=None, connect=pool_timeout, sock_connect=connect_timeout, sock_read=max(read_timeout, write_timeout)
+        )
 
     @property
     def read_timeout(self) -> float | None:
@@ -65,9 +71,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
         data: Any = None
+        headers: dict[str, str] | None = None
         if request_data is not None and request_data.contains_files:
             form = aiohttp.FormData()
             for name, value in request_data.json_parameters.items():
@@ -77,7 +82,10 @@ class AiohttpRequest(BaseRequest):
             data = form
             write = self._media_write_timeout if isinstance(write_timeout, DefaultValue) else write_timeout
         else:
-            data = request_data.json_parameters if request_data is not None else None
+            if request_data is not None:
+                # A JSON body, which the Bot API accepts: cheaper to build than a urlencoded form, whose
+                # quoting was a visible share of the CPU per message at broadcast rates.
+                data, headers = request_data.json_payload, JSON_HEADERS
             write = self._timeout("write", write_timeout)
         read = self._timeout("read", read_timeout)
         timeout = aiohttp.ClientTimeout(
@@ -86,10 +94,52 @@ class AiohttpRequest(BaseRequest):
             sock_connect=self._timeout("connect", connect_timeout),
             sock_read=max(t for t in (read, write) if t is not None) if (read or write) else None,
         )
+        return await self._send(method, url, data, headers, timeout)
+
+    async def post_json(self, url: str, body: dict[str, Any]) -> Any:
+        """POST `body` as JSON and return the call's result, raising python-telegram-bot's exceptions.
+
+        For alerts, which go out by the thousand: the body is built straight from the outbox row,
+        skipping `Bot`'s per-call parameter objects (about a fifth of the CPU per message at paid
+        broadcast rates). Error responses still go through `BaseRequest`'s own mapping, so RetryAfter,
+        Forbidden, ChatMigrated and the rest are exactly what `Bot` methods raise.
+        """
+        code, payload = await self._send(
+            "POST", url, json.dumps(body, ensure_ascii=False).encode(), JSON_HEADERS, self._default_timeout
+        )
+        if 200 <= code <= 299:
+            return self.parse_json_payload(payload)["result"]
+        return await _Received(code, payload).post(url)
+
+    async def _send(
+        self, method: str, url: str, data: Any, headers: dict[str, str] | None, timeout: aiohttp.ClientTimeout
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+class _Received(BaseRequest):
+    """A response already received, handed to `BaseRequest.post` for its status and error mapping."""
+
+    def __init__(self, code: int, payload: bytes) -> None:
+        self._response = (code, payload)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        return self._response

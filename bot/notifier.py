@@ -36,7 +36,7 @@ class Notifier:
         if await self.store.state(FEED_KEY) is None:
             # A new installation announces what comes from now on, not the history it was filled with.
             await self.store.set_state(FEED_KEY, str(await self.store.last_import_id()))
-        await self.delivery.drain(include_sending=True)
+        await self.delivery.drain(resume=True)
         await self.poll(now)
 
     async def poll(self, now: datetime) -> int:

@@ -40,10 +40,11 @@ class Outbox:
     async def enqueue_sending(
         self, chat_id: int, text: str, reply_markup: str | None, priority: int = REPLY_PRIORITY
     ) -> int:
-        """A row that is sent right away: 'sending' from the start, so only a crash leaves it for the worker."""
+        """A row that is sent right away: 'sending', its first attempt counted, from the start, so only a crash
+        leaves it for the worker."""
         return await self.guard.insert(
             "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, 'sending', 0, ?, ?)",
+            " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?)",
             (chat_id, priority, text, reply_markup, _now(), _now()),
         )
 
@@ -100,15 +101,21 @@ class Outbox:
             )
             return max(cur.rowcount, 0)
 
-    async def due(self, limit: int = 200, include_sending: bool = False) -> list[OutboxRow]:
-        states = "('pending', 'failed', 'sending')" if include_sending else "('pending', 'failed')"
+    async def due(self, limit: int = 200) -> list[OutboxRow]:
         async with self.conn.execute(
             "SELECT id, chat_id, text, reply_markup, state, attempts, message_id FROM outbox"
-            f" WHERE state IN {states} AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            " WHERE state IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
             " ORDER BY priority, id LIMIT ?",
             (_now(), limit),
         ) as cur:
             return [OutboxRow(*tuple(r)) for r in await cur.fetchall()]
+
+    async def release_interrupted(self, before: datetime) -> int:
+        """Rows a crashed process left 'sending' go back to 'pending'; replies this process is sending
+        right now (created since `before`) are its own and stay."""
+        return await self.guard.write(
+            "UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND created_at < ?", (_stamp(before),)
+        )
 
     async def rows_for_alert(self, alert_id: int) -> dict[int, tuple[str, int, str | None, str | None]]:
         """chat → (state, attempts, next_attempt_at, last_error) of one alert."""
@@ -123,6 +130,11 @@ class Outbox:
 
     async def mark_sending(self, row_id: int) -> None:
         await self.guard.write("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
+
+    async def mark_sending_many(self, row_ids: list[int]) -> None:
+        await self.guard.write_many(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [(i,) for i in row_ids]
+        )
 
     async def mark_sent(self, row_id: int, message_id: int) -> None:
         await self.guard.write(

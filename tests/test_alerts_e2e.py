@@ -174,7 +174,7 @@ async def test_moved_session_gets_a_notice_and_its_reminders_follow(imsa_season:
     doc = json.loads((SERIES / "imsa-2023.json").read_text(encoding="utf-8"))
     event = next(e for e in doc["seasons"][0]["events"] if e["key"] == "petit-le-mans")
     race = next(s for s in event["sessions"] if s["key"] == "race")
-    race["start"] = "2023-10-14T16:40:00Z"                       # an hour later
+    race["start"] = "2023-10-14T16:40:00Z"  # an hour later
     moved = tmp_path / "imsa-moved.json"
     moved.write_text(json.dumps(doc), encoding="utf-8")
     await env.store.apply(load_paths([moved]))
@@ -184,7 +184,7 @@ async def test_moved_session_gets_a_notice_and_its_reminders_follow(imsa_season:
     chat = await env.store.chats.get(VIENNA)
     assert chat is not None
     await env.store.chats.set_settings(VIENNA, {**chat.settings, "reminder_minutes": [60]})
-    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))   # the old 1-hour time: nothing
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))  # the old 1-hour time: nothing
     assert len(env.standin.messages(VIENNA)) == start + 1
     await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC) + timedelta(hours=1))
     assert "starts in 1 h: Sat 14 Oct 18:40 CEST" in (env.standin.messages(VIENNA)[-1]["text"] or "")
