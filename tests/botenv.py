@@ -110,7 +110,9 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
 
 
 @asynccontextmanager
-async def running_bot(db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False) -> AsyncIterator[BotEnv]:
+async def running_bot(
+    db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False, paid: bool = False
+) -> AsyncIterator[BotEnv]:
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
     await standin.start()
     store = await Store.open(db)
@@ -120,6 +122,7 @@ async def running_bot(db: Path, *, limits: Limits | None = NO_LIMITS, enforce: b
             "TELEGRAM_API_URL": standin.base_url,
             "PITBOARD_DATABASE": str(db),
             "PITBOARD_ADMINS": str(ADMIN_ID),
+            "PITBOARD_PAID_BROADCAST": paid,
         }
     )
     app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
