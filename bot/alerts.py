@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.rides import Ride
 from bot.standings.engine import SeasonData, StandingRow, Standings, decided_titles, progression
 from bot.standings.rules import ChampionshipDef
 from storage.store import ResultLine, SessionRef, Store
@@ -19,12 +20,7 @@ class DriverOutcome:
     """One followed driver's race, as the summary tells it."""
 
     driver_id: int
-    driver: str
-    number: str
-    team: str | None
-    car: str | None
-    car_class: str | None
-    co_drivers: tuple[str, ...]
+    ride: Ride
     position: int | None
     class_position: int | None
     status: str
@@ -125,12 +121,7 @@ async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[in
             outcomes.append(
                 DriverOutcome(
                     driver_id,
-                    name,
-                    line.number,
-                    line.team,
-                    line.car,
-                    line.car_class,
-                    tuple(c for c in line.crew if c != name),
+                    Ride.of(name, line),
                     line.position,
                     line.class_position,
                     line.status,
@@ -149,7 +140,9 @@ async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[in
     winners = [r for r in results if r.class_position == 1 and r.car_class] if several_classes else []
     # A chat hears of the titles in its drivers' classes; a series follower of every class's.
     classes = (
-        {o.car_class for o in outcomes if o.car_class} if driver_ids else {r.car_class for r in results if r.car_class}
+        {o.ride.car_class for o in outcomes if o.ride.car_class}
+        if driver_ids
+        else {r.car_class for r in results if r.car_class}
     )
     titles = clinched_titles(data, session.event_id, classes) if data else []
     return RaceSummary(session, outcomes, winners, titles)
@@ -192,7 +185,7 @@ class SummaryPlan:
     def for_chat(self, chat_id: int) -> RaceSummary:
         drivers = self.chats.get(chat_id, _NOBODY)
         outcomes = [o for o in self.summary.outcomes if o.driver_id in drivers]
-        classes = {o.car_class for o in outcomes}
+        classes = {o.ride.car_class for o in outcomes}
         titles = [t for t in self.summary.titles if not drivers or t.car_class in classes]
         return RaceSummary(self.summary.session, outcomes, self.summary.class_winners, titles)
 
@@ -229,12 +222,7 @@ DEFAULT_LEAD_MINUTES = (1440, 60)
 
 @dataclass(slots=True)
 class ReminderCar:
-    driver: str
-    number: str
-    team: str | None
-    car: str | None
-    car_class: str | None
-    co_drivers: tuple[str, ...]
+    ride: Ride
     grid: int | None = None
     class_grid: int | None = None
     standing: int | None = None
@@ -290,12 +278,7 @@ async def reminder(store: Store, session_id: int, driver_ids: AbstractSet[int], 
             row = _row(table, (entry.car_class or "") if champ and champ.rules.per_class else "", driver_id)
             cars.append(
                 ReminderCar(
-                    name,
-                    entry.number,
-                    entry.team,
-                    entry.car,
-                    entry.car_class,
-                    tuple(c for c in entry.crew if c != name),
+                    Ride.of(name, entry),
                     None,
                     None,
                     row.position if row else None,
@@ -311,12 +294,7 @@ async def reminder(store: Store, session_id: int, driver_ids: AbstractSet[int], 
             row = _row(table, (line.car_class or "") if champ and champ.rules.per_class else "", driver_id)
             cars.append(
                 ReminderCar(
-                    name,
-                    line.number,
-                    line.team,
-                    line.car,
-                    line.car_class,
-                    tuple(c for c in line.crew if c != name),
+                    Ride.of(name, line),
                     quali.position if quali else None,
                     quali.class_position if quali else None,
                     row.position if row else None,

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.alerts import DriverOutcome, RaceSummary, Reminder
 from bot.i18n import Translator
+from bot.rides import Ride
 from bot.services import CarInfo, DriverProfile, RaceReport, Target, UpcomingSession
 from bot.standings.service import StandingsTable
 from storage.chats import Chat, Follow
@@ -223,18 +224,16 @@ def when(
 
 
 def car_line(t: Translator, car: CarInfo) -> str:
-    parts = [f"#{e(car.number)}"]
-    if car.team:
-        parts.append(e(car.team))
-    if car.car:
-        parts.append(e(car.car))
+    ride = car.ride
+    parts = [f"#{e(ride.number)}"]
+    if ride.team:
+        parts.append(e(ride.team))
+    if ride.car:
+        parts.append(e(ride.car))
     text = " · ".join(parts)
-    if car.car_class:
-        text += f" ({e(car.car_class)})"
-    mates = ", ".join(e(c) for c in car.co_drivers)
-    line = f"  <b>{e(car.driver)}</b> — {text}"
-    if mates:
-        line += " " + t("with {names}", names=mates)
+    if ride.car_class:
+        text += f" ({e(ride.car_class)})"
+    line = f"  <b>{e(ride.driver)}</b> — {text}" + _with_co_drivers(t, ride, " ")
     if not car.confirmed:
         line += " <i>" + t("(entry list not out yet)") + "</i>"
     return line
@@ -439,10 +438,17 @@ def settings(t: Translator, chat: Chat) -> Rendered:
 # --- alerts -------------------------------------------------------------------------------------------
 
 
-def _car(t: Translator, number: str, team: str | None, car: str | None, car_class: str | None) -> str:
-    parts = [f"#{e(number)}", *(e(x) for x in (team, car) if x)]
+def _car(ride: Ride, *, full: bool = True) -> str:
+    """Number, team, car and class ("#9 Team, Car, Class"); without `full` only number and team."""
+    parts = [f"#{e(ride.number)}", *(e(x) for x in (ride.team, ride.car if full else None) if x)]
     text = " ".join(parts[:2]) + (f", {parts[2]}" if len(parts) > 2 else "")
-    return text + (f", {e(car_class)}" if car_class else "")
+    return text + (f", {e(ride.car_class)}" if full and ride.car_class else "")
+
+
+def _with_co_drivers(t: Translator, ride: Ride, separator: str) -> str:
+    if not ride.co_drivers:
+        return ""
+    return separator + t("with {names}", names=", ".join(e(c) for c in ride.co_drivers))
 
 
 def reminder(t: Translator, r: Reminder, timezone: str) -> str:
@@ -460,16 +466,14 @@ def reminder(t: Translator, r: Reminder, timezone: str) -> str:
         "",
     ]
     for car in r.cars:
-        line = f"<b>{e(car.driver)}</b> — {_car(t, car.number, car.team, car.car, car.car_class)}"
-        if car.co_drivers:
-            line += " " + t("with {names}", names=", ".join(e(c) for c in car.co_drivers))
+        line = f"<b>{e(car.ride.driver)}</b> — {_car(car.ride)}" + _with_co_drivers(t, car.ride, " ")
         extras = []
         if car.grid:
             extras.append(
                 t("grid P{pos}", pos=car.grid)
                 + (
-                    " " + t("(P{pos} in {cls})", pos=car.class_grid, cls=e(car.car_class))
-                    if car.class_grid and car.car_class
+                    " " + t("(P{pos} in {cls})", pos=car.class_grid, cls=e(car.ride.car_class))
+                    if car.class_grid and car.ride.car_class
                     else ""
                 )
             )
@@ -484,8 +488,9 @@ def reminder(t: Translator, r: Reminder, timezone: str) -> str:
 
 def outcome_text(t: Translator, o: DriverOutcome) -> str:
     parts = []
-    if o.class_pole and o.car_class:
-        parts.append(t("pole in {cls}", cls=e(o.car_class)))
+    car_class = o.ride.car_class
+    if o.class_pole and car_class:
+        parts.append(t("pole in {cls}", cls=e(car_class)))
     if o.status == "not_classified":
         parts.append(t.n("not classified after {n} lap", "not classified after {n} laps", o.laps or 0))
     elif o.status == "dnf":
@@ -494,8 +499,8 @@ def outcome_text(t: Translator, o: DriverOutcome) -> str:
         parts.append(STATUS_SHORT[o.status])
     else:
         text = f"P{o.position}" if o.position else "–"
-        if o.class_position and o.car_class:
-            text += " " + t("(P{pos} in {cls})", pos=o.class_position, cls=e(o.car_class))
+        if o.class_position and car_class:
+            text += " " + t("(P{pos} in {cls})", pos=o.class_position, cls=e(car_class))
         parts.append(text)
     if o.fastest_in_class and o.status == "classified":
         parts.append(t("fastest lap in class"))
@@ -506,7 +511,7 @@ def outcome_text(t: Translator, o: DriverOutcome) -> str:
             else t("{points} points", points=t.points(o.points))
         )
     if o.standing_after and o.championship:
-        label = e(o.championship) + (f" {e(o.car_class)}" if o.car_class else "")
+        label = e(o.championship) + (f" {e(car_class)}" if car_class else "")
         before = f"P{o.standing_before} → " if o.standing_before and o.standing_before != o.standing_after else ""
         parts.append(f"{label}: {before}P{o.standing_after}")
     return " · ".join(parts)
@@ -518,9 +523,7 @@ def race_summary(t: Translator, summary: RaceSummary) -> str:
     if s.results_status == "provisional":
         lines[0] += f" <i>({t('provisional')})</i>"
     for o in summary.outcomes:
-        head = f"<b>{e(o.driver)}</b> ({_car(t, o.number, o.team, None, None)}"
-        if o.co_drivers:
-            head += ", " + t("with {names}", names=", ".join(e(c) for c in o.co_drivers))
+        head = f"<b>{e(o.ride.driver)}</b> ({_car(o.ride, full=False)}" + _with_co_drivers(t, o.ride, ", ")
         lines += ["", head + ")", outcome_text(t, o)]
     for title in summary.titles:
         holders = ", ".join(e(n) for n in title.drivers)
@@ -563,7 +566,7 @@ def correction(t: Translator, summary: RaceSummary) -> str:
             session=e(session_label(t, s.name)),
         )
     ]
-    lines += [f"• {e(o.driver)}: {outcome_text(t, o)}" for o in summary.outcomes]
+    lines += [f"• {e(o.ride.driver)}: {outcome_text(t, o)}" for o in summary.outcomes]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process, utils
 
 from bot.names import name_key
+from bot.rides import Ride
 from bot.search import DriverMatch, search_drivers
 from bot.standings.engine import standings
 from bot.standings.service import NotFound
@@ -89,12 +90,7 @@ async def suggestions(store: Store, query: str) -> list[DriverMatch]:
 
 @dataclass(frozen=True, slots=True)
 class CarInfo:
-    driver: str
-    number: str
-    team: str | None
-    car: str | None
-    car_class: str | None
-    co_drivers: tuple[str, ...]
+    ride: Ride
     confirmed: bool  # False: the latest known car, no entry list for this event yet
 
 
@@ -157,17 +153,7 @@ async def upcoming_for_chat(store: Store, chat_id: int, now: datetime, limit: in
                 continue
             at_event = [e for e in same_season if e.event_id == row.event_id]
             entry = at_event[0] if at_event else same_season[-1]
-            cars.append(
-                CarInfo(
-                    name,
-                    entry.number,
-                    entry.team,
-                    entry.car,
-                    entry.car_class,
-                    tuple(c for c in entry.crew if c != name),
-                    bool(at_event),
-                )
-            )
+            cars.append(CarInfo(Ride.of(name, entry), bool(at_event)))
         if cars or row.series_slug in followed_series:
             out.append(UpcomingSession(row, cars))
         if len(out) >= limit:
