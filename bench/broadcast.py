@@ -142,7 +142,9 @@ async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
     per_chat = Counter(c["params"]["chat_id"] for c in sent)
     audience = chats + groups
     span = times[-1] - times[0] if len(times) > 1 else 1.0
-    rate = (len(in_window) - 1) / span if span else 0.0
+    # Free mode: probe replies share the 30/s, so everything sent in the window counts. Paid mode: replies
+    # are not paid sends, so only the broadcast's own messages count.
+    rate = ((len(times) if paid else len(in_window)) - 1) / span if span else 0.0
     lost = audience - len(per_chat)
     duplicates = sum(n - 1 for n in per_chat.values())
     rejected = counters["rejected_429"]  # type: ignore[index]
