@@ -3,7 +3,7 @@
 PTB's default (httpx) costs about 1.5 ms of CPU per call on this kind of machine, which caps one
 process near 600 messages/s; paid broadcasts may send 1000/s. aiohttp's client costs a fraction of
 that. PTB supports custom transports through `BaseRequest`; this is one, used for the bot's calls
-(long polling keeps PTB's own).
+(long polling keeps PTB's own). Bodies go as JSON, and alerts use `post_json` (see there).
 """
 
 from __future__ import annotations
@@ -39,9 +39,7 @@ class AiohttpRequest(BaseRequest):
         }
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._default_timeout = aiohttp.ClientTimeout(
-            total=None, connect=pool_timeout, sock_connect=connect_timeout, sock_read=max(read_timeout, write_timeout)
-        )
+        self._default_timeout = _client_timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
 
     @property
     def read_timeout(self) -> float | None:
@@ -87,12 +85,11 @@ class AiohttpRequest(BaseRequest):
                 # quoting was a visible share of the CPU per message at broadcast rates.
                 data, headers = request_data.json_payload, JSON_HEADERS
             write = self._timeout("write", write_timeout)
-        read = self._timeout("read", read_timeout)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=self._timeout("pool", pool_timeout),
-            sock_connect=self._timeout("connect", connect_timeout),
-            sock_read=max(t for t in (read, write) if t is not None) if (read or write) else None,
+        timeout = _client_timeout(
+            self._timeout("read", read_timeout),
+            write,
+            self._timeout("connect", connect_timeout),
+            self._timeout("pool", pool_timeout),
         )
         return await self._send(method, url, data, headers, timeout)
 
@@ -123,6 +120,16 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+def _client_timeout(
+    read: float | None, write: float | None, connect: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    # aiohttp has no separate write timeout: a socket read wait covers both directions.
+    waits = [t for t in (read, write) if t is not None]
+    return aiohttp.ClientTimeout(
+        total=None, connect=pool, sock_connect=connect, sock_read=max(waits) if waits else None
+    )
 
 
 class _Received(BaseRequest):
