@@ -248,8 +248,7 @@ class Delivery:
         async with self._drain_lock:
             if resume and (interrupted := await self.outbox.release_interrupted(self._started)):
                 log.info("resuming %d message(s) a crash left unconfirmed", interrupted)
-            # A short queue: rows are taken (and marked 'sending') little ahead of their send.
-            queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(self.workers)
+            queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(DRAIN_BATCH)
             in_flight: set[int] = set()
             outcomes: list[bool | float] = []
 
