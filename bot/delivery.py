@@ -248,6 +248,8 @@ class Delivery:
         async with self._drain_lock:
             if resume and (interrupted := await self.outbox.release_interrupted(self._started)):
                 log.info("resuming %d message(s) a crash left unconfirmed", interrupted)
+            # Room for a whole batch: with a queue of one row per worker the rate was the same, but command
+            # replies during a paid broadcast were slower (p95 about 80 ms instead of about 45 ms).
             queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(DRAIN_BATCH)
             in_flight: set[int] = set()
             outcomes: list[bool | float] = []
