@@ -19,7 +19,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.http import AiohttpRequest
 from bot.textsplit import split_html
@@ -28,8 +28,6 @@ from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
 
-# Without our own transport, alerts call sendMessage through do_api_request on purpose (see _deliver).
-warnings.filterwarnings("ignore", message="Please use 'Bot.sendMessage'", category=PTBUserWarning)
 # retry_after is read as seconds whichever type python-telegram-bot returns, so its coming change of
 # type changes nothing here.
 warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
@@ -213,8 +211,9 @@ class Delivery:
         self._marks_writing = 0
         self._marks_lock = asyncio.Lock()
         self._started = datetime.now(UTC)
-        request = bot.request
-        self._json_transport = request if isinstance(request, AiohttpRequest) else None
+        if not isinstance(bot.request, AiohttpRequest):
+            raise TypeError("Delivery sends alerts through bot.http.AiohttpRequest; build the bot with it")
+        self._transport = bot.request
         self._send_message_url = f"{bot.base_url}/sendMessage"
 
     async def send(
@@ -343,7 +342,7 @@ class Delivery:
         async def call(target: int) -> Any:
             if broadcast:
                 # Alerts need only the message id back: the raw result spares building a Message object
-                # and, on our own transport, python-telegram-bot's parameter handling (AiohttpRequest.post_json).
+                # and python-telegram-bot's parameter handling (AiohttpRequest.post_json).
                 body: dict[str, Any] = {
                     "chat_id": target,
                     "text": text,
@@ -356,9 +355,7 @@ class Delivery:
                     body["message_thread_id"] = thread_id
                 if paid:
                     body["allow_paid_broadcast"] = True
-                if self._json_transport is not None:
-                    return await self._json_transport.post_json(self._send_message_url, body)
-                return await self.bot.do_api_request("sendMessage", api_kwargs=body)
+                return await self._transport.post_json(self._send_message_url, body)
             return await self.bot.send_message(
                 target,
                 text,
