@@ -61,7 +61,9 @@ def build_application(
             workers=32 if settings_.paid_broadcast else 16,
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
-        app.bot_data["notifier"] = Notifier(opened, delivery, app)
+        notifier = Notifier(opened, delivery, app)
+        await notifier.open_feed()
+        app.bot_data["notifier"] = notifier
         if app.job_queue is not None:
             # Alerts: resume the outbox, then watch the imports log (any process's imports) every 30 s.
             app.job_queue.run_once(start_job, when=0, name="alerts-start")

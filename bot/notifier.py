@@ -31,11 +31,18 @@ class Notifier:
         self.delivery = delivery
         self.app = app
 
+    async def open_feed(self) -> None:
+        """A new installation announces what comes from now on, not the history it was filled with.
+
+        Called while the Application starts, before anything else runs: an import that lands after the
+        bot is up is then always news, even if it comes before the first poll.
+        """
+        if await self.store.state(FEED_KEY) is None:
+            await self.store.set_state(FEED_KEY, str(await self.store.last_import_id()))
+
     async def start(self, now: datetime) -> None:
         """At start: resume what a crash left in the outbox, catch up on the feed, plan reminders."""
-        if await self.store.state(FEED_KEY) is None:
-            # A new installation announces what comes from now on, not the history it was filled with.
-            await self.store.set_state(FEED_KEY, str(await self.store.last_import_id()))
+        await self.open_feed()
         await self.delivery.drain(resume=True)
         await self.poll(now)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -12,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application
+from bot.delivery import FloodGate
 from bot.importers import load_paths
 from bot.notifier import Notifier
+from bot.settings import Settings
+from bot.standin import BotApiStandIn
 from storage.store import Store
-from tests.botenv import BotEnv, running_bot
+from tests.botenv import NO_LIMITS, TOKEN, BotEnv, running_bot
 from tests.conftest import GTWC, IMSA, ROOT, SERIES
 
 VIENNA, NEW_YORK, HAMBURG = 6001, 6002, 6003
@@ -33,14 +36,17 @@ async def _follow_bachler(env: BotEnv, chat: int, language: str, zone: str) -> N
     await env.say(chat, chat, f"/timezone {zone}")
 
 
-@pytest.fixture
-async def gtwc_before_barcelona(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    db = tmp_path / "store.db"
+async def _season_before_barcelona(db: Path) -> None:
     async with await Store.open(db) as store:
         rounds = [p for p in sorted(GTWC.iterdir()) if p.is_dir() and p.name not in ("Barcelona", "Zandvoort")]
         await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", *rounds], season=2023))
+
+
+@pytest.fixture
+async def gtwc_before_barcelona(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    db = tmp_path / "store.db"
+    await _season_before_barcelona(db)
     async with running_bot(db) as env:
-        await asyncio.sleep(0.3)  # the start job has taken its place in the imports log
         yield env
         assert env.errors() == []
 
@@ -72,13 +78,42 @@ async def test_barcelona_results_from_another_process_send_one_summary_in_german
     assert len(env.standin.messages(HAMBURG)[before:]) == 1  # exactly once
 
 
+async def test_results_imported_the_moment_the_bot_is_up_are_still_news(tmp_path: Path) -> None:
+    """The feed's starting point is taken while the bot starts, not by its start job a moment later: an
+    import landing in between used to count as history, and its race summaries were never sent."""
+    db = tmp_path / "store.db"
+    await _season_before_barcelona(db)
+    standin = BotApiStandIn(token=TOKEN)
+    await standin.start()
+    store = await Store.open(db)
+    settings = Settings.model_validate(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": standin.base_url, "PITBOARD_DATABASE": str(db)}
+    )
+    app = build_application(settings, store=store, gate=FloodGate(NO_LIMITS))
+    try:
+        await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)  # the bot is up; its start job has not run yet
+        bachler = next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+        await store.chats.add_many([(HAMBURG, "private", "de")], [(HAMBURG, "driver", bachler)])
+        standin.user(HAMBURG, first_name="Fan", language_code="de")
+        standin.private_chat(HAMBURG)
+        await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
+        await app.bot_data["notifier"].start(datetime.now(UTC))  # what the start job then does
+        texts = [m["text"] or "" for m in standin.messages(HAMBURG)]
+        assert len(texts) == 1 and "nicht gewertet nach 19 Runden" in texts[0], texts
+    finally:
+        await app.shutdown()
+        await store.close()
+        await standin.stop()
+
+
 @pytest.fixture
 async def imsa_season(tmp_path: Path) -> AsyncIterator[BotEnv]:
     db = tmp_path / "store.db"
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "imsa-2023.json", IMSA]))
     async with running_bot(db) as env:
-        await asyncio.sleep(0.3)
         yield env
         assert env.errors() == []
 
