@@ -81,6 +81,8 @@ def build_application(
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         services = app.bot_data.get("services")
+        if isinstance(services, Services):
+            await services.delivery.close()
         if isinstance(services, Services) and app.bot_data.get("owns_store"):
             await services.store.close()
 

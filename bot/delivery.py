@@ -207,6 +207,7 @@ class Delivery:
         self.paid_broadcast = paid_broadcast
         self._drain_lock = asyncio.Lock()
         self._wake_task: asyncio.Task[None] | None = None
+        self._wake_at = 0.0  # loop time the sleeping wake-up fires
         self._sent_marks: list[tuple[int, int]] = []  # sent, mark not yet written (see MARK_BATCH)
         self._marks_writing = 0
         self._marks_lock = asyncio.Lock()
@@ -251,7 +252,7 @@ class Delivery:
             # replies during a paid broadcast were slower (p95 about 80 ms instead of about 45 ms).
             queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(DRAIN_BATCH)
             in_flight: set[int] = set()
-            outcomes: list[bool | float] = []
+            outcomes: list[bool] = []
 
             async def take() -> None:
                 # The next rows are read while the last ones are still going out: no pause between batches.
@@ -282,12 +283,10 @@ class Delivery:
                 for _ in range(self.workers):
                     group.create_task(work())
             await self._flush_marks()
-            retry_in = [outcome for outcome in outcomes if isinstance(outcome, float)]
-            if retry_in:
-                self._wake_in(min(retry_in))
+            await self.wake_when_due()
             return sum(1 for outcome in outcomes if outcome is True)
 
-    async def _drain_row(self, row: OutboxRow, thread: int | None) -> bool | float:
+    async def _drain_row(self, row: OutboxRow, thread: int | None) -> bool:
         markup = json.loads(row.reply_markup) if row.reply_markup else None
         # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
         # the buttons with the last.
@@ -298,22 +297,44 @@ class Delivery:
                 await self._deliver(
                     row.id, row.chat_id, part, markup if last else None, thread, broadcast=True, marked=index == 0
                 )
-        except RetryLater as later:
-            return later.seconds
+        except RetryLater:
+            return False  # back when its retry_after is over (see wake_when_due)
         except Undeliverable:
             return False
         return True
 
+    async def wake_when_due(self) -> None:
+        """Drain again when the earliest waiting row falls due: a 429's retry_after, a backoff, a spoiler
+        delay. Without this, a row not yet due at the end of a drain waited for whatever came next."""
+        when = await self.outbox.next_attempt_at()
+        if when is not None:
+            self._wake_in(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
     def _wake_in(self, seconds: float) -> None:
-        """Drain again once the earliest 429 is over (the periodic poll would too, only later)."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + seconds
         if self._wake_task is not None and not self._wake_task.done():
-            return
+            if self._wake_at <= at:
+                return
+            self._wake_task.cancel()  # only ever cancelled while it sleeps (see wake)
 
         async def wake() -> None:
-            await asyncio.sleep(seconds + 0.1)
-            await self.drain()
+            await asyncio.sleep(seconds + 0.05)
+            # From here on this task drains and is no longer the one to cancel; the drain sets the next.
+            self._wake_task = None
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox drain failed; the next poll retries")
 
-        self._wake_task = asyncio.get_running_loop().create_task(wake())
+        self._wake_at = at
+        self._wake_task = loop.create_task(wake())
+
+    async def close(self) -> None:
+        """At shutdown: no wake-up is left sleeping (a drain in progress finishes with the Application)."""
+        if self._wake_task is not None and not self._wake_task.done():
+            self._wake_task.cancel()
+        self._wake_task = None
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         async def call(target: int) -> Any:

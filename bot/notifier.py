@@ -57,6 +57,10 @@ class Notifier:
         queued += await self.plan_reminders(now)
         if queued:
             await self.delivery.drain()
+        else:
+            # Rows waiting out a 429 or a delay are sent when due by the delivery's own wake-up; this is
+            # the net under it (rows another process queued, a wake-up lost with an error).
+            await self.delivery.wake_when_due()
         return queued
 
     async def handle(self, change: dict[str, Any], now: datetime) -> int:

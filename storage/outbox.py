@@ -110,6 +110,16 @@ class Outbox:
         ) as cur:
             return [OutboxRow(*tuple(r)) for r in await cur.fetchall()]
 
+    async def next_attempt_at(self) -> datetime | None:
+        """When the earliest waiting row (a 429's retry_after, a backoff, a spoiler delay) falls due."""
+        async with self.conn.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('pending', 'failed')"
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return None
+        return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+
     async def release_interrupted(self, before: datetime) -> int:
         """Rows a crashed process left 'sending' go back to 'pending'; replies this process is sending
         right now (created since `before`) are its own and stay."""

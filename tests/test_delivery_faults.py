@@ -42,7 +42,7 @@ async def test_fault_matrix(copy_db: Path) -> None:
             migrated,
             e500,
             e502,
-            _timeout,
+            timeout,
             fine,
             bad_request,
             also_fine,
@@ -72,7 +72,7 @@ async def test_fault_matrix(copy_db: Path) -> None:
                 retry_after=retry,
                 migrate_to_chat_id=migrate_to,
             )
-        env.standin.slow_next("sendMessage", 6.0)  # the first send times out (python-telegram-bot reads 5 s)
+        env.standin.slow_next("sendMessage", 6.0, chat_id=timeout)  # times out: the bot reads for 5 s
         started = datetime.now(UTC)
         await delivery.drain()
         rows = await env.store.outbox.rows_for_alert(alert_id)
@@ -95,17 +95,29 @@ async def test_fault_matrix(copy_db: Path) -> None:
         assert rows[e500][1] == 2 and rows[e502][1] == 2  # one retry after the 5xx
         assert new_id in rows and rows[new_id][0] == "sent"  # moved with the group, then sent
         assert sum(1 for m in env.standin.messages(new_id) if "Alert for" in (m["text"] or "")) == 1
-        timed_out = [c for c in chats if rows.get(c, ("", 0))[1] >= 2 and c not in (e500, e502)]
-        assert timed_out, "the slow first send should have been retried"
+        # The timed-out send went out again. Telegram may have delivered the first one all the same (the
+        # stand-in does, after its delay): at least once, as promised, never lost.
+        assert state[timeout] == "sent" and rows[timeout][1] == 2
+        assert 1 <= sum(1 for m in env.standin.messages(timeout) if "Alert for" in (m["text"] or "")) <= 2
 
-        # retry_after 5: the delivery wakes up by itself and sends; 30 s and 120 s work the same way, later
-        # (their waits were checked above; the test does not sit them out).
-        await asyncio.sleep(6.5)
-        rows = await env.store.outbox.rows_for_alert(alert_id)
-        assert rows[c429_5][0] == "sent"
-        assert rows[c429_30][0] == rows[c429_120][0] == "failed"
+        # Each 429 is sat out: the delivery wakes up by itself once retry_after is over (no poll, no new alert
+        # to nudge it), and not before.
+        for chat, retry in ((c429_5, 5), (c429_30, 30), (c429_120, 120)):
+            await _sleep_until(_parse(rows[chat][2]) + timedelta(seconds=3))
+            after = await env.store.outbox.rows_for_alert(alert_id)
+            assert after[chat][0] == "sent", (chat, after[chat])
+            calls = [(c.time, c.status) for c in env.standin.calls if c.params.get("chat_id") == chat]
+            assert [status for _, status in calls] == [429, 200]
+            assert retry <= calls[1][0] - calls[0][0] <= retry + 3, calls
         assert env.errors() == []
-        assert datetime.now(UTC) - started < timedelta(seconds=60)
+        refused = {c.params.get("chat_id") for c in env.standin.calls if c.status == 429}
+        # The pauses held those chats only. (The timed-out call, let through late by the stand-in, may meet
+        # its own retry inside one second and be refused: that is Telegram's business, not a send of ours.)
+        assert refused - {timeout} == {c429_5, c429_30, c429_120}
+
+
+async def _sleep_until(moment: datetime) -> None:
+    await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
 
 
 async def test_an_alert_longer_than_one_message_goes_out_in_parts(copy_db: Path) -> None:

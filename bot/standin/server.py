@@ -98,6 +98,7 @@ class _Delay:
     method: str | None
     seconds: float
     remaining: int
+    chat_id: int | None = None
 
 
 class _Signal:
@@ -264,7 +265,7 @@ class BotApiStandIn:
                 raise ApiError(404)
             raw, files = await _read_request(request)
             params = decode_params(method, raw, files)
-            await self._apply_delay(method.name)
+            await self._apply_delay(method.name, params)
             self._apply_fault(method.name, params)
             status, body = 200, {"ok": True, "result": await self._dispatch(method, params)}
         except ApiError as error:
@@ -297,8 +298,11 @@ class BotApiStandIn:
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response(ApiError(404).envelope(), status=404)
 
-    async def _apply_delay(self, method: str) -> None:
-        delay = next((d for d in self._delays if d.method in (None, method)), None)
+    async def _apply_delay(self, method: str, params: Params) -> None:
+        delay = next(
+            (d for d in self._delays if d.method in (None, method) and d.chat_id in (None, params.get("chat_id"))),
+            None,
+        )
         if delay is None:
             return
         delay.remaining -= 1
@@ -935,9 +939,9 @@ class BotApiStandIn:
         error = ApiError(error_code, description, retry_after=retry_after, migrate_to_chat_id=migrate_to_chat_id)
         self._faults.append(_Fault(self._method_name(method), chat_id, error, count))
 
-    def slow_next(self, method: str | None, seconds: float, count: int = 1) -> None:
-        """Hold the next `count` calls of `method` for `seconds` before executing them."""
-        self._delays.append(_Delay(self._method_name(method), seconds, count))
+    def slow_next(self, method: str | None, seconds: float, count: int = 1, chat_id: int | None = None) -> None:
+        """Hold the next `count` calls of `method` (to `chat_id`, if given) for `seconds` before executing them."""
+        self._delays.append(_Delay(self._method_name(method), seconds, count, chat_id))
 
     def reset_limits(self) -> None:
         self.flood.reset()
