@@ -223,3 +223,41 @@ async def test_moved_session_gets_a_notice_and_its_reminders_follow(imsa_season:
     assert len(env.standin.messages(VIENNA)) == start + 1
     await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC) + timedelta(hours=1))
     assert "starts in 1 h: Sat 14 Oct 18:40 CEST" in (env.standin.messages(VIENNA)[-1]["text"] or "")
+
+
+async def test_time_tbc_gets_reminders_once_known_and_a_cancelled_race_gets_a_notice_not_reminders(
+    imsa_season: BotEnv, tmp_path: Path
+) -> None:
+    env = imsa_season
+    env.standin.user(VIENNA, first_name="Fan", language_code="en")
+    await env.say(VIENNA, VIENNA, "/follow series imsa")
+    await env.say(VIENNA, VIENNA, "/timezone Europe/Vienna")
+    chat = await env.store.chats.get(VIENNA)
+    assert chat is not None
+    await env.store.chats.set_settings(VIENNA, {**chat.settings, "reminder_minutes": [60]})
+    start = len(env.standin.messages(VIENNA))
+    # Detroit is in the calendar with a date and no time: nothing to remind of yet.
+    await notifier(env).poll(datetime(2023, 6, 3, 12, 0, tzinfo=UTC))
+    assert len(env.standin.messages(VIENNA)) == start
+
+    doc = json.loads((SERIES / "imsa-2023.json").read_text(encoding="utf-8"))
+    events = {e["key"]: e for e in doc["seasons"][0]["events"]}
+    events["detroit"]["sessions"][0]["start"] = "2023-06-03T17:40:00Z"  # the time is published
+    petit = next(s for s in events["petit-le-mans"]["sessions"] if s["key"] == "race")
+    petit["status"] = "cancelled"
+    updated = tmp_path / "imsa-updated.json"
+    updated.write_text(json.dumps(doc), encoding="utf-8")
+    await env.store.apply(load_paths([updated]))
+
+    await notifier(env).poll(datetime(2023, 6, 1, 12, 0, tzinfo=UTC))
+    texts = [m["text"] or "" for m in env.standin.messages(VIENNA)[start:]]
+    assert len(texts) == 2, texts  # one notice each; Petit Le Mans's lies ahead, so it is news too
+    assert any("Detroit" in t and "Start time confirmed: Sat 3 Jun 19:40 CEST" in t for t in texts), texts
+    assert any("Petit Le Mans" in t and "Cancelled." in t for t in texts), texts
+
+    await notifier(env).poll(datetime(2023, 6, 3, 16, 40, tzinfo=UTC))  # Detroit's 1-hour reminder
+    assert "starts in 1 h: Sat 3 Jun 19:40 CEST" in (env.standin.messages(VIENNA)[-1]["text"] or "")
+    count = len(env.standin.messages(VIENNA))
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))  # the cancelled race's: nothing
+    await notifier(env).poll(datetime(2023, 10, 14, 14, 40, tzinfo=UTC))
+    assert len(env.standin.messages(VIENNA)) == count
