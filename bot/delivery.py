@@ -275,7 +275,14 @@ class Delivery:
 
             async def work() -> None:
                 while (item := await queue.get()) is not None:
-                    outcomes.append(await self._drain_row(*item))
+                    try:
+                        outcomes.append(await self._drain_row(*item))
+                    except Exception as exc:
+                        # Not a Telegram answer but a fault of ours (a malformed row, a bug): it would fail the
+                        # same way again, so the row is given up on and the rest of the outbox still goes out.
+                        log.exception("could not send outbox row %s", item[0].id)
+                        await self.outbox.mark_dead(item[0].id, f"internal error: {exc!r}")
+                        outcomes.append(False)
                     in_flight.discard(item[0].id)
 
             async with asyncio.TaskGroup() as group:

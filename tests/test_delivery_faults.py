@@ -162,3 +162,17 @@ async def test_a_burst_of_429s_pauses_every_chat_then_all_arrive(copy_db: Path) 
         assert len(during_pause) <= 1, during_pause
         assert sum(1 for _, status in calls if status == 200) == len(chats)
         assert env.errors() == []
+
+
+async def test_a_malformed_row_is_given_up_on_and_the_rest_still_go_out(copy_db: Path) -> None:
+    async with running_bot(copy_db, enforce=False) as env:
+        chats = [9400, 9401, 9402]
+        delivery, alert_id = await _alert(env, chats)
+        broken = await env.store.outbox.alert("test", "broken-markup", None)
+        await env.store.outbox.enqueue_alert(broken, 9401, "Has a broken keyboard", "{not json")
+        await delivery.drain()
+        rows = await env.store.outbox.rows_for_alert(alert_id)
+        assert {state for state, *_ in rows.values()} == {"sent"}
+        [(state, _, _, error)] = (await env.store.outbox.rows_for_alert(broken)).values()
+        assert state == "dead" and error is not None and "internal error" in error
+        assert await env.store.outbox.due(limit=10) == []
