@@ -83,8 +83,8 @@ def build_application(
         services = app.bot_data.get("services")
         if isinstance(services, Services):
             await services.delivery.close()
-        if isinstance(services, Services) and app.bot_data.get("owns_store"):
-            await services.store.close()
+            if app.bot_data.get("owns_store"):
+                await services.store.close()
 
     app = (
         ApplicationBuilder()

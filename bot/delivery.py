@@ -182,7 +182,6 @@ class RetryLater(Exception):
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"retry after {seconds} s")
-        self.seconds = seconds
 
 
 class Delivery:
@@ -304,10 +303,8 @@ class Delivery:
                 await self._deliver(
                     row.id, row.chat_id, part, markup if last else None, thread, broadcast=True, marked=index == 0
                 )
-        except RetryLater:
-            return False  # back when its retry_after is over (see wake_when_due)
-        except Undeliverable:
-            return False
+        except (RetryLater, Undeliverable):
+            return False  # a 429'd row is back when its retry_after is over (see wake_when_due)
         return True
 
     async def wake_when_due(self) -> None:

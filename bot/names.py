@@ -12,7 +12,7 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 def name_key(name: str) -> str:
     """Accent-, case- and punctuation-insensitive key: 'Klaus Bächler' == 'klaus BACHLER'.
 
-    Suffixes such as 'III' are kept on purpose: Eddie Cheever III is not Eddie Cheever.
+    Suffixes such as 'III' are kept on purpose: a son who races as 'X III' is not his father 'X'.
     """
     return _NON_WORD.sub(" ", anyascii(name).casefold()).strip()
 

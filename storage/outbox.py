@@ -116,9 +116,7 @@ class Outbox:
             "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('pending', 'failed')"
         ) as cur:
             row = await cur.fetchone()
-        if row is None or row[0] is None:
-            return None
-        return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     async def release_interrupted(self, before: datetime) -> int:
         """Rows a crashed process left 'sending' go back to 'pending'; replies this process is sending

@@ -85,8 +85,8 @@ class _Drivers:
         known = self.birth.get(driver_id)
         if known and rec.birth_date and known != rec.birth_date:
             return True
-        # Same name a generation apart is a different person (Eddie Cheever, F1 1978-89, and his son
-        # racing GTs in 2023, whom the timing sheets also call "Eddie Cheever"). An admin can still merge.
+        # Same name a generation apart is a different person (a father in F1 in the 1980s and his son in
+        # GT racing decades later, whom the timing sheets write without his "III"). An admin can still merge.
         span = self.active.get(driver_id)
         return bool(
             span and self.year and (self.year > span[1] + CAREER_GAP_YEARS or self.year < span[0] - CAREER_GAP_YEARS)
