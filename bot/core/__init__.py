@@ -1,0 +1,1 @@
+"""The domain's plain building blocks: no Telegram, no SQL. `storage/` may import from here."""
