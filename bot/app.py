@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
+from bot.startup import serve, set_commands
 from handlers import admin, buttons, follow, groups, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
@@ -48,6 +51,7 @@ def build_application(
     if not secret:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     quiet_logging()
+    api_url = settings_.telegram_api_url
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         opened = store or await Store.open(settings_.database)
@@ -77,7 +81,8 @@ def build_application(
         for language in LANGUAGES:
             t = Translator(language)
             commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
-            await app.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+            code = None if language == "en" else language
+            await set_commands(functools.partial(app.bot.set_my_commands, commands, language_code=code), api_url)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         services = app.bot_data.get("services")
@@ -145,5 +150,7 @@ async def polling(app: Application) -> AsyncIterator[Application]:  # type: igno
 
 
 def run_polling(settings_: Settings, **kwargs: Any) -> None:
+    """`pitboard run`: waits for an unreachable Bot API at start instead of exiting (bot/startup.py)."""
     app = build_application(settings_, **kwargs)
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member", "edited_message"])
+    allowed = ["message", "callback_query", "my_chat_member", "edited_message"]
+    asyncio.run(serve(app, settings_.telegram_api_url, allowed))

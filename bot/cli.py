@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,10 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from bot.core.redact import redact
 from bot.importers import FORMATS, load_paths
 from bot.importers.table import ImportFailure
 from bot.records import ChangeSet
 from bot.search import search_drivers
+from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
 from storage.store import Store
 from storage.writer import ImportConflict
@@ -39,7 +40,8 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def database_path() -> str:
-    return os.environ.get("PITBOARD_DATABASE", "./pitboard.db")
+    # The same PITBOARD_DATABASE as `pitboard run`: from the environment or from .env.
+    return _settings().database
 
 
 def _run(make: Callable[[Store], Awaitable[T]]) -> T:
@@ -345,7 +347,9 @@ def demo(
 ) -> None:
     """Offline: the real bot against the local Bot API stand-in, with GTWC Europe 2023 replayed; chat in the console."""
     from bot.demo import run_demo
+    from bot.startup import configure_logging
 
+    configure_logging(logging.ERROR)  # the demo's stand-in token is not secret, but its logs pass the same filter
     if not (data / "gtwc-europe" / "2023").is_dir():
         err.print(f"The real race data is expected in {data}.", markup=False)
         raise typer.Exit(1)
@@ -356,14 +360,32 @@ def demo(
 def run() -> None:
     """Run the bot (long polling) with the settings from the environment or .env."""
     from bot.app import run_polling
-    from bot.settings import Settings
+    from bot.startup import StartupError, configure_logging
 
-    settings = Settings()
+    settings = _settings()
     if settings.telegram_bot_token is None:
         err.print("TELEGRAM_BOT_TOKEN is not set (see .env.example). Without a token, try: pitboard demo")
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_polling(settings)
+    configure_logging(settings.log_level)
+    try:
+        run_polling(settings)
+    except StartupError as exc:
+        err.print(f"pitboard run: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        # Whatever stops the bot is told on stderr redacted: HTTP libraries quote the URL, which holds the token.
+        logging.getLogger("pitboard").error("stopped by an error", exc_info=exc)
+        err.print(f"pitboard run stopped: {redact(f'{type(exc).__name__}: {exc}')}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _settings() -> Settings:
+    """The settings `pitboard run` uses, or one line naming the bad setting and exit code 2."""
+    try:
+        return load_settings()
+    except SettingsProblem as exc:
+        err.print(f"Bad setting: {exc} (see .env.example)", markup=False)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

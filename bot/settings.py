@@ -1,11 +1,26 @@
-"""Settings from the environment or `.env` (see .env.example)."""
+"""Settings from the environment or `.env` (see .env.example).
+
+Every documented form of a value is accepted, from the environment and from `.env` alike; a value that
+cannot be read stops `pitboard run` with one line naming the setting (`load_settings`), never a traceback.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import logging
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from bot.core.redact import redact, register_secret
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What @BotFather hands out: the bot's numeric id, a colon, URL-safe characters.
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_ADMIN_SEPARATORS = re.compile(r"[,;\s]+")
 
 
 class Settings(BaseSettings):
@@ -14,21 +29,63 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field(default=TELEGRAM_API_URL, alias="TELEGRAM_API_URL")
     database: str = Field(default="./pitboard.db", alias="PITBOARD_DATABASE")
-    admins: list[int] = Field(default_factory=list, alias="PITBOARD_ADMINS")
+    # NoDecode: pydantic-settings would otherwise read a list field as JSON before any validator runs,
+    # and "", "1,2" and "1; 2" are not JSON.
+    admins: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="PITBOARD_ADMINS")
     # Paid broadcasts (allow_paid_broadcast): alerts may go out at up to 1000/s, for Telegram Stars.
     paid_broadcast: bool = Field(default=False, alias="PITBOARD_PAID_BROADCAST")
     alert_poll_seconds: float = Field(default=30.0, gt=0, alias="PITBOARD_ALERT_POLL_SECONDS")
     # Telegram's overall limit; only a test against a limit-free stand-in raises it.
     messages_per_second: float = Field(default=30.0, gt=0, alias="PITBOARD_MESSAGES_PER_SECOND")
+    log_level: str = Field(default="INFO", alias="PITBOARD_LOG_LEVEL")
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None  # "TELEGRAM_BOT_TOKEN=" as in .env.example: not set
+            register_secret(value)  # before anything can fail and print it
+            if not _TOKEN.match(value):
+                raise ValueError("does not look like a token from @BotFather (digits, a colon, then letters)")
+        return value
 
     @field_validator("admins", mode="before")
     @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+    def _user_ids(cls, value: object) -> object:
         if isinstance(value, int):
             return [value]
+        if not isinstance(value, str):
+            return value
+        ids = []
+        for part in _ADMIN_SEPARATORS.split(value.strip().strip("[]")):
+            if not part:
+                continue
+            if not part.isdigit():
+                raise ValueError(f"{part!r} is not a Telegram user id; write ids separated by commas, e.g. 123,456")
+            ids.append(int(part))
+        return ids
+
+    @field_validator("telegram_api_url", mode="before")
+    @classmethod
+    def _api_url(cls, value: object) -> object:
+        return normalise_api_url(value) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper() or "INFO"
+            if value not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value
+
+    @model_validator(mode="after")
+    def _remember_secret(self) -> Settings:
+        if self.telegram_bot_token is not None:
+            register_secret(self.telegram_bot_token.get_secret_value())
+        return self
 
     @property
     def file_url(self) -> str:
@@ -36,3 +93,50 @@ class Settings(BaseSettings):
         base = self.telegram_api_url.rstrip("/")
         head, _, tail = base.rpartition("/")
         return f"{head}/file/{tail}"
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelName(self.log_level)  # type: ignore[no-any-return]
+
+
+def normalise_api_url(value: str) -> str:
+    """The Bot API base the bot appends its token to, always `…/bot` without a trailing slash.
+
+    Accepted: `https://api.telegram.org`, `…/bot`, `…/bot/`, `http://127.0.0.1:8081/bot/`. Without this,
+    `http://host:8081` became `http://host:8081<TOKEN>/getMe` and the token ended up in the error.
+    """
+    url = value.strip().rstrip("/") or TELEGRAM_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment (…/bot, the bot appends its token)")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+    last = parts.path.rsplit("/", 1)[-1]
+    if last == "bot":
+        return url
+    if last.startswith("bot") and ":" in last:
+        raise ValueError("must not contain the token (end it in /bot; the token goes in TELEGRAM_BOT_TOKEN)")
+    return f"{url}/bot"
+
+
+class SettingsProblem(Exception):
+    """A setting that cannot be read, worded for the operator in one line (no value, no traceback)."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`, or SettingsProblem naming what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name} {message}")
+        raise SettingsProblem(redact("; ".join(problems))) from None
+    except SettingsError as exc:
+        raise SettingsProblem(redact(str(exc))) from None
