@@ -93,13 +93,11 @@ class Outbox:
     ) -> int:
         """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
         now = _now()
-        async with self.guard.lock:
-            cur = await self.conn.executemany(
-                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
-                " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-                [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
-            )
-            return max(cur.rowcount, 0)
+        return await self.guard.write_many(
+            "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
+            " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
+        )
 
     async def due(self, limit: int = 200) -> list[OutboxRow]:
         async with self.conn.execute(

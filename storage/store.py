@@ -12,11 +12,12 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.clock import SYSTEM, Clock
 from bot.records import ChangeSet, ImportBatch
 from bot.standings.engine import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
 from bot.standings.rules import ChampionshipDef, ChampionshipRules
 from storage.chats import Chats
-from storage.db import WriteGuard, connect
+from storage.db import BUSY_TIMEOUT, WriteGuard, connect
 from storage.outbox import Outbox
 from storage.writer import apply_batches
 
@@ -141,17 +142,18 @@ _SESSION_REF = (
 
 
 class Store:
-    def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
+    def __init__(self, path: str | Path, conn: aiosqlite.Connection, clock: Clock = SYSTEM) -> None:
         self.path = str(path)
         self.conn = conn
-        self.guard = WriteGuard(conn)
+        self.guard = WriteGuard(conn, clock)
         self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
         self.chats = Chats(conn, self.guard)
         self.outbox = Outbox(conn, self.guard)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
-        return cls(path, await connect(path))
+    async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:
+        """`busy_timeout`: SQLite's wait per statement for another connection's lock (tests lower it)."""
+        return cls(path, await connect(path, busy_timeout), clock)
 
     async def close(self) -> None:
         await self.conn.close()
