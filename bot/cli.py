@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from bot.core.redact import redact
+from bot.core.redact import excepthook, redact
 from bot.importers import FORMATS, load_paths
 from bot.importers.table import ImportFailure
 from bot.records import ChangeSet
@@ -389,7 +389,13 @@ def _settings() -> Settings:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # Whatever escapes a command is printed without the token (HTTP errors quote URLs that hold it).
+        # Not sys.excepthook: typer installs its own over it.
+        excepthook(type(exc), exc, exc.__traceback__)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -386,6 +386,28 @@ async def test_the_token_never_leaves_the_process_at_debug(tmp_path: Path) -> No
     assert leaks(bot.stdout, bot.stderr, *store_files(db)) == {"stdout.txt": 0, "stderr.txt": 0, "pitboard.db": 0}
 
 
+def test_an_uncaught_error_of_any_command_is_printed_redacted(tmp_path: Path) -> None:
+    """The last resort of `pitboard …` (bot/cli.py main): a traceback that quotes a Bot API URL."""
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "import bot.cli\n"
+        "def boom() -> None:\n"
+        f"    raise RuntimeError('Cannot connect to http://127.0.0.1:1/bot{TOKEN}/getMe')\n"
+        "bot.cli.app.command('boom')(boom)\n"
+        "sys.argv = ['pitboard', 'boom']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=clean_environ(), capture_output=True, timeout=30
+    )
+    err = done.stderr.decode()
+    assert done.returncode == 1 and "RuntimeError: Cannot connect to http://127.0.0.1:1/bot<token>/getMe" in err, err
+    assert SECRET_PART not in err + done.stdout.decode()
+
+
 # ---------------------------------------------------------------------------- finding 7 (storage)
 
 

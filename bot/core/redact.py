@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import traceback
+from types import TracebackType
 
 # Telegram's token shape: the bot's numeric id, a colon, 35 characters of URL-safe base64. Matched even
 # when it was never registered (a token from a different .env, a test's).
@@ -45,6 +48,11 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """For `sys.excepthook`: an uncaught exception's traceback, printed on stderr redacted."""
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
 
 
 def install(root: logging.Logger | None = None) -> None:
