@@ -70,7 +70,8 @@ def build_application(
         app.bot_data["notifier"] = notifier
         if app.job_queue is not None:
             # Alerts: resume the outbox, then watch the imports log (any process's imports) every 30 s.
-            app.job_queue.run_once(start_job, when=0, name="alerts-start")
+            # No misfire limit: post_init may take a while (a migration, a Bot API that answers late).
+            app.job_queue.run_once(start_job, when=0, name="alerts-start", job_kwargs={"misfire_grace_time": None})
             app.job_queue.run_repeating(
                 poll_job,
                 interval=settings_.alert_poll_seconds,

@@ -282,13 +282,26 @@ async def test_unreachable_api_at_start_is_retried_until_it_answers(tmp_path: Pa
     async with bot_process(tmp_path) as bot:
         await bot.wait_for_log("getMe failed")
         assert bot.proc is not None and bot.proc.returncode is None
+        # Up after getMe, the API fails the command menu: once a 502 (retried), then a refusal (skipped).
+        standin.fail_next("setMyCommands", error_code=502, description="Bad Gateway")
+        standin.fail_next("setMyCommands", error_code=400, description="Bad Request: not today")
         await standin.start(port=port)
         try:
             assert "Pitboard" in await ask(standin, USER, "/start", bot)
             assert await bot.stop() == 0
         finally:
             await standin.stop()
-    assert "retrying in 1 s" in bot.log()
+    log = bot.log()
+    assert "getMe failed" in log and "retrying in 1 s" in log
+    assert "setMyCommands failed (Bad Gateway); retrying in 1 s" in log
+    assert "the command menu was not set: Not today" in log
+    # The start job (the outbox resumed, the alerts feed read) still ran after the slow post_init.
+    assert 'Job "alerts-start (trigger' in log and "was missed" not in log
+    assert [c.params.get("language_code") for c in standin.calls if c.method == "setMyCommands"] == [
+        None,
+        None,
+        "de",
+    ]
     assert leaks(bot.stdout, bot.stderr) == {"stdout.txt": 0, "stderr.txt": 0}
 
 
