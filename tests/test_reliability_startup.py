@@ -399,6 +399,31 @@ async def test_the_token_never_leaves_the_process_at_debug(tmp_path: Path) -> No
     assert leaks(bot.stdout, bot.stderr, *store_files(db)) == {"stdout.txt": 0, "stderr.txt": 0, "pitboard.db": 0}
 
 
+async def test_aiosqlite_debug_lines_are_redacted(tmp_path: Path) -> None:
+    """aiosqlite logs every call with its parameters at DEBUG: an error text that quoted a Bot API URL
+    would print the token there. The handler filter `pitboard run` installs masks it."""
+    import io
+
+    from bot.core.redact import RedactingFilter
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.addFilter(RedactingFilter())
+    sqlite_log = logging.getLogger("aiosqlite")
+    sqlite_log.addHandler(handler)
+    level = sqlite_log.level
+    sqlite_log.setLevel(logging.DEBUG)
+    try:
+        conn = await connect(tmp_path / "p.db")
+        await conn.execute("SELECT ?", (f"Cannot connect to http://127.0.0.1:1/bot{TOKEN}/sendMessage",))
+        await conn.close()
+    finally:
+        sqlite_log.removeHandler(handler)
+        sqlite_log.setLevel(level)
+    assert "/bot<token>/sendMessage" in lines.getvalue()
+    assert SECRET_PART not in lines.getvalue()
+
+
 def test_an_uncaught_error_of_any_command_is_printed_redacted(tmp_path: Path) -> None:
     """The last resort of `pitboard …` (bot/cli.py main): a traceback that quotes a Bot API URL."""
     import subprocess
