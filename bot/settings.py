@@ -6,7 +6,6 @@ cannot be read stops `pitboard run` with one line naming the setting (`load_sett
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -93,10 +92,6 @@ class Settings(BaseSettings):
         base = self.telegram_api_url.rstrip("/")
         head, _, tail = base.rpartition("/")
         return f"{head}/file/{tail}"
-
-    @property
-    def log_level_number(self) -> int:
-        return logging.getLevelName(self.log_level)  # type: ignore[no-any-return]
 
 
 def normalise_api_url(value: str) -> str:

@@ -58,6 +58,7 @@ async def until_reachable(
             raise StartupError(_rejected(exc, api_url)) from None
         except RetryAfter as exc:
             delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            log.warning("Bot API at %s: %s refused for flood control; retrying in %g s", api_url, what, delay)
         except give_up:
             raise
         except TelegramError as exc:
