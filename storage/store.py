@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.clock import SYSTEM, Clock
 from bot.records import ChangeSet, ImportBatch
 from bot.standings.engine import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
 from bot.standings.rules import ChampionshipDef, ChampionshipRules
@@ -141,17 +142,18 @@ _SESSION_REF = (
 
 
 class Store:
-    def __init__(self, path: str | Path, conn: aiosqlite.Connection) -> None:
+    def __init__(self, path: str | Path, conn: aiosqlite.Connection, clock: Clock = SYSTEM) -> None:
         self.path = str(path)
         self.conn = conn
         self.guard = WriteGuard(conn)
         self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
         self.chats = Chats(conn, self.guard)
-        self.outbox = Outbox(conn, self.guard)
+        self.outbox = Outbox(conn, self.guard, clock)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
-        return cls(path, await connect(path))
+    async def open(cls, path: str | Path, clock: Clock = SYSTEM) -> Store:
+        """`clock`: the outbox's time (tests pass a ManualClock; see bot/core/clock.py)."""
+        return cls(path, await connect(path), clock)
 
     async def close(self) -> None:
         await self.conn.close()

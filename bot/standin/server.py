@@ -71,6 +71,9 @@ _BUTTON_ACTIONS = frozenset(
 )
 
 
+DOWN_MODES = ("reset", "502", "malformed")
+
+
 @dataclass(frozen=True)
 class Call:
     """One Bot API request as the stand-in saw and answered it."""
@@ -163,6 +166,7 @@ class BotApiStandIn:
         self._commands: dict[tuple[str, str], list[Params]] = {}
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
+        self._down: str | None = None
         self._calls: list[Call] = []
         self._updates_signal = _Signal()
         self._messages_signal = _Signal()
@@ -258,6 +262,8 @@ class BotApiStandIn:
         method = self.spec.method(requested)
         raw: Params = {}
         params: Params | None = None
+        if self._down is not None:
+            return await self._answer_down(request, method.name if method else requested)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401)
@@ -946,6 +952,29 @@ class BotApiStandIn:
     def reset_limits(self) -> None:
         self.flood.reset()
 
+    def go_down(self, mode: str = "reset") -> None:
+        """An outage of the Bot API as the bot sees it, for every method, until `come_back()`: "reset"
+        (the connection is dropped without an answer), "502" (a proxy's HTML error page) or "malformed"
+        (status 200, a body that is not JSON). Calls are still recorded, with status 0 for "reset"."""
+        if mode not in DOWN_MODES:
+            raise ValueError(f"mode must be one of {DOWN_MODES}")
+        self._down = mode
+
+    def come_back(self) -> None:
+        self._down = None
+
+    async def _answer_down(self, request: web.Request, method: str) -> web.Response:
+        mode = self._down
+        status = {"reset": 0, "502": 502, "malformed": 200}[mode or "reset"]
+        self._calls.append(Call(method, {}, time.time(), status, {"down": mode}))
+        if mode == "reset":
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("stand-in is down")
+        if mode == "502":
+            return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>")
+        return web.Response(status=200, text="<html>maintenance</html>", content_type="text/html")
+
     def _method_name(self, method: str | None) -> str | None:
         if method is None:
             return None
@@ -1046,6 +1075,8 @@ class BotApiStandIn:
             "fail_next": self.fail_next,
             "slow_next": self.slow_next,
             "reset_limits": self.reset_limits,
+            "go_down": self.go_down,
+            "come_back": self.come_back,
             "set_limits": self._set_limits,
             "messages": self.messages,
             "wait_for_messages": self.wait_for_messages,
