@@ -80,7 +80,7 @@ class Call:
 
     method: str  # the spec's spelling for known methods, else as requested
     params: dict[str, Any]  # decoded; uploaded files appear as {"filename", "content_type", "size"}
-    time: float
+    time: float  # on the stand-in's clock (time.monotonic unless given)
     status: int
     response: dict[str, Any]
 
@@ -142,6 +142,7 @@ class BotApiStandIn:
         self.spec = spec or load_spec()
         self.enforce_limits = enforce_limits
         self.flood = FloodControl(limits or FloodLimits(), clock)
+        self._clock = clock  # also the time calls are recorded at: a test's ManualClock reads "at T"
         bot_id = token.split(":", 1)[0]
         self.bot = User(int(bot_id) if bot_id.isdigit() else 123456, bot_first_name, username=bot_username, is_bot=True)
         self.can_read_all_group_messages = can_read_all_group_messages
@@ -282,7 +283,7 @@ class BotApiStandIn:
             log.exception("stand-in failed on %s", requested)
             status, body = 500, ApiError(500, f"Internal Server Error: {type(error).__name__}: {error}").envelope()
         recorded = {k: v.describe() if isinstance(v, UploadedFile) else v for k, v in (params or raw).items()}
-        self._calls.append(Call(method.name if method else requested, recorded, time.time(), status, body))
+        self._calls.append(Call(method.name if method else requested, recorded, self._clock(), status, body))
         return web.json_response(body, status=status)
 
     async def _dispatch(self, method: Method, params: Params) -> Any:
@@ -966,7 +967,7 @@ class BotApiStandIn:
     async def _answer_down(self, request: web.Request, method: str) -> web.Response:
         mode = self._down
         status = {"reset": 0, "502": 502, "malformed": 200}[mode or "reset"]
-        self._calls.append(Call(method, {}, time.time(), status, {"down": mode}))
+        self._calls.append(Call(method, {}, self._clock(), status, {"down": mode}))
         if mode == "reset":
             if request.transport is not None:
                 request.transport.abort()
