@@ -38,3 +38,11 @@ async def until(done: Check, timeout: float = 30.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.01)
+
+
+async def elapse(clock: ManualClock, seconds: float, *, step: float = 1.0, real: float = 0.003) -> None:
+    """Let `seconds` pass on the clock in steps, real I/O getting its turn after each (a probe, a write)."""
+    target = clock.monotonic() + seconds
+    while clock.monotonic() < target:
+        await clock.advance(min(step, target - clock.monotonic()))
+        await asyncio.sleep(real)

@@ -66,8 +66,9 @@ class Outage:
 
     def failed(self, error: BaseException) -> None:
         """A send met a transport failure: from now on nothing is sent until a probe is answered."""
-        self._failures += 1
         if self._up.is_set():
+            # Counted once per outage, not per send in flight (16 at once would start at the cap).
+            self._failures += 1
             self._up.clear()
             self._since = self._clock.monotonic()
             self.outages += 1
@@ -77,7 +78,8 @@ class Outage:
         self._failures = 0
 
     def backoff(self) -> float:
-        return min(self.max_backoff, self.first_backoff * 2 ** max(0, self._failures - 1))
+        # The exponent is capped: after days of probes 2 ** failures would overflow a float.
+        return min(self.max_backoff, self.first_backoff * 2 ** min(30, max(0, self._failures - 1)))
 
     async def wait(self) -> None:
         """Return once the API is up; while it is down, exactly one task probes it."""

@@ -71,7 +71,7 @@ _BUTTON_ACTIONS = frozenset(
 )
 
 
-DOWN_MODES = ("reset", "502", "malformed")
+DOWN_MODES = ("reset", "502", "malformed", "garbage")
 
 
 @dataclass(frozen=True)
@@ -956,7 +956,8 @@ class BotApiStandIn:
     def go_down(self, mode: str = "reset") -> None:
         """An outage of the Bot API as the bot sees it, for every method, until `come_back()`: "reset"
         (the connection is dropped without an answer), "502" (a proxy's HTML error page) or "malformed"
-        (status 200, a body that is not JSON). Calls are still recorded, with status 0 for "reset"."""
+        (status 200, a body that is not JSON) or "garbage" (bytes that are not HTTP at all). Calls are still
+        recorded, with status 0 for "reset" and "garbage"."""
         if mode not in DOWN_MODES:
             raise ValueError(f"mode must be one of {DOWN_MODES}")
         self._down = mode
@@ -966,12 +967,14 @@ class BotApiStandIn:
 
     async def _answer_down(self, request: web.Request, method: str) -> web.Response:
         mode = self._down
-        status = {"reset": 0, "502": 502, "malformed": 200}[mode or "reset"]
+        status = {"reset": 0, "502": 502, "malformed": 200, "garbage": 0}[mode or "reset"]
         self._calls.append(Call(method, {}, self._clock(), status, {"down": mode}))
-        if mode == "reset":
+        if mode in ("reset", "garbage"):
             if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("stand-in is down")
+                if mode == "garbage":
+                    request.transport.write(b"SSH-2.0-not-http\r\n\r\n")
+                request.transport.close() if mode == "garbage" else request.transport.abort()
+            return web.Response(status=503)  # never reaches the client: the connection is gone
         if mode == "502":
             return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>")
         return web.Response(status=200, text="<html>maintenance</html>", content_type="text/html")
