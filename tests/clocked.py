@@ -18,7 +18,7 @@ async def _holds(check: Check) -> bool:
 
 
 async def drive(
-    clock: ManualClock, done: Check, *, step: float = 0.05, limit: float = 300.0, real: float = 0.003
+    clock: ManualClock, done: Check, *, step: float = 0.05, limit: float = 300.0, real: float = 0.004
 ) -> float:
     """Advance `clock` by `step` until `done()`; the clock seconds it took. Fails after `limit` clock seconds."""
     started = clock.monotonic()
