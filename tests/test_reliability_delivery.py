@@ -7,7 +7,7 @@ import asyncio
 import math
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from bot import render
 from bot.alerts import plan_summaries
 from bot.core.clock import ManualClock
 from bot.delivery import Action, Delivery, Limits, action_for
+from bot.delivery.relevance import stale_reason
 from bot.i18n import Translator
 from storage.store import Store
 from tests.botenv import ADMIN_ID, TOKEN, BotEnv, running_bot
@@ -260,3 +261,15 @@ async def test_a_broadcast_cut_short_by_a_crash_still_reaches_every_chat(copy_db
         await until(lambda: len({m["chat_id"] for m in env.standin.messages()}) >= len(chats) + 1 - len(first))
         second = {m["chat_id"] for m in env.standin.messages() if "Rain" in (m["text"] or "")}
     assert set(chats) <= first | second  # every chat reached, before or after the crash
+
+
+def test_what_is_still_relevant() -> None:
+    queued = "2026-05-03T12:00:00.000000Z"
+    start = "2026-05-03T13:00:00Z"
+    assert stale_reason("reminder", queued, start, T0 + timedelta(minutes=59)) is None
+    assert "session has started" in (stale_reason("reminder", queued, start, T0 + timedelta(hours=1)) or "")
+    assert stale_reason("summary", queued, None, T0 + timedelta(hours=48)) is None
+    assert "older than 48 h" in (stale_reason("summary", queued, None, T0 + timedelta(hours=48, seconds=1)) or "")
+    assert stale_reason("summary", queued, None, T0 + timedelta(hours=3), max_age=timedelta(hours=2)) is not None
+    assert stale_reason(None, queued, None, T0 + timedelta(minutes=14)) is None  # a command reply
+    assert stale_reason(None, queued, None, T0 + timedelta(minutes=16)) is not None
