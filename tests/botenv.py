@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ TOKEN = "4242:TEST-TOKEN-never-logged"
 ADMIN_ID = 900001
 # Most end-to-end tests switch Telegram's flood limits off on both sides (the stand-in and the bot's own
 # pacing) so that a conversation does not wait a second per reply; tests/test_bot_limits.py keeps them on.
-NO_LIMITS = Limits(per_second=10_000, private_interval=0.0, group_per_minute=100_000, margin=0.0)
+# An infinite rate waits for nothing, so a send never sleeps on the clock (a ManualClock may stand still).
+NO_LIMITS = Limits(per_second=math.inf, private_interval=0.0, group_per_minute=100_000, margin=0.0)
 
 
 @dataclass
