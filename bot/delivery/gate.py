@@ -90,9 +90,12 @@ class FloodGate:
                 wait = self._wait_needed(chat_id, now, paid)
                 if not reply and self._replies_waiting:
                     wait = max(wait, 0.005)
+                # A wait of a few floating-point ulps is none: on a ManualClock it would not move time on.
+                if wait < EPSILON:
+                    wait = 0.0
                 if wait <= 0 and paid:
                     slot = self._reserve_paid(now)
-                    if slot > now:
+                    if slot > now + EPSILON:
                         await self.clock.sleep(slot - now)
                         now = self.clock.monotonic()
                         wait = self._wait_needed(chat_id, now, paid)  # a 429 pause may have come meanwhile
@@ -128,6 +131,7 @@ class FloodGate:
 
 
 PRIVATE_MEMORY = 50_000
+EPSILON = 1e-6  # seconds
 PAID_BURST = 0.01  # seconds of paid sends that may leave at once (10 at 1000/s)
 # Paid sends are paced 5 % under the limit: at 1000/s, a few tens of milliseconds of arrival jitter
 # (a busy network, a pause on either side) are enough to crowd one of Telegram's seconds.
