@@ -7,11 +7,13 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
@@ -45,7 +47,12 @@ def quiet_logging() -> None:
 
 
 def build_application(
-    settings_: Settings, *, gate: FloodGate | None = None, store: Store | None = None, token: str | None = None
+    settings_: Settings,
+    *,
+    gate: FloodGate | None = None,
+    store: Store | None = None,
+    token: str | None = None,
+    clock: Clock = SYSTEM,
 ) -> Application:  # type: ignore[type-arg]
     secret = token or (settings_.telegram_bot_token.get_secret_value() if settings_.telegram_bot_token else None)
     if not secret:
@@ -54,15 +61,17 @@ def build_application(
     api_url = settings_.telegram_api_url
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        opened = store or await Store.open(settings_.database)
+        opened = store or await Store.open(settings_.database, clock=clock)
         app.bot_data["owns_store"] = store is None
         delivery = Delivery(
             app.bot,
             opened.outbox,
             opened.chats,
-            gate or FloodGate(Limits(per_second=settings_.messages_per_second)),
+            gate or FloodGate(Limits(per_second=settings_.messages_per_second), clock=clock),
             paid_broadcast=settings_.paid_broadcast,
             workers=32 if settings_.paid_broadcast else 16,
+            clock=clock,
+            max_age=timedelta(hours=settings_.alert_max_age_hours),
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
         notifier = Notifier(opened, delivery, app)

@@ -18,14 +18,19 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# How long a send may take to be answered. A send that times out is sent again, and Telegram may have
+# delivered the first one all the same: with python-telegram-bot's 5 s, a Bot API answering in 6 s (not
+# rare when it is busy) got every such message twice. A connect timeout stays short: a request that never
+# connected was never delivered, so retrying it is safe.
+READ_TIMEOUT = 30.0
 
 
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
         connection_pool_size: int = 64,
-        read_timeout: float = 5.0,
-        write_timeout: float = 5.0,
+        read_timeout: float = READ_TIMEOUT,
+        write_timeout: float = READ_TIMEOUT,
         connect_timeout: float = 5.0,
         pool_timeout: float = 30.0,
         media_write_timeout: float = 20.0,

@@ -136,14 +136,15 @@ async def broadcast_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     targets = await store.chats.active_chat_ids()
-    delivery = services(context).delivery
     body = render.e(text[:3500])
-
-    async def run() -> None:
-        for chat_id in targets:
-            await delivery.send(chat_id, body, priority=BROADCAST_PRIORITY)
-
-    context.application.create_task(run(), name="broadcast")
+    # One alert with a row for every active chat, written before anything is sent: the delivery drains it
+    # like a summary, so a crash midway resumes the chats not reached yet. The key is the command message,
+    # so the same /broadcast (an edit, a redelivered update) is queued once.
+    message = update.effective_message
+    key = f"broadcast:{update.effective_chat.id if update.effective_chat else 0}:{message.message_id if message else 0}"
+    alert_id = await store.outbox.alert("broadcast", key, None)
+    await store.outbox.enqueue_alerts(alert_id, [(chat_id, body, None) for chat_id in targets], BROADCAST_PRIORITY)
+    context.application.create_task(services(context).delivery.drain(), name="broadcast")
     await reply(update, context, t.n("Broadcasting to {n} chat.", "Broadcasting to {n} chats.", len(targets)))
 
 

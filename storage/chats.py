@@ -102,6 +102,10 @@ class Chats:
     async def set_settings(self, chat_id: int, settings: dict[str, Any]) -> None:
         await self._write("UPDATE chats SET settings = ? WHERE id = ?", (json.dumps(settings, sort_keys=True), chat_id))
 
+    async def clear_setting(self, chat_id: int, key: str) -> None:
+        """Forget one setting (a closed topic's thread_id), leaving the others as they are."""
+        await self._write("UPDATE chats SET settings = json_remove(settings, '$.' || ?) WHERE id = ?", (key, chat_id))
+
     async def set_active(self, chat_id: int, active: bool) -> None:
         await self._write("UPDATE chats SET active = ? WHERE id = ?", (int(active), chat_id))
 

@@ -1,4 +1,8 @@
-"""The outbox: one row per outgoing message, so every send is recorded, retried and never lost."""
+"""The outbox: one row per outgoing message, so every send is recorded, retried and never lost.
+
+Timestamps come from the injected clock (tests move a ManualClock); every stored error is redacted, as a
+transport error may carry the Bot API URL, and with it the token.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from bot.core.clock import SYSTEM, Clock
+from bot.core.redact import redact
 from storage.db import WriteGuard
 
 REPLY_PRIORITY = 0  # command replies go ahead of broadcasts
@@ -17,8 +23,8 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _now() -> str:
-    return _stamp(datetime.now(UTC))
+def _error(text: str) -> str:
+    return redact(text)[:500]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +36,20 @@ class OutboxRow:
     state: str
     attempts: int
     message_id: int | None
+    # What the delivery needs to judge whether the row is still worth sending (bot/delivery/relevance.py).
+    created_at: str | None = None
+    kind: str | None = None  # the alert's kind; None for a command reply
+    session_start: str | None = None
 
 
 class Outbox:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
+    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard, clock: Clock = SYSTEM) -> None:
         self.conn = conn
         self.guard = guard
+        self.clock = clock
+
+    def _now(self) -> str:
+        return _stamp(self.clock.now())
 
     async def enqueue_sending(
         self, chat_id: int, text: str, reply_markup: str | None, priority: int = REPLY_PRIORITY
@@ -45,14 +59,14 @@ class Outbox:
         return await self.guard.insert(
             "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at)"
             " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?)",
-            (chat_id, priority, text, reply_markup, _now(), _now()),
+            (chat_id, priority, text, reply_markup, self._now(), self._now()),
         )
 
     async def alert(self, kind: str, key: str, session_id: int | None) -> int:
         """The alert's id, created on first use: the key (e.g. summary:42) makes it happen once."""
         await self.guard.write(
             "INSERT OR IGNORE INTO alerts (kind, session_id, key, created_at) VALUES (?, ?, ?, ?)",
-            (kind, session_id, key, _now()),
+            (kind, session_id, key, self._now()),
         )
         async with self.conn.execute("SELECT id FROM alerts WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()
@@ -81,8 +95,8 @@ class Outbox:
                     text,
                     reply_markup,
                     state,
-                    _now(),
-                    _stamp(not_before) if not_before else _now(),
+                    self._now(),
+                    _stamp(not_before) if not_before else self._now(),
                 ),
             )
             == 1
@@ -92,7 +106,7 @@ class Outbox:
         self, alert_id: int, rows: list[tuple[int, str, str | None]], priority: int = BROADCAST_PRIORITY
     ) -> int:
         """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
-        now = _now()
+        now = self._now()
         return await self.guard.write_many(
             "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
             " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
@@ -101,10 +115,12 @@ class Outbox:
 
     async def due(self, limit: int = 200) -> list[OutboxRow]:
         async with self.conn.execute(
-            "SELECT id, chat_id, text, reply_markup, state, attempts, message_id FROM outbox"
-            " WHERE state IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-            " ORDER BY priority, id LIMIT ?",
-            (_now(), limit),
+            "SELECT o.id, o.chat_id, o.text, o.reply_markup, o.state, o.attempts, o.message_id, o.created_at,"
+            " a.kind, s.start_utc FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"
+            " LEFT JOIN sessions s ON s.id = a.session_id"
+            " WHERE o.state IN ('pending', 'failed') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+            " ORDER BY o.priority, o.id LIMIT ?",
+            (self._now(), limit),
         ) as cur:
             return [OutboxRow(*tuple(r)) for r in await cur.fetchall()]
 
@@ -154,21 +170,25 @@ class Outbox:
             [(message_id, row_id) for row_id, message_id in rows],
         )
 
-    async def mark_failed(self, row_id: int, error: str, next_attempt_at: str) -> None:
+    async def mark_failed(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         await self.guard.write(
             "UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (error[:500], next_attempt_at, row_id),
+            (_error(error), _stamp(next_attempt_at), row_id),
         )
 
+    async def note_error(self, row_id: int, error: str) -> None:
+        """Record why the latest attempt failed, leaving the row where it is (sending, waiting for the API)."""
+        await self.guard.write("UPDATE outbox SET last_error = ? WHERE id = ?", (_error(error), row_id))
+
     async def mark_dead(self, row_id: int, error: str) -> None:
-        await self.guard.write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (error[:500], row_id))
+        await self.guard.write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (_error(error), row_id))
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """A chat that blocked or removed the bot: nothing pending for it will ever arrive."""
         return await self.guard.write(
             "UPDATE outbox SET state = 'dead', last_error = ? WHERE chat_id = ? AND state IN ('pending', 'sending',"
             " 'failed')",
-            (error[:500], chat_id),
+            (_error(error), chat_id),
         )
 
     async def move_chat(self, row_id: int, chat_id: int) -> None:

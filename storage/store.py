@@ -148,7 +148,7 @@ class Store:
         self.guard = WriteGuard(conn, clock)
         self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
         self.chats = Chats(conn, self.guard)
-        self.outbox = Outbox(conn, self.guard)
+        self.outbox = Outbox(conn, self.guard, clock)
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application, polling
+from bot.core.clock import SYSTEM, Clock
 from bot.delivery import FloodGate, Limits
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -23,7 +25,8 @@ TOKEN = "4242:TEST-TOKEN-never-logged"
 ADMIN_ID = 900001
 # Most end-to-end tests switch Telegram's flood limits off on both sides (the stand-in and the bot's own
 # pacing) so that a conversation does not wait a second per reply; tests/test_bot_limits.py keeps them on.
-NO_LIMITS = Limits(per_second=10_000, private_interval=0.0, group_per_minute=100_000, margin=0.0)
+# An infinite rate waits for nothing, so a send never sleeps on the clock (a ManualClock may stand still).
+NO_LIMITS = Limits(per_second=math.inf, private_interval=0.0, group_per_minute=100_000, margin=0.0)
 
 
 @dataclass
@@ -111,11 +114,18 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
 
 @asynccontextmanager
 async def running_bot(
-    db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False, paid: bool = False
+    db: Path,
+    *,
+    limits: Limits | None = NO_LIMITS,
+    enforce: bool = False,
+    paid: bool = False,
+    clock: Clock = SYSTEM,
 ) -> AsyncIterator[BotEnv]:
-    standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
+    """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
+    flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
+    standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot", clock=clock.monotonic)
     await standin.start()
-    store = await Store.open(db)
+    store = await Store.open(db, clock=clock)
     settings = Settings.model_validate(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -125,7 +135,7 @@ async def running_bot(
             "PITBOARD_PAID_BROADCAST": paid,
         }
     )
-    app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
+    app = build_application(settings, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock)
     try:
         async with polling(app):
             yield BotEnv(standin, app, store)

@@ -71,13 +71,16 @@ _BUTTON_ACTIONS = frozenset(
 )
 
 
+DOWN_MODES = ("reset", "502", "malformed", "garbage")
+
+
 @dataclass(frozen=True)
 class Call:
     """One Bot API request as the stand-in saw and answered it."""
 
     method: str  # the spec's spelling for known methods, else as requested
     params: dict[str, Any]  # decoded; uploaded files appear as {"filename", "content_type", "size"}
-    time: float
+    time: float  # on the stand-in's clock (time.monotonic unless given)
     status: int
     response: dict[str, Any]
 
@@ -139,6 +142,7 @@ class BotApiStandIn:
         self.spec = spec or load_spec()
         self.enforce_limits = enforce_limits
         self.flood = FloodControl(limits or FloodLimits(), clock)
+        self._clock = clock  # also the time calls are recorded at: a test's ManualClock reads "at T"
         bot_id = token.split(":", 1)[0]
         self.bot = User(int(bot_id) if bot_id.isdigit() else 123456, bot_first_name, username=bot_username, is_bot=True)
         self.can_read_all_group_messages = can_read_all_group_messages
@@ -163,6 +167,7 @@ class BotApiStandIn:
         self._commands: dict[tuple[str, str], list[Params]] = {}
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
+        self._down: str | None = None
         self._calls: list[Call] = []
         self._updates_signal = _Signal()
         self._messages_signal = _Signal()
@@ -258,6 +263,8 @@ class BotApiStandIn:
         method = self.spec.method(requested)
         raw: Params = {}
         params: Params | None = None
+        if self._down is not None:
+            return await self._answer_down(request, method.name if method else requested)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401)
@@ -276,7 +283,7 @@ class BotApiStandIn:
             log.exception("stand-in failed on %s", requested)
             status, body = 500, ApiError(500, f"Internal Server Error: {type(error).__name__}: {error}").envelope()
         recorded = {k: v.describe() if isinstance(v, UploadedFile) else v for k, v in (params or raw).items()}
-        self._calls.append(Call(method.name if method else requested, recorded, time.time(), status, body))
+        self._calls.append(Call(method.name if method else requested, recorded, self._clock(), status, body))
         return web.json_response(body, status=status)
 
     async def _dispatch(self, method: Method, params: Params) -> Any:
@@ -946,6 +953,32 @@ class BotApiStandIn:
     def reset_limits(self) -> None:
         self.flood.reset()
 
+    def go_down(self, mode: str = "reset") -> None:
+        """An outage of the Bot API as the bot sees it, for every method, until `come_back()`: "reset"
+        (the connection is dropped without an answer), "502" (a proxy's HTML error page) or "malformed"
+        (status 200, a body that is not JSON) or "garbage" (bytes that are not HTTP at all). Calls are still
+        recorded, with status 0 for "reset" and "garbage"."""
+        if mode not in DOWN_MODES:
+            raise ValueError(f"mode must be one of {DOWN_MODES}")
+        self._down = mode
+
+    def come_back(self) -> None:
+        self._down = None
+
+    async def _answer_down(self, request: web.Request, method: str) -> web.Response:
+        mode = self._down
+        status = {"reset": 0, "502": 502, "malformed": 200, "garbage": 0}[mode or "reset"]
+        self._calls.append(Call(method, {}, self._clock(), status, {"down": mode}))
+        if mode in ("reset", "garbage"):
+            if request.transport is not None:
+                if mode == "garbage":
+                    request.transport.write(b"SSH-2.0-not-http\r\n\r\n")
+                request.transport.close() if mode == "garbage" else request.transport.abort()
+            return web.Response(status=503)  # never reaches the client: the connection is gone
+        if mode == "502":
+            return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>")
+        return web.Response(status=200, text="<html>maintenance</html>", content_type="text/html")
+
     def _method_name(self, method: str | None) -> str | None:
         if method is None:
             return None
@@ -1046,6 +1079,8 @@ class BotApiStandIn:
             "fail_next": self.fail_next,
             "slow_next": self.slow_next,
             "reset_limits": self.reset_limits,
+            "go_down": self.go_down,
+            "come_back": self.come_back,
             "set_limits": self._set_limits,
             "messages": self.messages,
             "wait_for_messages": self.wait_for_messages,

@@ -1,6 +1,6 @@
-"""The one way Pitboard sends: every message is an outbox row, paced to Telegram's flood limits,
-retried on 429/5xx/timeouts, and given up on for good on permanent errors (blocked, kicked, chat
-not found) — the way healthchecks sends notifications.
+"""The one way Pitboard sends: every message is an outbox row, paced by the flood gate, retried on 429s,
+held while the Bot API is unreachable (outage.py), and given up on only for a permanent error
+(errors.py, an exact table) or once it is no longer relevant (relevance.py).
 """
 
 from __future__ import annotations
@@ -8,19 +8,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import time
+import sqlite3
 import warnings
-from collections import defaultdict, deque
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core.clock import SYSTEM, Clock
+from bot.core.news import SUMMARY_MAX_AGE
+from bot.delivery.errors import Action, action_for
+from bot.delivery.gate import FloodGate
+from bot.delivery.notices import tell_admins_no_rights
+from bot.delivery.outage import Outage, ShuttingDown, is_transport_failure
+from bot.delivery.relevance import stale_reason
 from bot.http import AiohttpRequest
 from bot.textsplit import split_html
 from storage.chats import Chats
@@ -32,156 +37,23 @@ log = logging.getLogger(__name__)
 # type changes nothing here.
 warnings.filterwarnings("ignore", message=".*`retry_after` will be of type", category=PTBDeprecationWarning)
 
-
-PERMANENT_400 = (
-    "chat not found",
-    "user not found",
-    "peer_id_invalid",
-    "bot was kicked",
-    "have no rights",
-    "not enough rights",
-    "chat_write_forbidden",
-    "topic_closed",
-)
-
-
-@dataclass(slots=True)
-class Limits:
-    per_second: float = 30.0  # Telegram: about 30 messages per second overall
-    private_interval: float = 1.0  # 1 message per second per private chat
-    group_per_minute: int = 20  # 20 messages per minute per group
-    # Telegram counts when a request arrives, we count when it leaves: keep a little slack.
-    margin: float = 0.02
-
-
-class FloodGate:
-    """Waits until a message to `chat_id` fits Telegram's limits. In-process: one bot, one gate.
-
-    Replies go first: while a command reply waits for a slot, broadcasts do not take it.
-    """
-
-    def __init__(self, limits: Limits | None = None, paid_per_second: float = 1000.0) -> None:
-        self.limits = limits or Limits()
-        self.paid_per_second = paid_per_second
-        # Send times within the last second (minute for groups), oldest first: a deque keeps each check
-        # O(1) at 1000 messages/s, where rebuilding a list per send cost a noticeable share of the CPU.
-        self._global: deque[float] = deque()
-        self._paid: deque[float] = deque()
-        self._paid_due = 0.0
-        self._private_next: dict[int, float] = {}
-        self._group_sent: dict[int, deque[float]] = defaultdict(deque)
-        self._paused_until: dict[int | None, float] = defaultdict(float)
-        self._replies_waiting = 0
-        self._recent_429: list[tuple[float, int, float]] = []
-
-    def pause(self, chat_id: int | None, seconds: float) -> None:
-        """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
-        self._paused_until[chat_id] = max(self._paused_until[chat_id], time.monotonic() + seconds)
-
-    def too_many(self, chat_id: int, retry_after: float) -> bool:
-        """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
-        within a second), in which case everything pauses for the shortest retry_after among them."""
-        now = time.monotonic()
-        self.pause(chat_id, retry_after)
-        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
-        self._recent_429.append((now, chat_id, retry_after))
-        if len({c for _, c, _ in self._recent_429}) >= 3:
-            self.pause(None, min(r for _, _, r in self._recent_429))
-            return True
-        return False
-
-    def _wait_needed(self, chat_id: int, now: float, paid: bool) -> float:
-        paused = self._paused_until
-        wait = max(paused.get(None, 0.0) - now, paused.get(chat_id, 0.0) - now)
-        second, minute = 1.0 + self.limits.margin, 60.0 + self.limits.margin
-        rate = self.paid_per_second if paid else self.limits.per_second
-        window = self._paid if paid else self._global
-        while window and now - window[0] >= second:
-            window.popleft()
-        if len(window) >= rate:
-            wait = max(wait, second - (now - window[0]))
-        if window and not paid:
-            # Evenly spaced rather than in bursts: arrival jitter then cannot crowd one second.
-            wait = max(wait, window[-1] + second / rate - now)
-        if chat_id > 0:
-            wait = max(wait, self._private_next.get(chat_id, 0.0) - now)
-        else:
-            in_minute = self._group_sent[chat_id]
-            while in_minute and now - in_minute[0] >= minute:
-                in_minute.popleft()
-            if len(in_minute) >= self.limits.group_per_minute:
-                wait = max(wait, minute - (now - in_minute[0]))
-        return wait
-
-    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None:
-        # No lock: checking and taking a slot happen without an await between them, so on the one
-        # event loop nothing can take the same slot in between.
-        if reply:
-            self._replies_waiting += 1
-        try:
-            while True:
-                now = time.monotonic()
-                wait = self._wait_needed(chat_id, now, paid)
-                if not reply and self._replies_waiting:
-                    wait = max(wait, 0.005)
-                if wait <= 0 and paid:
-                    slot = self._reserve_paid(now)
-                    if slot > now:
-                        await asyncio.sleep(slot - now)
-                        now = time.monotonic()
-                        wait = self._wait_needed(chat_id, now, paid)  # a 429 pause may have come meanwhile
-                if wait <= 0:
-                    self._take(chat_id, now, paid)
-                    return
-                await asyncio.sleep(min(wait, 5.0))
-        finally:
-            if reply:
-                self._replies_waiting -= 1
-
-    def _reserve_paid(self, now: float) -> float:
-        """When this paid send may leave: paced, with bursts of at most PAID_BURST, because a second's
-        worth let out at once reaches Telegram spread by queueing and then crowds its next second.
-
-        The generic cell rate algorithm, with the slot reserved up front: each waiting sender sleeps
-        until its own slot, instead of all of them waking for every slot and all but one sleeping again.
-        """
-        slot = max(self._paid_due, now)
-        self._paid_due = slot + (1.0 + PAID_MARGIN) / self.paid_per_second
-        return slot - PAID_BURST
-
-    def _take(self, chat_id: int, now: float, paid: bool) -> None:
-        (self._paid if paid else self._global).append(now)
-        if chat_id < 0:
-            self._group_sent[chat_id].append(now)
-            return
-        interval = self.limits.private_interval
-        if len(self._private_next) >= PRIVATE_MEMORY:
-            # Chats whose interval is over need no entry: forget them rather than grow with every chat.
-            self._private_next = {chat: until for chat, until in self._private_next.items() if until > now}
-        self._private_next[chat_id] = now + interval + (self.limits.margin if interval else 0.0)
-
-
-PRIVATE_MEMORY = 50_000
-PAID_BURST = 0.01  # seconds of paid sends that may leave at once (10 at 1000/s)
-# Paid sends are paced 5 % under the limit: at 1000/s, a few tens of milliseconds of arrival jitter
-# (a busy network, a pause on either side) are enough to crowd one of Telegram's seconds.
-PAID_MARGIN = 0.05
 # Broadcast rows are marked sent in groups: a write per MARK_BATCH // 2 messages instead of one each.
 # No new broadcast send starts while MARK_BATCH sent rows await their mark, so a crash re-sends at most
 # `workers` (in flight) + MARK_BATCH (sent, unmarked) rows.
 MARK_BATCH = 32
 DRAIN_BATCH = 256  # rows read from the outbox at a time; more than `workers`, see drain
+MARK_RETRY_MAX = 5.0  # seconds between attempts to write a `sent` mark the database refused
 
 
 class Undeliverable(Exception):
-    """The message cannot be delivered (blocked, kicked, chat gone, or a permanent 400)."""
+    """The message cannot be delivered (a permanent refusal, or no longer relevant)."""
 
 
 class RetryLater(Exception):
     """Telegram said 429 to an outbox row: it stays 'failed' until its next_attempt_at."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds} s")
+
+Stale = Callable[[], str | None]
 
 
 class Delivery:
@@ -191,30 +63,34 @@ class Delivery:
         outbox: Outbox,
         chats: Chats,
         gate: FloodGate | None = None,
-        max_attempts: int = 6,
         max_backoff: float = 60.0,
         workers: int = 16,
         paid_broadcast: bool = False,
+        clock: Clock = SYSTEM,
+        max_age: timedelta = SUMMARY_MAX_AGE,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
         self.chats = chats
-        self.gate = gate or FloodGate()
-        self.max_attempts = max_attempts
-        self.max_backoff = max_backoff
+        self.clock = clock
+        self.gate = gate or FloodGate(clock=clock)
         self.workers = workers
         self.paid_broadcast = paid_broadcast
+        self.max_age = max_age
+        self.expired = 0  # rows marked dead because they were no longer relevant (logged per drain)
         self._drain_lock = asyncio.Lock()
         self._wake_task: asyncio.Task[None] | None = None
-        self._wake_at = 0.0  # loop time the sleeping wake-up fires
+        self._wake_at = 0.0  # clock time the sleeping wake-up fires
         self._sent_marks: list[tuple[int, int]] = []  # sent, mark not yet written (see MARK_BATCH)
         self._marks_writing = 0
         self._marks_lock = asyncio.Lock()
-        self._started = datetime.now(UTC)
+        self._started = clock.now()
         if not isinstance(bot.request, AiohttpRequest):
             raise TypeError("Delivery sends alerts through bot.http.AiohttpRequest; build the bot with it")
         self._transport = bot.request
         self._send_message_url = f"{bot.base_url}/sendMessage"
+        get_me_url = f"{bot.base_url}/getMe"
+        self.outage = Outage(lambda: self._transport.post_json(get_me_url, {}), clock, max_backoff=max_backoff)
 
     async def send(
         self,
@@ -224,15 +100,23 @@ class Delivery:
         thread_id: int | None = None,
         priority: int = REPLY_PRIORITY,
     ) -> Message | None:
-        """Send (in parts if longer than Telegram allows); returns the last message, None if undeliverable."""
+        """Send (in parts if longer than Telegram allows); returns the last message, None if undeliverable.
+
+        During an outage the reply waits for the API and goes out when it is back, unless by then the
+        question is older than relevance.REPLY_MAX_AGE."""
         parts = split_html(text)
         last: Message | None = None
+        created = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+        def stale() -> str | None:
+            return stale_reason(None, created, None, self.clock.now())
+
         for index, part in enumerate(parts):
             part_markup = markup if index == len(parts) - 1 else None
             serialized = json.dumps(part_markup.to_dict()) if part_markup else None
             row_id = await self.outbox.enqueue_sending(chat_id, part, serialized, priority)
             try:
-                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id, marked=True)
+                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id, stale, marked=True)
             except Undeliverable:
                 return None
         return last
@@ -252,6 +136,7 @@ class Delivery:
             queue: asyncio.Queue[tuple[OutboxRow, int | None] | None] = asyncio.Queue(DRAIN_BATCH)
             in_flight: set[int] = set()
             outcomes: list[bool] = []
+            expired_before = self.expired
 
             async def take() -> None:
                 # The next rows are read while the last ones are still going out: no pause between batches.
@@ -276,6 +161,8 @@ class Delivery:
                 while (item := await queue.get()) is not None:
                     try:
                         outcomes.append(await self._drain_row(*item))
+                    except ShuttingDown:
+                        return  # the row stays 'sending' and is resumed at the next start
                     except Exception as exc:
                         # Not a Telegram answer but a fault of ours (a malformed row, a bug): it would fail the
                         # same way again, so the row is given up on and the rest of the outbox still goes out.
@@ -289,10 +176,17 @@ class Delivery:
                 for _ in range(self.workers):
                     group.create_task(work())
             await self._flush_marks()
+            if self.expired > expired_before:
+                log.warning("%d outbox row(s) no longer relevant, marked dead", self.expired - expired_before)
             await self.wake_when_due()
             return sum(1 for outcome in outcomes if outcome is True)
 
     async def _drain_row(self, row: OutboxRow, thread: int | None) -> bool:
+        def stale() -> str | None:
+            return stale_reason(row.kind, row.created_at, row.session_start, self.clock.now(), self.max_age)
+
+        if await self._expire(row.id, stale):
+            return False
         markup = json.loads(row.reply_markup) if row.reply_markup else None
         # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
         # the buttons with the last.
@@ -301,29 +195,43 @@ class Delivery:
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
                 await self._deliver(
-                    row.id, row.chat_id, part, markup if last else None, thread, broadcast=True, marked=index == 0
+                    row.id,
+                    row.chat_id,
+                    part,
+                    markup if last else None,
+                    thread,
+                    stale,
+                    broadcast=True,
+                    marked=index == 0,
                 )
         except (RetryLater, Undeliverable):
             return False  # a 429'd row is back when its retry_after is over (see wake_when_due)
         return True
 
+    async def _expire(self, row_id: int, stale: Stale) -> bool:
+        reason = stale()
+        if reason is None:
+            return False
+        self.expired += 1
+        await self.outbox.mark_dead(row_id, reason)
+        return True
+
     async def wake_when_due(self) -> None:
-        """Drain again when the earliest waiting row falls due: a 429's retry_after, a backoff, a spoiler
-        delay. Without this, a row not yet due at the end of a drain waited for whatever came next."""
+        """Drain again when the earliest waiting row falls due: a 429's retry_after, a spoiler delay.
+        Without this, a row not yet due at the end of a drain waited for whatever came next."""
         when = await self.outbox.next_attempt_at()
         if when is not None:
-            self._wake_in(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+            self._wake_in(max(0.0, (when - self.clock.now()).total_seconds()))
 
     def _wake_in(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        at = loop.time() + seconds
+        at = self.clock.monotonic() + seconds
         if self._wake_task is not None and not self._wake_task.done():
             if self._wake_at <= at:
                 return
             self._wake_task.cancel()  # only ever cancelled while it sleeps (see wake)
 
         async def wake() -> None:
-            await asyncio.sleep(seconds + 0.05)
+            await self.clock.sleep(seconds + 0.05)
             # From here on this task drains and is no longer the one to cancel; the drain sets the next.
             self._wake_task = None
             try:
@@ -332,22 +240,23 @@ class Delivery:
                 log.exception("outbox drain failed; the next poll retries")
 
         self._wake_at = at
-        self._wake_task = loop.create_task(wake())
+        self._wake_task = asyncio.get_running_loop().create_task(wake())
 
     async def close(self) -> None:
-        """At shutdown: no wake-up is left sleeping (a drain in progress finishes with the Application)."""
+        """At shutdown: no wake-up is left sleeping, no send waits for an API that is down."""
         if self._wake_task is not None and not self._wake_task.done():
             self._wake_task.cancel()
         self._wake_task = None
+        self.outage.close()
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        async def call(target: int) -> Any:
+        async def call(target: int, thread: int | None) -> Any:
             return await self.bot.edit_message_text(
                 text, chat_id=target, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=markup
             )
 
         try:
-            await self._with_retries(chat_id, call, row_id=None)
+            await self._with_retries(chat_id, None, call, row_id=None, stale=None)
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
@@ -359,12 +268,13 @@ class Delivery:
         text: str,
         markup: InlineKeyboardMarkup | dict[str, Any] | None,
         thread_id: int | None,
+        stale: Stale,
         broadcast: bool = False,
         marked: bool = False,
     ) -> Message | None:
         paid = broadcast and self.paid_broadcast
 
-        async def call(target: int) -> Any:
+        async def call(target: int, thread: int | None) -> Any:
             if broadcast:
                 # Alerts need only the message id back: the raw result spares building a Message object
                 # and python-telegram-bot's parameter handling (AiohttpRequest.post_json).
@@ -376,8 +286,8 @@ class Delivery:
                 }
                 if markup is not None:
                     body["reply_markup"] = markup
-                if thread_id is not None:
-                    body["message_thread_id"] = thread_id
+                if thread is not None:
+                    body["message_thread_id"] = thread
                 if paid:
                     body["allow_paid_broadcast"] = True
                 return await self._transport.post_json(self._send_message_url, body)
@@ -386,21 +296,36 @@ class Delivery:
                 text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                message_thread_id=thread_id,
+                message_thread_id=thread,
                 disable_web_page_preview=True,
             )
 
         if broadcast:
             await self._room_for_marks()
-        result = await self._with_retries(chat_id, call, row_id, broadcast=broadcast, paid=paid, marked=marked)
+        result = await self._with_retries(
+            chat_id, thread_id, call, row_id, stale, broadcast=broadcast, paid=paid, marked=marked
+        )
         if broadcast:
             self._sent_marks.append((row_id, int(result["message_id"])))
             if len(self._sent_marks) >= MARK_BATCH // 2:
                 await self._flush_marks()
             return None
         message: Message = result
-        await self.outbox.mark_sent(row_id, message.message_id)
+        # The message is out: this write is bookkeeping. It is retried, never reported to the user as an
+        # error, and never a reason to send again (the row would be resent after a restart).
+        await self._bookkeeping(lambda: self.outbox.mark_sent(row_id, message.message_id), f"row {row_id}")
         return message
+
+    async def _bookkeeping(self, write: Callable[[], Awaitable[None]], what: str) -> None:
+        wait = 0.05
+        while True:
+            try:
+                await write()
+                return
+            except sqlite3.Error as exc:
+                log.warning("could not record %s as sent (%s); retrying in %.2f s", what, exc, wait)
+            await self.clock.sleep(wait)
+            wait = min(MARK_RETRY_MAX, wait * 2)
 
     async def _flush_marks(self) -> None:
         async with self._marks_lock:
@@ -408,7 +333,7 @@ class Delivery:
             if marks:
                 self._marks_writing = len(marks)
                 try:
-                    await self.outbox.mark_sent_many(marks)
+                    await self._bookkeeping(lambda: self.outbox.mark_sent_many(marks), f"{len(marks)} rows")
                 finally:
                     self._marks_writing = 0
 
@@ -420,65 +345,79 @@ class Delivery:
     async def _with_retries(
         self,
         chat_id: int,
-        call: Any,
+        thread_id: int | None,
+        call: Callable[[int, int | None], Awaitable[Any]],
         row_id: int | None,
+        stale: Stale | None,
         broadcast: bool = False,
         paid: bool = False,
         marked: bool = False,
     ) -> Any:
         """`marked`: the row is already 'sending' with this first attempt counted (see drain)."""
-        target = chat_id
+        target, thread = chat_id, thread_id
         attempt = 0
         while True:
             attempt += 1
+            if self.outage.down:
+                await self.outage.wait()
+                # The outage may have outlasted the message's use (a reminder whose session began).
+                if row_id is not None and stale is not None and await self._expire(row_id, stale):
+                    raise Undeliverable("no longer relevant")
             if row_id is not None and not (marked and attempt == 1):
                 # Marked before the flood slot is taken: once the slot is ours the request leaves at once,
                 # so sends reach Telegram as evenly spaced as the gate let them out.
                 await self.outbox.mark_sending(row_id)
             await self.gate.acquire(target, reply=not broadcast, paid=paid)
             try:
-                return await call(target)
+                result = await call(target, thread)
+                self.outage.succeeded()
+                return result
             except RetryAfter as exc:
                 after = exc.retry_after
                 retry = float(after if isinstance(after, (int, float)) else after.total_seconds())
                 overall = self.gate.too_many(target, retry)
                 log.warning("429 for chat %s (%s): waiting %.0f s", target, "overall" if overall else "chat", retry)
-                await self._failed(row_id, f"429 retry after {retry:g}", retry)
+                if row_id is not None:
+                    await self.outbox.mark_failed(
+                        row_id, f"429 retry after {retry:g}", self.clock.now() + timedelta(seconds=retry)
+                    )
                 if broadcast:
-                    raise RetryLater(retry) from exc
+                    raise RetryLater from exc
             except ChatMigrated as exc:
                 new_id = int(exc.new_chat_id)
                 await self.chats.migrate(target, new_id)
                 if row_id is not None:
                     await self.outbox.move_chat(row_id, new_id)
                 target = new_id
-            except Forbidden as exc:
-                await self._give_up_on_chat(target, row_id, f"403 {exc.message}")
+            except (Forbidden, BadRequest) as exc:
+                code = 403 if isinstance(exc, Forbidden) else 400
+                action = action_for(code, exc.message)
+                if action is Action.CLEAR_TOPIC and thread is not None:
+                    # The topic is closed or gone: the chat's main thread still reads us.
+                    log.warning("topic %s of chat %s refused (%s): sending to the main chat", thread, target, exc)
+                    if broadcast:  # the thread came from the chat's settings: forget it
+                        await self.chats.clear_setting(target, "thread_id")
+                    thread = None
+                    continue
+                await self._refused(target, row_id, f"{code} {exc.message}", action)
+                if row_id is None:
+                    raise
                 raise Undeliverable(exc.message) from exc
-            except BadRequest as exc:
-                lowered = exc.message.lower()
-                if any(reason in lowered for reason in PERMANENT_400):
-                    await self._give_up_on_chat(target, row_id, f"400 {exc.message}")
-                elif row_id is not None:
-                    await self.outbox.mark_dead(row_id, f"400 {exc.message}")
-                log.error("Telegram refused a message to %s: %s", target, exc.message)
-                raise Undeliverable(exc.message) if row_id is not None else exc from exc
-            except (TimedOut, NetworkError) as exc:
-                if attempt >= self.max_attempts:
-                    if row_id is not None:
-                        await self.outbox.mark_dead(row_id, f"gave up: {exc}")
-                    raise Undeliverable(str(exc)) from exc
-                backoff = min(self.max_backoff, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-                await self._failed(row_id, str(exc), backoff)
-                await asyncio.sleep(backoff)
+            except Exception as exc:
+                if not is_transport_failure(exc):
+                    raise
+                # No answer from Telegram: everything pauses until it answers; this row waits its turn.
+                self.outage.failed(exc)
+                if row_id is not None:
+                    await self.outbox.note_error(row_id, f"{type(exc).__name__}: {exc}")
 
-    async def _failed(self, row_id: int | None, error: str, wait: float) -> None:
-        if row_id is not None:
-            when = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            await self.outbox.mark_failed(row_id, error, when)
-
-    async def _give_up_on_chat(self, chat_id: int, row_id: int | None, error: str) -> None:
-        await self.chats.set_active(chat_id, False)
+    async def _refused(self, chat_id: int, row_id: int | None, error: str, action: Action) -> None:
+        log.error("Telegram refused a message to %s (%s): %s", chat_id, action.value, error)
         if row_id is not None:
             await self.outbox.mark_dead(row_id, error)
-        await self.outbox.kill_chat(chat_id, error)
+        if action is Action.DEACTIVATE:
+            await self.chats.set_active(chat_id, False)
+            await self.outbox.kill_chat(chat_id, error)
+        elif action is Action.TELL_ADMINS:
+            await tell_admins_no_rights(self.bot, self.outbox, self.chats, chat_id)
+            self._wake_in(0.0)  # the notice rows are due now
