@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application, polling
+from bot.app import ALLOWED_UPDATES, build_application, polling
 from bot.delivery import FloodGate, Limits
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -70,6 +70,14 @@ class BotEnv:
         self.standin.send_text(chat_id, user_id, text, message_thread_id=thread_id)
         return await self._settle(chat_id, before, expect, timeout)
 
+    async def after(
+        self, chat_id: int, inject: Callable[[], object], expect: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Run `inject` (a stand-in call that queues an update); the bot's new or edited messages in that chat."""
+        before = self._snapshot(chat_id)
+        inject()
+        return await self._settle(chat_id, before, expect, timeout)
+
     async def upload(
         self, chat_id: int, user_id: int, filename: str, content: bytes, caption: str, timeout: float = 20.0
     ) -> list[dict[str, Any]]:
@@ -111,7 +119,12 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
 
 @asynccontextmanager
 async def running_bot(
-    db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False, paid: bool = False
+    db: Path,
+    *,
+    limits: Limits | None = NO_LIMITS,
+    enforce: bool = False,
+    paid: bool = False,
+    allowed_updates: Sequence[str] = ALLOWED_UPDATES,
 ) -> AsyncIterator[BotEnv]:
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
     await standin.start()
@@ -127,7 +140,7 @@ async def running_bot(
     )
     app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
     try:
-        async with polling(app):
+        async with polling(app, allowed_updates):
             yield BotEnv(standin, app, store)
     finally:
         await standin.stop()
