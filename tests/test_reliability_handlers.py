@@ -7,14 +7,19 @@ of handlers/ found besides. The splitting of long HTML (finding 10) is at the en
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import callbacks
 from bot.app import ALLOWED_UPDATES
 from bot.importers import load_paths
+from bot.standin.html_check import parse_html, utf16_len
+from bot.textsplit import LIMIT, split_html, visible_length
 from tests.botenv import ADMIN_ID, BotEnv, future_calendar, running_bot
 
 ANA, BEN = 1001, 1002  # English and German private users
@@ -156,3 +161,90 @@ async def test_posting_as_a_channel_in_a_group_gets_a_proper_answer(env: BotEnv)
         assert "Fans" in text(answer)
     reads = await env.after(GROUP, lambda: env.standin.channel_text(GROUP, FAN_CHANNEL, "Fan <Channel>", "/next"))
     assert "Sorry, something went wrong" not in text(reads) and "Fan" not in text(reads)
+
+
+# ---------------------------------------------------------------- finding 10: long lines split on visible text
+
+
+def check_parts(original: str, parts: list[str], limit: int) -> None:
+    """Each part is valid Telegram HTML within the limit; their visible text adds up to the original's."""
+    visible = []
+    for part in parts:
+        parsed = parse_html(part)  # raises on a split entity, a cut tag or an unbalanced one
+        assert utf16_len(parsed.text) <= limit, (utf16_len(parsed.text), part)
+        visible.append(parsed.text)
+    assert "".join(visible) == parse_html(original).text
+
+
+def test_a_long_line_of_html_is_split_into_valid_parts() -> None:
+    original = "<b>" + "ab&amp;" * 2000 + "</b>"  # as found: three parts the HTML check rejected
+    parts = split_html(original)
+    assert len(parts) == 2  # 6,000 visible characters
+    check_parts(original, parts, LIMIT)
+    assert all(part.startswith("<b>") and part.endswith("</b>") for part in parts)
+
+
+def test_a_long_line_is_cut_at_a_space_and_emoji_are_not_halved() -> None:
+    original = "<i>" + "word 😀 " * 1500 + "</i>\n<a href='https://example.org/?a=1&amp;b=2'>" + "x" * 5000 + "</a>"
+    parts = split_html(original)
+    check_parts(original, parts, LIMIT)
+    assert parse_html(parts[0]).text.endswith(" ")  # the cut went after a word, not inside one
+    linked = [part for part in parts if "xxx" in part]
+    assert len(linked) == 2  # 5,000 x in one word: a hard cut, the link reopened in the second part
+    assert all(part.startswith("<a href='https://example.org/?a=1&amp;b=2'>") for part in linked)
+
+
+def test_visible_length_counts_what_telegram_counts() -> None:
+    assert visible_length("<b>&#128512;</b>&amp;") == 3  # an astral character is two UTF-16 units
+    assert visible_length("<pre><code class='language-py'>ä</code></pre>") == 1
+    assert split_html("😀" * LIMIT) != ["😀" * LIMIT]  # 8,192 UTF-16 units: two messages
+
+
+_WORDS = st.sampled_from(
+    ["a", "bc", "Bächler", " ", "  ", "\n", "😀", "&amp;", "&lt;", "&gt;", "&quot;", "&#228;", "&#x1F3C1;"]
+)
+_TEXT = st.lists(_WORDS, min_size=1, max_size=12).map("".join)
+_TAGS = st.sampled_from(
+    [
+        ("<b>", "</b>"),
+        ("<i>", "</i>"),
+        ("<u>", "</u>"),
+        ("<s>", "</s>"),
+        ("<code>", "</code>"),
+        ("<pre>", "</pre>"),
+        ('<pre><code class="language-python">', "</code></pre>"),
+        ('<a href="https://example.org/?a=1&amp;b=2">', "</a>"),
+        ('<span class="tg-spoiler">', "</span>"),
+        ("<tg-spoiler>", "</tg-spoiler>"),
+        ("<blockquote expandable>", "</blockquote>"),
+    ]
+)
+_HTML = st.recursive(
+    _TEXT,
+    lambda inner: st.one_of(
+        st.tuples(_TAGS, inner).map(lambda pair: pair[0][0] + pair[1] + pair[0][1]),
+        st.lists(inner, min_size=2, max_size=5).map("".join),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(original=_HTML, limit=st.integers(min_value=2, max_value=40))
+def test_split_html_property(original: str, limit: int) -> None:
+    whole = parse_html(original).text  # the generator makes valid Telegram HTML
+    parts = split_html(original, limit)
+    visible = [parse_html(part).text for part in parts]
+    assert all(utf16_len(text) <= limit for text in visible)
+    if not whole.strip():
+        return
+    assert all(text.strip() for text in visible)  # Telegram cannot send a text of only whitespace
+    # The parts' text in order is the original's; only a part that would be whitespace alone is left out.
+    position = 0
+    for text in visible:
+        found = whole.index(text, position)
+        assert not whole[position:found].strip(), (whole, visible)
+        position = found + len(text)
+    assert not whole[position:].strip()
+    if "".join(visible) != whole:  # left out only where there is next to nothing but whitespace to cut
+        assert re.search(rf"\s{{{limit // 2}}}", whole) or len(whole.split()) <= 2 or limit <= 4, (whole, visible)
