@@ -149,6 +149,21 @@ async def test_timezone_accepts_only_real_zones(env: BotEnv, zone: str) -> None:
     assert chat is not None and chat.timezone != zone
 
 
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [("europe/vienna", "Europe/Vienna"), ("Vienna", "Europe/Vienna"), ("new york", "America/New_York"), ("UTC", "UTC")],
+)
+async def test_timezone_accepts_names_and_cities_people_write(env: BotEnv, typed: str, zone: str) -> None:
+    assert zone in text(await env.say(ANA, ANA, f"/timezone {typed}"))
+    chat = await env.store.chats.get(ANA)
+    assert chat is not None and chat.timezone == zone
+
+
+async def test_timezone_typo_gets_a_suggestion(env: BotEnv) -> None:
+    reply = text(await env.say(BEN, BEN, "/timezone Europe/Viena"))
+    assert "Meintest du /timezone Europe/Vienna" in reply
+
+
 async def test_posting_as_a_channel_in_a_group_gets_a_proper_answer(env: BotEnv) -> None:
     refused = await env.after(
         GROUP, lambda: env.standin.channel_text(GROUP, FAN_CHANNEL, "Fan <Channel>", "/follow Klaus Bachler")
