@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -20,11 +20,14 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
-from handlers import admin, buttons, follow, groups, results, schedule, settings, standings, start
+from handlers import admin, buttons, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# What the bot asks Telegram for. No edited_message: an edit never runs a command again (handlers/guard.py).
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
 COMMANDS = (
     ("follow", N_("Follow a driver, team or series")),
@@ -113,7 +116,7 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    for module in (start, follow, standings, schedule, results, settings, groups, admin, buttons):
+    for module in (guard, start, follow, standings, schedule, results, settings, groups, admin, buttons):
         module.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
@@ -141,14 +144,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def polling(
+    app: Application,  # type: ignore[type-arg]
+    allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Start the Application by hand (tests, demo, benchmarks): what run_polling() does, minus the signals."""
     await app.initialize()
     if app.post_init:  # run_polling() calls it; starting by hand must too
         await app.post_init(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=list(allowed_updates))
     try:
         yield app
     finally:
@@ -162,5 +168,4 @@ async def polling(app: Application) -> AsyncIterator[Application]:  # type: igno
 def run_polling(settings_: Settings, **kwargs: Any) -> None:
     """`pitboard run`: waits for an unreachable Bot API at start instead of exiting (bot/startup.py)."""
     app = build_application(settings_, **kwargs)
-    allowed = ["message", "callback_query", "my_chat_member", "edited_message"]
-    asyncio.run(serve(app, settings_.telegram_api_url, allowed))
+    asyncio.run(serve(app, settings_.telegram_api_url, list(ALLOWED_UPDATES)))

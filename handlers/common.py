@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
+from bot import render
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
 from bot.settings import Settings
@@ -32,12 +33,39 @@ def services(context: Context) -> Services:
     return found
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """True for text Python holds but cannot encode as UTF-8 (a lone UTF-16 surrogate from a JSON escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def clean_text(text: str | None) -> str | None:
+    """A name or title as it can be stored and sent: lone surrogates become U+FFFD (paired ones stay)."""
+    if text is None or not has_lone_surrogate(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+async def translator_for(update: Update, context: Context) -> Translator:
+    """The chat's language if the store knows the chat, else the user's; creates nothing."""
+    chat = update.effective_chat
+    known = await services(context).store.chats.get(chat.id) if chat is not None else None
+    if known is not None:
+        return Translator(known.language)
+    user = update.effective_user
+    return Translator(pick_language(user.language_code if user else None))
+
+
 async def chat_for(update: Update, context: Context) -> tuple[Chat, Translator]:
     """The chat as the store knows it (created on first contact, in the first user's language)."""
     tg_chat = update.effective_chat
+    # handlers/guard.py stops every update without a chat (inline-message buttons) before this.
     assert tg_chat is not None
     user = update.effective_user
-    title = tg_chat.title or tg_chat.full_name
+    title = clean_text(tg_chat.title or tg_chat.full_name)
     chat, _ = await services(context).store.chats.ensure(
         tg_chat.id, tg_chat.type, title, pick_language(user.language_code if user else None)
     )
@@ -55,8 +83,10 @@ async def may_change(update: Update, context: Context) -> bool:
     if chat is None or chat.type == ChatType.PRIVATE:
         return True
     message = update.effective_message
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return True  # an anonymous admin posts as the group itself
+    if message is not None and message.sender_chat is not None:
+        # An anonymous admin posts as the group itself. Anyone else posting as a chat (one of their
+        # channels, the linked channel) is not a member we can ask Telegram about: they may read only.
+        return message.sender_chat.id == chat.id
     if is_bot_admin(update, context):
         return True
     user = update.effective_user
@@ -93,11 +123,28 @@ async def edit_or_reply(update: Update, context: Context, text: str, markup: Inl
         await reply(update, context, text, markup)
 
 
+def posting_as(update: Update) -> str | None:
+    """The name of the channel (or other chat) a message was posted as, when not the group itself."""
+    message = update.effective_message
+    chat = update.effective_chat
+    sender = message.sender_chat if message is not None else None
+    if sender is None or chat is None or sender.id == chat.id:
+        return None
+    return sender.title or sender.username or str(sender.id)
+
+
 async def refuse_non_admin(update: Update, context: Context, t: Translator) -> bool:
     """True (and a polite answer) when a non-admin tries to change a group's follows or settings."""
     if await may_change(update, context):
         return False
     text = t("Only the group's admins can change what it follows and its settings.")
+    sender = posting_as(update)
+    if sender is not None:
+        text = t(
+            "You are posting as {name}. Everyone can read here, but only the group's admins can change"
+            " what it follows and its settings: post as yourself to do that.",
+            name=f"<b>{render.e(clean_text(sender))}</b>",
+        )
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     else:

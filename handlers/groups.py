@@ -7,7 +7,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot import render
-from handlers.common import Context, chat_for, reply, services
+from handlers.common import Context, chat_for, clean_text, reply, services
 
 PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
@@ -28,7 +28,9 @@ async def my_chat_member(update: Update, context: Context) -> None:
     if now and not was:
         chat, t = await chat_for(update, context)
         if chat.is_group:
-            await reply(update, context, render.group_welcome(t, change.chat.title, bool(change.chat.is_forum)))
+            await reply(
+                update, context, render.group_welcome(t, clean_text(change.chat.title), bool(change.chat.is_forum))
+            )
     elif was and not now:
         # Removed from a group, or blocked in a private chat: nothing more goes there.
         await store.chats.set_active(change.chat.id, False)

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
 from bot.callbacks import SettingAction
+from bot.core.zones import resolve_zone, suggest_zones
 from bot.i18n import LANGUAGES, Translator
 from handlers.common import Context, chat_for, command_text, edit_or_reply, refuse_non_admin, reply, services
 
 DEFAULT_LEADS = [1440, 60]
-
-
-def resolve_zone(text: str) -> str | None:
-    """'europe/vienna' → 'Europe/Vienna'; None for anything that is not an IANA zone."""
-    text = text.strip().replace(" ", "_")
-    if not text or len(text) > 64:
-        return None
-    zones = {z.casefold(): z for z in available_timezones()}
-    name = zones.get(text.casefold())
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
 
 
 async def settings_command(update: Update, context: Context) -> None:
@@ -55,16 +39,7 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     zone = resolve_zone(wanted)
     if zone is None:
-        await reply(
-            update,
-            context,
-            t(
-                "“{zone}” is not a time zone I know. Use a name like {a} or {b}.",
-                zone=render.e(wanted[:64]),
-                a="<code>Europe/Vienna</code>",
-                b="<code>America/New_York</code>",
-            ),
-        )
+        await reply(update, context, _unknown_zone(t, wanted))
         return
     await services(context).store.chats.set_timezone(chat.id, zone)
     await reply(
@@ -72,6 +47,19 @@ async def timezone_command(update: Update, context: Context) -> None:
         context,
         t("Time zone set to {zone}. Times are shown in it from now on.", zone=f"<b>{render.e(zone)}</b>"),
     )
+
+
+def _unknown_zone(t: Translator, wanted: str) -> str:
+    text = t(
+        "“{zone}” is not a time zone I know. Use a name like {a} or {b}.",
+        zone=render.e(wanted[:64]),
+        a="<code>Europe/Vienna</code>",
+        b="<code>America/New_York</code>",
+    )
+    close = suggest_zones(wanted)
+    if close:
+        text += "\n" + t("Did you mean {zones}?", zones=", ".join(f"<code>/timezone {z}</code>" for z in close))
+    return text
 
 
 async def language_command(update: Update, context: Context) -> None:

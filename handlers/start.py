@@ -7,7 +7,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import render
 from handlers import follow
-from handlers.common import Context, chat_for, is_bot_admin, reply
+from handlers.common import Context, chat_for, clean_text, is_bot_admin, reply
 
 
 async def start(update: Update, context: Context) -> None:
@@ -18,7 +18,7 @@ async def start(update: Update, context: Context) -> None:
         await follow.follow_text(update, context, chat, t, payload.removeprefix("follow_").replace("_", " "))
         return
     user = update.effective_user
-    await reply(update, context, render.welcome(t, chat, user.first_name if user else None))
+    await reply(update, context, render.welcome(t, chat, clean_text(user.first_name) if user else None))
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application, polling
+from bot.app import ALLOWED_UPDATES, build_application, polling
 from bot.core.clock import SYSTEM, Clock
 from bot.delivery import FloodGate, Limits
 from bot.settings import Settings
@@ -73,6 +73,14 @@ class BotEnv:
         self.standin.send_text(chat_id, user_id, text, message_thread_id=thread_id)
         return await self._settle(chat_id, before, expect, timeout)
 
+    async def after(
+        self, chat_id: int, inject: Callable[[], object], expect: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Run `inject` (a stand-in call that queues an update); the bot's new or edited messages in that chat."""
+        before = self._snapshot(chat_id)
+        inject()
+        return await self._settle(chat_id, before, expect, timeout)
+
     async def upload(
         self, chat_id: int, user_id: int, filename: str, content: bytes, caption: str, timeout: float = 20.0
     ) -> list[dict[str, Any]]:
@@ -120,6 +128,7 @@ async def running_bot(
     enforce: bool = False,
     paid: bool = False,
     clock: Clock = SYSTEM,
+    allowed_updates: Sequence[str] = ALLOWED_UPDATES,
 ) -> AsyncIterator[BotEnv]:
     """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
     flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
@@ -137,7 +146,7 @@ async def running_bot(
     )
     app = build_application(settings, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock)
     try:
-        async with polling(app):
+        async with polling(app, allowed_updates):
             yield BotEnv(standin, app, store)
     finally:
         await standin.stop()

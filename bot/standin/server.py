@@ -29,6 +29,7 @@ from bot.standin.html_check import EntityParseError, parse_html, utf16_len
 from bot.standin.limits import FloodControl, FloodLimits
 from bot.standin.spec import BotApiSpec, Method, UploadedFile, decode_params, load_spec
 from bot.standin.state import (
+    CHANNEL_BOT,
     GROUP_ANONYMOUS_BOT,
     Chat,
     StoredFile,
@@ -761,6 +762,47 @@ class BotApiStandIn:
             content["entities"] = entities
         return self._incoming(chat, dict(GROUP_ANONYMOUS_BOT), content, thread_id=message_thread_id)
 
+    def channel_text(
+        self, group_id: int, channel_id: int, channel_title: str, text: str, *, message_thread_id: int | None = None
+    ) -> Params:
+        """Someone posts in a group "as" a channel: `from` is Channel_Bot, `sender_chat` that channel."""
+        if channel_id >= 0:
+            raise ValueError("channel ids are negative")
+        chat = self._incoming_chat(group_id, None)
+        channel = {"id": channel_id, "type": "channel", "title": channel_title}
+        content: Params = {"text": text, "sender_chat": channel}
+        if entities := command_entities(text):
+            content["entities"] = entities
+        return self._incoming(chat, dict(CHANNEL_BOT), content, thread_id=message_thread_id)
+
+    def edit_text(self, chat_id: int, user_id: int, message_id: int, text: str) -> Params:
+        """The user edits a message they sent: an `edited_message` update with the new text and `edit_date`."""
+        stored = self._messages.get(chat_id, {}).get(message_id)
+        if stored is None or stored.deleted or stored.from_bot:
+            raise ValueError(f"no message {message_id} of a user in chat {chat_id}")
+        if stored.data.get("from", {}).get("id") != user_id or "text" not in stored.data:
+            raise ValueError(f"message {message_id} is not a text message of user {user_id}")
+        stored.data["text"] = text
+        stored.data["edit_date"] = now()
+        stored.data.pop("entities", None)
+        if entities := command_entities(text):
+            stored.data["entities"] = entities
+        return self.inject_update({"edited_message": copy.deepcopy(stored.data)})
+
+    def press_inline_button(self, user_id: int, inline_message_id: str, callback_data: str) -> Params:
+        """A button of an inline-mode message is pressed: the query has `inline_message_id` and no `message`."""
+        self._last_query_id += 1
+        query_id = str(4_000_000_000 + self._last_query_id)
+        self._open_queries.add(query_id)
+        query = {
+            "id": query_id,
+            "from": self._known_user(user_id).to_api(),
+            "inline_message_id": inline_message_id,
+            "chat_instance": str(user_id * 7919 % 10**12),
+            "data": callback_data,
+        }
+        return self.inject_update({"callback_query": query})
+
     def send_document(
         self,
         chat_id: int,
@@ -1068,6 +1110,9 @@ class BotApiStandIn:
             "group": lambda chat_id, title, **kw: self.group(chat_id, title, **kw).to_api(),
             "send_text": self.send_text,
             "anonymous_admin_text": self.anonymous_admin_text,
+            "channel_text": self.channel_text,
+            "edit_text": self.edit_text,
+            "press_inline_button": self.press_inline_button,
             "send_document": send_document,
             "press_button": self.press_button,
             "bot_added": self.bot_added,

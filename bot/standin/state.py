@@ -11,6 +11,8 @@ from bot.standin.html_check import utf16_len
 
 # The user Telegram puts in `from` when a group admin posts anonymously.
 GROUP_ANONYMOUS_BOT = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+# The `from` of a message a user posts in a group "as" one of their channels (and of linked-channel forwards).
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
 
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_@])")
 
