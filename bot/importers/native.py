@@ -192,8 +192,8 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
         raise ImportFailure(path, f"not valid JSON: {exc.msg}", exc.lineno) from exc
     except RecursionError:
         raise ImportFailure(path, f"not a Pitboard document: nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # an integer of thousands of digits
-        raise ImportFailure(path, f"not valid JSON: {exc}") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ImportFailure(path, "not valid JSON: a number too long to read") from None
     check_json(path, raw)
     try:
         doc = NativeDoc.model_validate(raw)
