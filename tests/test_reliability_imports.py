@@ -267,9 +267,10 @@ def test_years_range_is_bounded(monza_db: Path, tmp_path: Path) -> None:
     _rejected(monza_db, path, "seasons.0.years", "1900")
 
 
-def test_a_100kb_team_name_is_refused(monza_db: Path, tmp_path: Path) -> None:
-    path = _native(tmp_path, "team.json", lambda doc, ev: ev["entries"][0].update(team="T" * 100_000))
-    _rejected(monza_db, path, "seasons.0.events.0.entries.0.team", "100000 characters")
+def test_a_100kb_driver_name_is_refused(monza_db: Path, tmp_path: Path) -> None:
+    """As found: a 100 KB name was stored (team names in CSV: test_csv_field_bounds_name_file_and_line)."""
+    path = _native(tmp_path, "name.json", lambda doc, ev: ev["entries"][0].update(drivers=["K" * 100_000]))
+    _rejected(monza_db, path, "seasons.0.events.0.entries.0.drivers.0", "100000 characters")
 
 
 def test_a_nul_in_a_name_is_refused(monza_db: Path, tmp_path: Path) -> None:
