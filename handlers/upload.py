@@ -24,7 +24,7 @@ from bot.notifier import Notifier
 from handlers.common import Context, chat_for, is_bot_admin, reply, services
 from handlers.pending import Pending, PendingImports
 from handlers.upload_input import is_import_caption, parse_caption, place, safe_name
-from storage.removals import RemovalRefused
+from storage.removals import Removal, RemovalRefused
 from storage.writer import ImportConflict
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ async def _run(update: Update, context: Context, t: Translator, pending: Pending
     except RemovalRefused as exc:
         token = _pending(context).keep(pending)
         lines = [t("Not imported: this version would remove much of what is stored.")]
-        lines += [f"• {render.e(str(r))}" for r in exc.removals[:8]]
+        lines += [f"• {_removal(t, r)}" for r in exc.removals[:8]]
         lines.append(t("A cut-off file? Import it anyway only if the removal is meant."))
         markup = InlineKeyboardMarkup(
             [
@@ -102,6 +102,15 @@ async def _import(context: Context, pending: Pending, allow_removals: bool) -> I
         store = services(context).store
         max_age = news_age(services(context).settings.results_news_days)
         return await apply_import(store, batches, datetime.now(UTC), allow_removals=allow_removals, max_age=max_age)
+
+
+def _removal(t: Translator, removal: Removal) -> str:
+    values = {"place": render.e(removal.place), "removed": removal.removed, "held": removal.held}
+    if removal.what == "sessions":
+        return t("{place}: {removed} of {held} sessions would be cancelled", **values)
+    if removal.what == "classified cars":
+        return t("{place}: {removed} of {held} classified cars would lose their classification", **values)
+    return t("{place}: {removed} of {held} results would be removed", **values)
 
 
 def _relative(exc: ImportFailure, folder: Path) -> ImportFailure:

@@ -380,3 +380,15 @@ async def test_importfoo_is_not_import(monza_db: Path, tmp_path: Path) -> None:
         assert len(texts) == 1, texts
         assert env.errors() == []
     assert fingerprint(monza_db) == before
+
+
+async def test_upload_answers_in_the_chats_language(monza_db: Path, tmp_path: Path) -> None:
+    content = _monza_cut(tmp_path).read_bytes()
+    async with running_bot(monza_db) as env:
+        env.standin.private_chat(env.standin.user(ADMIN_ID, first_name="Admin", language_code="de"))
+        [answer] = await env.upload(ADMIN_ID, ADMIN_ID, "Main_Race.csv", content, "/import season=20x3")
+        assert "season= muss ein Jahr sein" in answer["text"], answer["text"]
+        [asked] = await env.upload(ADMIN_ID, ADMIN_ID, "Main_Race.csv", content, "/import season=2023 event=Monza")
+        assert "Monza Race: 50 von 55 Ergebnissen würden entfernt" in asked["text"], asked["text"]
+        assert [label for label, _ in buttons(asked)] == ["Trotzdem importieren", "Abbrechen"]
+        assert env.errors() == []
