@@ -10,15 +10,21 @@ import json
 import re
 import sqlite3
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.app import build_application
+from bot.delivery import FloodGate
 from bot.importers import load_paths
 from bot.notifier import Notifier
+from bot.settings import Settings
+from bot.standin import BotApiStandIn
 from storage.store import Store
-from tests.botenv import ADMIN_ID, BotEnv, buttons, running_bot
+from tests.botenv import ADMIN_ID, NO_LIMITS, TOKEN, BotEnv, buttons, running_bot
 from tests.conftest import GTWC, IMSA, SERIES, run_cli
 
 MONZA_RACE = GTWC / "Monza" / "Races" / "Main_Race.csv"
@@ -92,17 +98,44 @@ async def test_backfill_of_a_past_season_queues_no_summaries(tmp_path: Path) -> 
     assert f"Results for {backfilled} past races stored without alerts." in result.stdout, result.stdout
 
 
+@asynccontextmanager
+async def bot_at_rest(db: Path) -> AsyncIterator[tuple[BotApiStandIn, Notifier]]:
+    """The real Application wired up (store, delivery over HTTP to the stand-in, notifier, feed opened) with
+    its jobs not started: only the test's polls "at T" read the feed, never the wall-clock poll job."""
+    standin = BotApiStandIn(token=TOKEN)
+    await standin.start()
+    store = await Store.open(db)
+    settings = Settings.model_validate(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": standin.base_url, "PITBOARD_DATABASE": str(db)}
+    )
+    app = build_application(settings, store=store, gate=FloodGate(NO_LIMITS))
+    try:
+        await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)
+        found = app.bot_data["notifier"]
+        assert isinstance(found, Notifier)
+        yield standin, found
+    finally:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await store.close()
+        await standin.stop()
+
+
 async def test_a_fresh_race_still_alerts_every_follower(tmp_path: Path) -> None:
     """The same season up to Petit Le Mans; its results, an hour after the race ended, are news."""
     db = tmp_path / "store.db"
     petit = IMSA / "21-road-atlanta"
     await _imsa_history(db, [p for p in sorted(IMSA.iterdir()) if p.is_dir() and p != petit], followers=20)
-    async with running_bot(db) as env:
+    async with bot_at_rest(db) as (standin, alerts):
         for i in range(20):
-            env.standin.private_chat(FOLLOWER_BASE + i)
-        await env.store.apply(load_paths([petit], season=2023))
-        assert await notifier(env).poll(PETIT_END + timedelta(hours=1)) == 20
+            standin.private_chat(standin.user(FOLLOWER_BASE + i, first_name="Fan"))
+        await alerts.store.apply(load_paths([petit], season=2023))
+        assert await alerts.poll(PETIT_END + timedelta(hours=1)) == 20
         assert summaries_queued(db) == 20
+        assert len({m["chat_id"] for m in standin.messages()}) == 20
 
 
 async def test_quiet_import_of_a_fresh_race_alerts_nobody(tmp_path: Path) -> None:
@@ -110,11 +143,11 @@ async def test_quiet_import_of_a_fresh_race_alerts_nobody(tmp_path: Path) -> Non
     db = tmp_path / "store.db"
     petit = IMSA / "21-road-atlanta"
     await _imsa_history(db, [p for p in sorted(IMSA.iterdir()) if p.is_dir() and p != petit], followers=20)
-    async with running_bot(db) as env:
+    async with bot_at_rest(db) as (_, alerts):
         result = run_cli("import", str(petit), "--season", "2023", "--quiet", db=db)
         assert result.returncode == 0, result.stderr
         assert "Results for 1 past race stored without alerts." in result.stdout, result.stdout
-        assert await notifier(env).poll(PETIT_END + timedelta(hours=1)) == 0
+        assert await alerts.poll(PETIT_END + timedelta(hours=1)) == 0
         assert summaries_queued(db) == 0
     stored = query(
         db,
