@@ -104,6 +104,8 @@ async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
                         "TELEGRAM_API_URL": base_url,
                         "PITBOARD_DATABASE": str(db),
                         "PITBOARD_PAID_BROADCAST": paid,
+                        # The 2023 race replayed as news (results older than this alert nobody).
+                        "PITBOARD_RESULTS_NEWS_DAYS": 3650,
                     }
                 )
                 app = build_application(settings, store=store)

@@ -17,6 +17,7 @@ from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.importing import news_age
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
@@ -78,6 +79,7 @@ def build_application(
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
         notifier = Notifier(opened, delivery, app)
+        notifier.results_news_age = news_age(settings_.results_news_days)
         await notifier.open_feed()
         app.bot_data["notifier"] = notifier
         if app.job_queue is not None:

@@ -38,6 +38,11 @@ def series_command(command: str, series_id: int) -> str:
     return f"{VERSION}:sc:{SERIES_COMMANDS[command]}:{series_id}"
 
 
+def import_choice(confirm: bool, token: str) -> str:
+    """An upload refused by the removal rule: import it anyway (y) or drop it (n)."""
+    return f"{VERSION}:im:{'y' if confirm else 'n'}:{token}"
+
+
 @dataclass(frozen=True, slots=True)
 class FollowAction:
     follow: bool
@@ -70,7 +75,14 @@ class ShowResultsAction:
     session_id: int
 
 
-Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction
+@dataclass(frozen=True, slots=True)
+class ImportAction:
+    confirm: bool
+    token: str
+
+
+Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction | ImportAction
+_TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
 
 def _int(text: str, low: int = 0, high: int = 2**53) -> int | None:
@@ -104,4 +116,6 @@ def parse(data: str | None) -> Action | None:
     if action == "sc" and len(args) == 2 and args[0] in _COMMAND_NAMES:
         series_id = _int(args[1], 1)
         return SeriesCommandAction(_COMMAND_NAMES[args[0]], series_id) if series_id is not None else None
+    if action == "im" and len(args) == 2 and args[0] in ("y", "n") and _TOKEN.match(args[1]):
+        return ImportAction(args[0] == "y", args[1])
     return None

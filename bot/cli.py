@@ -7,6 +7,7 @@ import csv
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -18,10 +19,12 @@ from rich.table import Table
 from bot.core.redact import excepthook, redact
 from bot.importers import FORMATS, load_paths
 from bot.importers.table import ImportFailure
+from bot.importing import ImportOutcome, apply_import, news_age_from_env
 from bot.records import ChangeSet
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
+from storage.removals import RemovalRefused
 from storage.store import Store
 from storage.writer import ImportConflict
 
@@ -63,7 +66,7 @@ def _fmt_points(points: float) -> str:
     return f"{points:g}"
 
 
-def _print_changes(changes: ChangeSet, seconds: float | None = None) -> None:
+def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
     if not changes.changed:
         out.print("Nothing changed: the store already holds these files.")
     else:
@@ -89,6 +92,11 @@ def _print_changes(changes: ChangeSet, seconds: float | None = None) -> None:
                 f" {change.old_start_utc or 'TBC'} → {change.new_start_utc or '—'}",
                 markup=False,
             )
+    if silent_races:
+        out.print(
+            f"Results for {silent_races} past race{'s' if silent_races != 1 else ''} stored without alerts.",
+            markup=False,
+        )
     for note in changes.notes:
         out.print(f"  note: {note}", markup=False)
 
@@ -99,8 +107,22 @@ def import_(
     series: Annotated[str | None, typer.Option(help="Series slug, e.g. imsa, gtwc-europe, wec.")] = None,
     season: Annotated[int | None, typer.Option(help="Season year, where files do not say.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Store without alerting anyone (a back-fill of history).")
+    ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removals", help="Apply a version that removes much of what is stored (refused otherwise)."
+        ),
+    ] = False,
 ) -> None:
     """Import result files, calendars and rules. All files land together or none does."""
+    try:
+        max_age = news_age_from_env()
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -114,18 +136,17 @@ def import_(
             batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
             progress.update(task, description="writing")
 
-            async def write(store: Store) -> ChangeSet:
-                return await store.apply(batches)
+            async def write(store: Store) -> ImportOutcome:
+                return await apply_import(
+                    store, batches, datetime.now(UTC), quiet=quiet, allow_removals=allow_removals, max_age=max_age
+                )
 
-            changes = _run(write)
+            outcome = _run(write)
             progress.advance(task)
-        except ImportFailure as exc:
+        except (ImportFailure, ImportConflict, RemovalRefused) as exc:
             err.print(f"Import failed, nothing was changed: {exc}", markup=False)
             raise typer.Exit(1) from None
-        except ImportConflict as exc:
-            err.print(f"Import failed, nothing was changed: {exc}", markup=False)
-            raise typer.Exit(1) from None
-    _print_changes(changes)
+    _print_changes(outcome.changes, outcome.silent_races)
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:

@@ -14,8 +14,10 @@ from telegram.ext import Application, ContextTypes
 
 from bot import render
 from bot.alerts import DEFAULT_LEAD_MINUTES, due_at, plan_summaries, recipients, reminder
+from bot.core.news import RESULTS_NEWS_AGE
 from bot.delivery import Delivery
 from bot.i18n import Translator
+from bot.importing import results_news
 from storage.chats import Chat
 from storage.store import SessionRef, Store
 
@@ -26,6 +28,9 @@ REMINDER_HORIZON = timedelta(days=8)
 
 
 class Notifier:
+    # Results of a race that ended longer ago than this alert nobody (PITBOARD_RESULTS_NEWS_DAYS).
+    results_news_age = RESULTS_NEWS_AGE
+
     def __init__(self, store: Store, delivery: Delivery, app: Application | None = None) -> None:  # type: ignore[type-arg]
         self.store = store
         self.delivery = delivery
@@ -65,6 +70,11 @@ class Notifier:
 
     async def handle(self, change: dict[str, Any], now: datetime) -> int:
         what, session_id = change["what"], int(change["session_id"])
+        if what in ("results_new", "results_corrected") and (
+            # Alerts are news, not history: a `--quiet` import or a back-fill of past races stays silent.
+            change.get("quiet") or not await results_news(self.store, session_id, now, self.results_news_age)
+        ):
+            return 0
         if what == "results_new":
             return await self.summaries(session_id, now)
         if what == "results_corrected":

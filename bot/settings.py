@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="PITBOARD_ADMINS")
     # Paid broadcasts (allow_paid_broadcast): alerts may go out at up to 1000/s, for Telegram Stars.
     paid_broadcast: bool = Field(default=False, alias="PITBOARD_PAID_BROADCAST")
+    # Results of a race that ended longer ago than this are stored without alerts (a back-fill).
+    results_news_days: float = Field(default=3.0, gt=0, le=3650, alias="PITBOARD_RESULTS_NEWS_DAYS")
     alert_poll_seconds: float = Field(default=30.0, gt=0, alias="PITBOARD_ALERT_POLL_SECONDS")
     # Telegram's overall limit; only a test against a limit-free stand-in raises it.
     messages_per_second: float = Field(default=30.0, gt=0, alias="PITBOARD_MESSAGES_PER_SECOND")

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import callbacks
-from handlers import follow, results, schedule, settings, standings
+from handlers import follow, results, schedule, settings, standings, upload
 from handlers.common import Context, chat_for, services
 
 
@@ -23,6 +23,8 @@ async def on_callback(update: Update, context: Context) -> None:
         await settings.on_button(update, context, action)
     elif isinstance(action, callbacks.ShowResultsAction):
         await results.on_show_results(update, context, action.session_id)
+    elif isinstance(action, callbacks.ImportAction):
+        await upload.on_button(update, context, action)
     elif isinstance(action, callbacks.SeriesCommandAction):
         await query.answer()
         series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)

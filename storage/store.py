@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,14 @@ class UpcomingRow:
     event_end: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionTimes:
+    kind: str
+    start_utc: str | None
+    end_utc: str | None
+    day: str | None  # the session's local day, else its event's last day
+
+
 _SESSION_REF = (
     "SELECT s.id, sr.slug, sr.name, se.year, e.id, e.name, e.timezone, s.key, s.name, s.kind, s.start_utc,"
     " s.results_status FROM sessions s JOIN events e ON e.id = s.event_id"
@@ -177,9 +186,16 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------
 
-    async def apply(self, batches: list[ImportBatch]) -> ChangeSet:
-        """Write the batches in one transaction (all or nothing) and say what changed."""
-        return await asyncio.to_thread(apply_batches, self.path, batches)
+    async def apply(
+        self, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+    ) -> ChangeSet:
+        """Write the batches in one transaction (all or nothing) and say what changed.
+
+        `quiet`: stored without alerts; a version removing much of what is stored raises
+        `storage.removals.RemovalRefused` unless `allow_removals` (see storage/removals.py)."""
+        return await asyncio.to_thread(
+            partial(apply_batches, self.path, batches, quiet=quiet, allow_removals=allow_removals)
+        )
 
     # --- series and seasons --------------------------------------------------------------
 
@@ -450,6 +466,19 @@ class Store:
             (series_slug, year),
         )
         return [ScheduledSession(*tuple(r)) for r in rows]
+
+    async def session_times(self, session_ids: list[int]) -> dict[int, SessionTimes]:
+        """When each session took place, as far as the store knows (for the news-not-history rule)."""
+        out: dict[int, SessionTimes] = {}
+        for i in range(0, len(session_ids), 500):
+            chunk = session_ids[i : i + 500]
+            rows = await self._all(
+                "SELECT s.id, s.kind, s.start_utc, s.end_utc, coalesce(s.start_date, e.end_date, e.start_date)"
+                f" FROM sessions s JOIN events e ON e.id = s.event_id WHERE s.id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            out.update({int(r[0]): SessionTimes(*tuple(r)[1:]) for r in rows})
+        return out
 
     async def session_ref(self, session_id: int) -> SessionRef | None:
         row = await self._one(_SESSION_REF + " WHERE s.id = ?", (session_id,))

@@ -26,6 +26,7 @@ from bot.records import (
     SessionRec,
     TeamRec,
 )
+from storage.removals import Removal, RemovalRefused, suspicious
 
 CAREER_GAP_YEARS = 15
 
@@ -177,15 +178,20 @@ _RESULT_COLUMNS = (
     "position, class_position, classification_order, status, status_detail, laps, time_ms, time_text, gap_text,"
     " best_lap_ms, best_lap_text, fastest_lap_rank, grid, points"
 )
+_RESULT_COLUMN_NAMES = [c.strip() for c in _RESULT_COLUMNS.split(",")]
 
 
 class _Writer:
-    def __init__(self, conn: sqlite3.Connection, batch: ImportBatch) -> None:
+    def __init__(self, conn: sqlite3.Connection, batch: ImportBatch, quiet: bool = False) -> None:
         self.conn = conn
         self.batch = batch
+        self.quiet = quiet
         self.changes = ChangeSet(notes=list(batch.notes))
         self.drivers = _Drivers(conn, self.changes)
         self.teams = _Teams(conn, self.changes)
+        # What this version would take away (storage/removals.py decides whether that is too much).
+        self.removals: list[Removal] = []
+        self._cancelled = 0
 
     def run(self) -> ChangeSet:
         batch = self.batch
@@ -194,7 +200,13 @@ class _Writer:
             self._season(series_id, season)
         self.conn.execute(
             "INSERT INTO imports (source, path, digest, imported_at, summary) VALUES (?, ?, ?, ?, ?)",
-            (batch.source, "\n".join(batch.paths), batch.digest, _now(), json.dumps(_summary(self.changes))),
+            (
+                batch.source,
+                "\n".join(batch.paths),
+                batch.digest,
+                _now(),
+                json.dumps(_summary(self.changes, self.quiet)),
+            ),
         )
         return self.changes
 
@@ -223,6 +235,12 @@ class _Writer:
             "SELECT id FROM seasons WHERE series_id = ? AND year = ?", (series_id, season.year)
         ).fetchone()[0]
         self._championships(season_id, season)
+        held = conn.execute(
+            "SELECT count(*) FROM sessions s JOIN events e ON e.id = s.event_id"
+            " WHERE e.season_id = ? AND s.status != 'cancelled'",
+            (season_id,),
+        ).fetchone()[0]
+        self._cancelled = 0
         self.drivers.year = season.year
         event_ids: dict[str, int] = {}
         resolved: dict[int, list[EventRec]] = defaultdict(list)
@@ -257,6 +275,8 @@ class _Writer:
                     self._session(event_id, event_name, season.year, session, entry_ids)
         if season.official_standings:
             self._official_standings(season_id, season, event_ids)
+        if suspicious(self._cancelled, held):
+            self.removals.append(Removal(f"{self.batch.series_name} {season.year}", "sessions", self._cancelled, held))
 
     def _championships(self, season_id: int, season: SeasonRec) -> None:
         for champ in season.championships:
@@ -470,12 +490,19 @@ class _Writer:
                     change("moved", row["start_utc"], session.start_utc)
                 if update.get("status") == "cancelled":
                     change("cancelled", row["start_utc"], None)
+                    self._cancelled += 1
         if session.results is None:
             return
-        self._results(session_id, session, entry_ids, old_results_status, change)
+        self._results(session_id, f"{event_name} {session.name}", session, entry_ids, old_results_status, change)
 
     def _results(
-        self, session_id: int, session: SessionRec, entry_ids: dict[str, int], old_results_status: str, change: Any
+        self,
+        session_id: int,
+        place: str,
+        session: SessionRec,
+        entry_ids: dict[str, int],
+        old_results_status: str,
+        change: Any,
     ) -> None:
         conn = self.conn
         existing = {
@@ -486,6 +513,7 @@ class _Writer:
         }
         inserts, updates = [], []
         seen: set[int] = set()
+        incoming: dict[int, tuple[Any, ...]] = {}
         for result in session.results or ():
             entry_id = entry_ids.get(result.entry_key)
             if entry_id is None:
@@ -494,12 +522,14 @@ class _Writer:
                 raise ImportConflict(f"{session.name}: car {result.entry_key!r} appears twice")
             seen.add(entry_id)
             values = result.values()
+            incoming[entry_id] = values
             old = existing.get(entry_id)
             if old is None:
                 inserts.append((session_id, entry_id, *values))
             elif old != values:
                 updates.append((*values, session_id, entry_id))
         removed = [(session_id, e) for e in existing if e not in seen]
+        self._check_removals(place, existing, incoming)
         if inserts:
             conn.executemany(
                 f"INSERT INTO results (session_id, entry_id, {_RESULT_COLUMNS})"
@@ -524,6 +554,21 @@ class _Writer:
             change("results_corrected")
         elif old_results_status == "provisional" and new_status == "final":
             change("results_final")
+
+    def _check_removals(
+        self, place: str, existing: dict[int, tuple[Any, ...]], incoming: dict[int, tuple[Any, ...]]
+    ) -> None:
+        """Note what this version takes from the session: rows that vanish, cars that lose their
+        classification (a row kept but emptied counts too). The refusal itself comes at the end."""
+        gone = sum(1 for e in existing if e not in incoming)
+        if suspicious(gone, len(existing)):
+            self.removals.append(Removal(place, "results", gone, len(existing)))
+            return
+        status = _RESULT_COLUMN_NAMES.index("status")
+        classified = [e for e, old in existing.items() if old[status] == "classified"]
+        lost = sum(1 for e in classified if e not in incoming or incoming[e][status] != "classified")
+        if suspicious(lost, len(classified)):
+            self.removals.append(Removal(place, "classified cars", lost, len(classified)))
 
     def _official_standings(self, season_id: int, season: SeasonRec, event_ids: dict[str, int]) -> None:
         conn = self.conn
@@ -583,7 +628,9 @@ def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
     return list(merged.values())
 
 
-def _summary(changes: ChangeSet) -> dict[str, Any]:
+def _summary(changes: ChangeSet, quiet: bool) -> dict[str, Any]:
+    # `quiet` rides on each change: the imports log is the notifier's feed, and it must not alert on them.
+    extra = {"quiet": True} if quiet else {}
     return {
         "session_changes": [
             {
@@ -591,6 +638,7 @@ def _summary(changes: ChangeSet) -> dict[str, Any]:
                 "what": c.what,
                 "old_start_utc": c.old_start_utc,
                 "new_start_utc": c.new_start_utc,
+                **extra,
             }
             for c in changes.session_changes
         ],
@@ -602,8 +650,14 @@ def _summary(changes: ChangeSet) -> dict[str, Any]:
     }
 
 
-def apply_batches(path: str, batches: list[ImportBatch]) -> ChangeSet:
-    """Apply several batches in ONE transaction: all of them land or none does."""
+def apply_batches(
+    path: str, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+) -> ChangeSet:
+    """Apply several batches in ONE transaction: all of them land or none does.
+
+    `quiet`: the feed marks the changes so that nobody is alerted (a back-fill). A version that removes a
+    large share of what is stored is refused (`RemovalRefused`, nothing written) unless `allow_removals`.
+    """
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
     try:
@@ -612,8 +666,13 @@ def apply_batches(path: str, batches: list[ImportBatch]) -> ChangeSet:
         conn.execute("BEGIN IMMEDIATE")
         total = ChangeSet()
         try:
+            removals: list[Removal] = []
             for batch in batches:
-                total.merge(_Writer(conn, batch).run())
+                writer = _Writer(conn, batch, quiet)
+                total.merge(writer.run())
+                removals.extend(writer.removals)
+            if removals and not allow_removals:
+                raise RemovalRefused(removals)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -23,6 +23,8 @@ from tests.botenv import NO_LIMITS, TOKEN, BotEnv, running_bot
 from tests.conftest import GTWC, IMSA, ROOT, SERIES
 
 VIENNA, NEW_YORK, HAMBURG = 6001, 6002, 6003
+# The evening of the Barcelona race (1 Oct 2023): its results are news then, not years later.
+BARCELONA_EVENING = datetime(2023, 10, 1, 19, 0, tzinfo=UTC)
 
 
 def notifier(env: BotEnv) -> Notifier:
@@ -70,14 +72,14 @@ async def test_barcelona_results_from_another_process_send_one_summary_in_german
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    await notifier(env).poll(datetime.now(UTC))  # what the 30-second job does
+    await notifier(env).poll(BARCELONA_EVENING)  # what the 30-second job does
     messages = env.standin.messages(HAMBURG)[before:]
     assert len(messages) == 1, [m["text"] for m in messages]
     text = messages[0]["text"] or ""
     assert "Pole im Bronze Cup" in text and "nicht gewertet nach 19 Runden" in text
     assert "Titel entschieden, Overall Bronze Cup: Alex Malykhin · Teams: Pure Rxcing" in text
     assert "Bronze Cup: #188 Garage 59" in text
-    await notifier(env).poll(datetime.now(UTC))
+    await notifier(env).poll(BARCELONA_EVENING)
     assert len(env.standin.messages(HAMBURG)[before:]) == 1  # exactly once
 
 
@@ -102,7 +104,7 @@ async def test_results_imported_the_moment_the_bot_is_up_are_still_news(tmp_path
         standin.user(HAMBURG, first_name="Fan", language_code="de")
         standin.private_chat(HAMBURG)
         await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
-        await app.bot_data["notifier"].start(datetime.now(UTC))  # what the start job then does
+        await app.bot_data["notifier"].start(BARCELONA_EVENING)  # what the start job then does
         texts = [m["text"] or "" for m in standin.messages(HAMBURG)]
         assert len(texts) == 1 and "nicht gewertet nach 19 Runden" in texts[0], texts
     finally:
@@ -185,7 +187,7 @@ async def test_provisional_results_then_a_correction_never_a_second_summary(
         await env.store.apply(
             load_paths([_barcelona_copy(tmp_path / str(len(env.standin.messages(VIENNA))), swap)], season=2023)
         )
-        await notifier(env).poll(datetime.now(UTC))
+        await notifier(env).poll(BARCELONA_EVENING)
     texts = [m["text"] or "" for m in env.standin.messages(VIENNA)[start:]]
     assert len(texts) == 2, texts
     assert "(provisional)" in texts[0] and "not classified after 19 laps" in texts[0]
@@ -200,7 +202,7 @@ async def test_spoiler_safe_chat_gets_a_button_then_the_summary(gtwc_before_barc
     await env.store.chats.set_settings(VIENNA, {**chat.settings, "spoiler_safe": True})
     start = len(env.standin.messages(VIENNA))
     await env.store.apply(load_paths([GTWC / "Barcelona"], season=2023))
-    await notifier(env).poll(datetime.now(UTC))
+    await notifier(env).poll(BARCELONA_EVENING)
     teaser = env.standin.messages(VIENNA)[start]
     assert "is in" in (teaser["text"] or "") and "Bachler" not in (teaser["text"] or "")
     shown = await env.press(VIENNA, VIENNA, teaser, "Show the result")

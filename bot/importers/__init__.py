@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.importers import alkamel, ergast, gtwc, native
+from bot.importers.bounds import check_batch
 from bot.importers.table import ImportFailure, read_table, read_text
 from bot.records import ImportBatch
 
@@ -68,7 +69,9 @@ def load_paths(
     batches = []
     for path in paths:
         kind = detect(path) if fmt == "auto" else fmt
-        batches.append(LOADERS[kind]([path], series, season))
+        batch = LOADERS[kind]([path], series, season)
+        check_batch(path, batch)
+        batches.append(batch)
         if progress:
             progress(path)
     return batches

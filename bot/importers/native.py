@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.importers.bounds import MAX_DEPTH, MAX_YEAR, MIN_YEAR, check_json
 from bot.importers.common import digest
 from bot.importers.table import ImportFailure, read_text
 from bot.names import display_name, name_key
@@ -36,7 +37,8 @@ _KEY = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Infinity and NaN are refused (bot/importers/bounds.py checks the raw document first, with its place).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SeriesDoc(_Model):
@@ -145,6 +147,13 @@ class EventDoc(_Model):
 class SeasonDoc(_Model):
     year: int | None = Field(default=None, ge=1900, le=2100)
     years: tuple[int, int] | None = None  # rules for a range of seasons (no events then)
+
+    @field_validator("years")
+    @classmethod
+    def _plausible_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not MIN_YEAR <= value[0] <= value[1] <= MAX_YEAR:
+            raise ValueError(f"'years' must be [first, last] with {MIN_YEAR} <= first <= last <= {MAX_YEAR}")
+        return value
     championships: list[ChampionshipDef] = []
     events: list[EventDoc] = []
 
@@ -181,6 +190,11 @@ def load(paths: list[Path], series: str | None, season: int | None) -> ImportBat
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFailure(path, f"not valid JSON: {exc.msg}", exc.lineno) from exc
+    except RecursionError:
+        raise ImportFailure(path, f"not a Pitboard document: nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ImportFailure(path, "not valid JSON: a number too long to read") from None
+    check_json(path, raw)
     try:
         doc = NativeDoc.model_validate(raw)
     except ValidationError as exc:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_CELL = 500  # characters in one field; the longest in the shared real files is 83
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BREAKS = re.compile(r"[\t\r\n]+")
 
 
 class ImportFailure(Exception):
@@ -124,11 +127,22 @@ def read_table(path: Path, text: str | None = None) -> Table:
                         path, f"{len(fields)} fields but the header has {len(header)}; wrong delimiter?", line
                     )
                 fields = fields[: len(header)]
-            values = {h: fields[i].strip() if i < len(fields) else "" for i, h in enumerate(header)}
+            values = {h: _cell(path, h, fields[i], line) if i < len(fields) else "" for i, h in enumerate(header)}
             rows.append(Row(line, values))
     except csv.Error as exc:
         raise ImportFailure(path, f"malformed CSV ({exc}); is the file truncated?", reader.line_num) from exc
     return Table(path=path, header=header, rows=rows, delimiter=delimiter)
+
+
+def _cell(path: Path, column: str, text: str, line: int) -> str:
+    """A field within bounds: NUL and other control characters refused, a line break inside quotes read
+    as a space (a name never spans lines)."""
+    if len(text) > MAX_CELL:
+        raise ImportFailure(path, f"column {column}: a field of {len(text)} characters (at most {MAX_CELL})", line)
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ImportFailure(path, f"column {column}: control character U+{ord(bad.group()):04X}", line)
+    return _BREAKS.sub(" ", text).strip()
 
 
 _TIME = re.compile(r"^(?:(\d+):)?(?:(\d+)[:'])?(\d+(?:\.\d+)?)$")
