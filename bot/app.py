@@ -10,6 +10,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
@@ -42,7 +43,12 @@ def quiet_logging() -> None:
 
 
 def build_application(
-    settings_: Settings, *, gate: FloodGate | None = None, store: Store | None = None, token: str | None = None
+    settings_: Settings,
+    *,
+    gate: FloodGate | None = None,
+    store: Store | None = None,
+    token: str | None = None,
+    clock: Clock = SYSTEM,
 ) -> Application:  # type: ignore[type-arg]
     secret = token or (settings_.telegram_bot_token.get_secret_value() if settings_.telegram_bot_token else None)
     if not secret:
@@ -61,7 +67,7 @@ def build_application(
             workers=32 if settings_.paid_broadcast else 16,
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
-        notifier = Notifier(opened, delivery, app)
+        notifier = Notifier(opened, delivery, app, clock=clock)
         await notifier.open_feed()
         app.bot_data["notifier"] = notifier
         if app.job_queue is not None:
@@ -80,6 +86,9 @@ def build_application(
             await app.bot.set_my_commands(commands, language_code=None if language == "en" else language)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        notifier = app.bot_data.get("notifier")
+        if isinstance(notifier, Notifier):
+            await notifier.close()
         services = app.bot_data.get("services")
         if isinstance(services, Services):
             await services.delivery.close()

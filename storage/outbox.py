@@ -93,8 +93,9 @@ class Outbox:
     ) -> int:
         """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
         now = _now()
-        async with self.guard.lock:
-            cur = await self.conn.executemany(
+        # One transaction: an insert per commit made 200,000 rows take seconds (storage/reminders.py BATCH).
+        async with self.guard.transaction() as conn:
+            cur = await conn.executemany(
                 "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
                 " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
                 [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],

@@ -14,6 +14,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application, polling
+from bot.core.clock import SYSTEM, Clock
 from bot.delivery import FloodGate, Limits
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -111,7 +112,12 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
 
 @asynccontextmanager
 async def running_bot(
-    db: Path, *, limits: Limits | None = NO_LIMITS, enforce: bool = False, paid: bool = False
+    db: Path,
+    *,
+    limits: Limits | None = NO_LIMITS,
+    enforce: bool = False,
+    paid: bool = False,
+    clock: Clock = SYSTEM,
 ) -> AsyncIterator[BotEnv]:
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot")
     await standin.start()
@@ -125,7 +131,7 @@ async def running_bot(
             "PITBOARD_PAID_BROADCAST": paid,
         }
     )
-    app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None)
+    app = build_application(settings, store=store, gate=FloodGate(limits) if limits else None, clock=clock)
     try:
         async with polling(app):
             yield BotEnv(standin, app, store)
