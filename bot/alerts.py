@@ -267,7 +267,7 @@ class ReminderContent:
         self._per_class = bool(champ and champ.rules.per_class)
         self._champ_name = champ.name if champ else None
         self._table = table
-        self._entries = bool(lines)
+        self.has_entries = bool(lines)
         # driver → ((place in the entry list, place in the crew), car); several cars when a driver has two.
         self._cars: dict[int, list[tuple[tuple[int, int], ReminderCar]]] = {}
         for index, line in enumerate(lines):
@@ -312,7 +312,7 @@ class ReminderContent:
     async def ensure(self, driver_ids: AbstractSet[int]) -> None:
         """Without an entry list, each driver's latest car this season, as /next shows it (read per driver,
         once, only for drivers somebody follows)."""
-        if self._entries:
+        if self.has_entries:
             return
         for driver_id in sorted(set(driver_ids) - self._cars.keys()):
             known = [

@@ -31,40 +31,43 @@ def due_of(pair: ReminderPair) -> datetime:
 
 
 class _Texts:
-    """One session's reminder texts: heads per (language, zone, lead), car lines per (language, driver)."""
+    """One session's reminder texts: the head once per language and time zone, each driver's car lines once
+    per language; a chat's text is only joined from them."""
 
     def __init__(self, content: ReminderContent, minutes_left: int) -> None:
         self.content = content
         self.minutes_left = minutes_left
         self._heads: dict[tuple[str, str], str] = {}
-        self._lines: dict[tuple[str, int], list[tuple[tuple[int, int], str]]] = {}
-        self._drivers: dict[str, tuple[int, ...]] = {}
+        # (language, driver id as the audience query spells it) → (place in the message, the car lines)
+        self._cars: dict[tuple[str, str], tuple[tuple[int, int], str] | None] = {}
 
-    def drivers(self, text: str | None) -> tuple[int, ...]:
-        if text is None:
-            return ()
-        found = self._drivers.get(text)
-        if found is None:
-            found = self._drivers[text] = tuple(int(d) for d in text.split(","))
-        return found
+    @staticmethod
+    def drivers(text: str | None) -> list[str]:
+        # A driver in two cars of the event is listed twice: once is enough.
+        return [] if text is None else list(dict.fromkeys(text.split(",")))
+
+    def _car(self, language: str, driver: str) -> tuple[tuple[int, int], str] | None:
+        key = (language, driver)
+        if key not in self._cars:
+            placed = self.content.placed(int(driver))
+            t = Translator(language)
+            lines = "\n".join(render.reminder_car(t, car) for _, car in placed)
+            self._cars[key] = (placed[0][0], lines) if placed else None
+        return self._cars[key]
 
     def text(self, r: Recipient) -> str:
-        head = self._heads.get((r.language, r.timezone))
+        _, drivers, language, timezone, _ = r
+        head = self._heads.get((language, timezone))
         if head is None:
-            head = self._heads[(r.language, r.timezone)] = render.reminder_head(
-                Translator(r.language), self.content.session, self.minutes_left, r.timezone
+            head = self._heads[(language, timezone)] = render.reminder_head(
+                Translator(language), self.content.session, self.minutes_left, timezone
             )
-        parts: list[tuple[tuple[int, int], str]] = []
-        for driver in self.drivers(r.drivers):
-            lines = self._lines.get((r.language, driver))
-            if lines is None:
-                t = Translator(r.language)
-                lines = self._lines[(r.language, driver)] = [
-                    (place, render.reminder_car(t, car)) for place, car in self.content.placed(driver)
-                ]
-            parts += lines
-        parts.sort(key=lambda p: p[0])
-        return render.reminder_text(head, [line for _, line in parts])
+        if drivers is None:
+            return head
+        cars = [c for c in (self._car(language, d) for d in self.drivers(drivers)) if c is not None]
+        if len(cars) > 1:
+            cars.sort(key=lambda c: c[0])
+        return render.reminder_text(head, [lines for _, lines in cars])
 
 
 async def queue_due(store: Store, pairs: list[ReminderPair], now: datetime, chat_id: int | None = None) -> int:
@@ -112,21 +115,23 @@ async def _queue_session(
 
     queued = 0
     async for batch in store.reminders.reminder_audience(session_id, pairs[0].kind == "qualifying", chat_id):
-        await content.ensure({d for r in batch for d in texts.drivers(r.drivers)})
+        if not content.has_entries:
+            await content.ensure({int(d) for r in batch for d in texts.drivers(r[1])})
         send: dict[int, list[tuple[int, str, str | None]]] = {alert_id: [] for alert_id in alerts.values()}
         skip: dict[int, list[int]] = {alert_id: [] for alert_id in alerts.values()}
         for r in batch:
-            wanted = decisions.get(r.leads)
+            chat = r[0]
+            wanted = decisions.get(r[4])
             if wanted is None:
-                wanted = decisions[r.leads] = decide(r.leads)
+                wanted = decisions[r[4]] = decide(r[4])
             for lead, alert_id in alerts.items():
                 what = wanted[lead]
-                if what is None or r.chat_id in have.get(alert_id, ()):
+                if what is None or chat in have[alert_id]:
                     continue
                 if what == "skip":
-                    skip[alert_id].append(r.chat_id)
+                    skip[alert_id].append(chat)
                 else:
-                    send[alert_id].append((r.chat_id, texts.text(r), None))
+                    send[alert_id].append((chat, texts.text(r), None))
         for alert_id in alerts.values():
             if send[alert_id]:
                 queued += await store.outbox.enqueue_alerts(alert_id, send[alert_id])
