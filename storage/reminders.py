@@ -158,6 +158,11 @@ class ReminderQueries:
             while rows := await cur.fetchmany(BATCH):
                 yield rows  # type: ignore[misc]
 
+    async def planned_rows(self, alert_id: int) -> dict[int, tuple[str, str]]:
+        """chat → (state, text) of one alert: what planning queued (for tests and the operator's checks)."""
+        async with self.conn.execute("SELECT chat_id, state, text FROM outbox WHERE alert_id = ?", (alert_id,)) as cur:
+            return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+
     async def record_skipped(self, alert_id: int, chat_ids: list[int], now: datetime) -> int:
         """A reminder that is no news any more (its session started, or the next one is due): recorded as
         'skipped', so it is neither sent nor planned again. Pending rows go through Outbox.enqueue_alerts."""
