@@ -152,6 +152,31 @@ async def test_an_unfollow_leaves_a_harmless_wake_up(imsa_db: Path) -> None:
         assert env.errors() == []
 
 
+async def test_a_planned_reminder_leaves_at_its_due_time_across_a_restart(imsa_db: Path) -> None:
+    """Kept from before: the bot restarts 30 s before the 1-hour reminder; the new process plans the
+    wake-up at its start, and the reminder leaves at its due time, once."""
+    async with await Store.open(imsa_db) as store:
+        await store.chats.add_many([(FAN, "private", "en")], [(FAN, "driver", await _bachler(store))])
+        await store.chats.set_many([(FAN, "UTC", {"reminder_minutes": [60]})])
+    first = ManualClock(HOUR_DUE - timedelta(seconds=60))
+    async with running_bot(imsa_db, clock=first) as env:
+        await notifier(env).poll(first.now())
+        assert HOUR_DUE in notifier(env).wakeups.planned()
+    clock = ManualClock(HOUR_DUE - timedelta(seconds=30))
+    async with running_bot(imsa_db, clock=clock) as env:
+        env.standin.user(FAN, first_name="Fan", language_code="en")
+        env.standin.private_chat(FAN)
+        await eventually(lambda: HOUR_DUE in notifier(env).wakeups.planned(), "the start job's wake-up")
+        await clock.advance(29.5)
+        assert texts(env, FAN) == []
+        await clock.advance(0.5)
+        await eventually(lambda: len(texts(env, FAN)) == 1, "the 1-hour reminder")
+        assert "starts in 1 h" in texts(env, FAN)[0]
+        await notifier(env).poll(clock.now())
+        assert len(texts(env, FAN)) == 1
+        assert env.errors() == []
+
+
 async def _race(store: Store) -> Any:
     return next(s for s in await store.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.key == "race")
 
