@@ -326,6 +326,9 @@ class ReminderContent:
             name = await self.store.driver_name(driver_id) or "?"
             self._cars[driver_id] = [((0, driver_id), self._car(name, known[-1], driver_id, None))]
 
+    def driver_ids(self) -> list[int]:
+        return list(self._cars)
+
     def placed(self, driver_id: int) -> list[tuple[tuple[int, int], ReminderCar]]:
         """The driver's cars with their place in the message (entry-list order)."""
         return self._cars.get(driver_id, [])

@@ -32,28 +32,32 @@ def due_of(pair: ReminderPair) -> datetime:
 
 class _Texts:
     """One session's reminder texts: the head once per language and time zone, each driver's car lines once
-    per language; a chat's text is only joined from them."""
+    per language; a chat's text is only joined from them (200,000 chats, a few hundred renderings)."""
 
     def __init__(self, content: ReminderContent, minutes_left: int) -> None:
         self.content = content
         self.minutes_left = minutes_left
         self._heads: dict[tuple[str, str], str] = {}
-        # (language, driver id as the audience query spells it) → (place in the message, the car lines)
-        self._cars: dict[tuple[str, str], tuple[tuple[int, int], str] | None] = {}
+        # language → {driver id as the audience query spells it: (place in the message, its car lines)}
+        self._cars: dict[str, dict[str, tuple[tuple[int, int], str]]] = {}
 
     @staticmethod
     def drivers(text: str | None) -> list[str]:
-        # A driver in two cars of the event is listed twice: once is enough.
-        return [] if text is None else list(dict.fromkeys(text.split(",")))
+        return [] if text is None else text.split(",")
 
-    def _car(self, language: str, driver: str) -> tuple[tuple[int, int], str] | None:
-        key = (language, driver)
-        if key not in self._cars:
-            placed = self.content.placed(int(driver))
-            t = Translator(language)
-            lines = "\n".join(render.reminder_car(t, car) for _, car in placed)
-            self._cars[key] = (placed[0][0], lines) if placed else None
-        return self._cars[key]
+    def forget_cars(self) -> None:
+        """Drivers were added to the content (no entry list): render their lines on next use."""
+        self._cars.clear()
+
+    def _cars_in(self, language: str) -> dict[str, tuple[tuple[int, int], str]]:
+        t = Translator(language)
+        out = {}
+        for driver in self.content.driver_ids():
+            placed = self.content.placed(driver)
+            if placed:
+                out[str(driver)] = (placed[0][0], "\n".join(render.reminder_car(t, car) for _, car in placed))
+        self._cars[language] = out
+        return out
 
     def text(self, r: Recipient) -> str:
         _, drivers, language, timezone, _ = r
@@ -64,10 +68,13 @@ class _Texts:
             )
         if drivers is None:
             return head
-        cars = [c for c in (self._car(language, d) for d in self.drivers(drivers)) if c is not None]
-        if len(cars) > 1:
-            cars.sort(key=lambda c: c[0])
-        return render.reminder_text(head, [lines for _, lines in cars])
+        cars = self._cars.get(language) or self._cars_in(language)
+        if "," not in drivers:
+            car = cars.get(drivers)
+            return render.reminder_text(head, [car[1]]) if car else head
+        # A set: a driver in two cars of the event is listed twice by the query. Places are unique per driver.
+        found = sorted({cars[d] for d in drivers.split(",") if d in cars})
+        return render.reminder_text(head, [lines for _, lines in found])
 
 
 async def queue_due(store: Store, pairs: list[ReminderPair], now: datetime, chat_id: int | None = None) -> int:
@@ -117,6 +124,7 @@ async def _queue_session(
     async for batch in store.reminders.reminder_audience(session_id, pairs[0].kind == "qualifying", chat_id):
         if not content.has_entries:
             await content.ensure({int(d) for r in batch for d in texts.drivers(r[1])})
+            texts.forget_cars()
         send: dict[int, list[tuple[int, str, str | None]]] = {alert_id: [] for alert_id in alerts.values()}
         skip: dict[int, list[int]] = {alert_id: [] for alert_id in alerts.values()}
         for r in batch:
