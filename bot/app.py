@@ -78,7 +78,7 @@ def build_application(
             max_age=timedelta(hours=settings_.alert_max_age_hours),
         )
         app.bot_data["services"] = Services(opened, delivery, settings_)
-        notifier = Notifier(opened, delivery, app)
+        notifier = Notifier(opened, delivery, app, clock=clock)
         notifier.results_news_age = news_age(settings_.results_news_days)
         await notifier.open_feed()
         app.bot_data["notifier"] = notifier
@@ -100,6 +100,9 @@ def build_application(
             await set_commands(functools.partial(app.bot.set_my_commands, commands, language_code=code), api_url)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        notifier = app.bot_data.get("notifier")
+        if isinstance(notifier, Notifier):
+            await notifier.close()
         services = app.bot_data.get("services")
         if isinstance(services, Services):
             await services.delivery.close()

@@ -5,21 +5,24 @@ and reminders before sessions. The imports log is the change feed, so an import 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.alerts import DEFAULT_LEAD_MINUTES, due_at, plan_summaries, recipients, reminder
+from bot.alerts import DEFAULT_LEAD_MINUTES, plan_summaries
+from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
 from bot.delivery import Delivery
 from bot.i18n import Translator
 from bot.importing import results_news
-from storage.chats import Chat
-from storage.store import SessionRef, Store
+from bot.reminders import Wakeups, due_of, queue_due, start_of
+from storage.reminders import ReminderPair
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,25 @@ class Notifier:
     # Results of a race that ended longer ago than this alert nobody (PITBOARD_RESULTS_NEWS_DAYS).
     results_news_age = RESULTS_NEWS_AGE
 
-    def __init__(self, store: Store, delivery: Delivery, app: Application | None = None) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        store: Store,
+        delivery: Delivery,
+        app: Application | None = None,  # type: ignore[type-arg]
+        clock: Clock = SYSTEM,
+    ) -> None:
         self.store = store
         self.delivery = delivery
         self.app = app
+        self.clock = clock
+        # Lead times some chat uses: read once, then widened by every chat whose settings change.
+        self._leads: set[int] | None = None
+        # One reminder planning at a time (the poll, a due time's wake-up, a follow's re-plan).
+        self._planning = asyncio.Lock()
+        self.wakeups = Wakeups(clock, self.poll)
+
+    async def close(self) -> None:
+        await self.wakeups.close()
 
     async def open_feed(self) -> None:
         """A new installation announces what comes from now on, not the history it was filled with.
@@ -55,11 +73,13 @@ class Notifier:
         """Handle imports not seen yet; returns how many alert messages were queued."""
         last = int(await self.store.state(FEED_KEY) or 0)
         queued = 0
-        for import_id, changes in await self.store.imports_since(last):
+        imports = await self.store.imports_since(last)
+        for import_id, changes in imports:
             for change in changes:
                 queued += await self.handle(change, now)
             await self.store.set_state(FEED_KEY, str(import_id))
-        queued += await self.plan_reminders(now)
+        # An import may add drivers to an entry list: due reminders then look at their audience once more.
+        queued += await self.plan_reminders(now, again=bool(imports))
         if queued:
             await self.delivery.drain()
         else:
@@ -89,14 +109,6 @@ class Notifier:
         if what in ("moved", "cancelled"):
             return await self.schedule_notice(session_id, what, change.get("old_start_utc"), now)
         return 0
-
-    async def _chats(self, session_id: int) -> list[tuple[Chat, frozenset[int]]]:
-        out = []
-        for chat_id, drivers in (await recipients(self.store, session_id)).items():
-            chat = await self.store.chats.get(chat_id)
-            if chat is not None and chat.active:
-                out.append((chat, drivers))
-        return out
 
     async def summaries(self, session_id: int, now: datetime, correction: bool = False) -> int:
         session = await self.store.session_ref(session_id)
@@ -159,86 +171,74 @@ class Notifier:
         if start and datetime.fromisoformat(start.replace("Z", "+00:00")) < now:
             return 0  # the past changes nothing for anyone
         alert_id = await self.store.outbox.alert("schedule", f"schedule:{session_id}:{what}:{start}", session_id)
+        # Rendered once per language and time zone; the audience read and queued a batch at a time.
+        texts: dict[tuple[str, str], str] = {}
         queued = 0
-        for chat, _ in await self._chats(session_id):
-            if not chat.settings.get("alert_schedule", True):
-                continue
-            t = Translator(chat.language)
-            text = render.schedule_notice(t, session, what, old_start, chat.timezone)
-            queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
+        async for batch in self.store.reminders.schedule_audience(session_id):
+            rows: list[tuple[int, str, str | None]] = []
+            for chat_id, language, timezone in batch:
+                text = texts.get((language, timezone))
+                if text is None:
+                    t = Translator(language)
+                    text = texts[(language, timezone)] = render.schedule_notice(t, session, what, old_start, timezone)
+                rows.append((chat_id, text, None))
+            queued += await self.store.outbox.enqueue_alerts(alert_id, rows)
         return queued
 
-    async def plan_reminders(self, now: datetime) -> int:
-        """Queue reminders that are due; a reminder whose session has started is recorded as skipped.
+    async def _lead_times(self) -> set[int]:
+        if self._leads is None:
+            self._leads = await self.store.reminders.leads_in_use() | set(DEFAULT_LEAD_MINUTES)
+        return self._leads
 
-        Jobs are derived from the store each time, so nothing is lost by a restart: a reminder due
-        while the bot was down still goes out if its session has not started yet.
+    async def plan_reminders(self, now: datetime, again: bool = False) -> int:
+        """Queue the reminders that fell due and are not planned yet; wake up at the next due times. A
+        reminder whose session has started is recorded as skipped. `again`: also look at due reminders of
+        sessions not started yet once more (after an import), the ledger keeping each chat's to one.
+
+        Everything is derived from the store, so nothing is lost by a restart: a reminder due while the bot
+        was down still goes out if its session has not started yet.
         """
-        queued = 0
+        async with self._planning:
+            pairs = await self._pairs(now)
+            due = [p for p in pairs if due_of(p) <= now and (not p.planned or (again and now < start_of(p)))]
+            self.wakeups.plan(due_of(p) for p in pairs if due_of(p) > now)
+            return await queue_due(self.store, due, now) if due else 0
+
+    async def replan_chat(self, chat_id: int, now: datetime | None = None) -> int:
+        """A follow, an unfollow or a settings change: the chat's reminders are planned at once, not at the
+        next poll. Its due reminders (planned for everyone before it followed) are queued, and a lead time
+        nobody used before gets its wake-ups. Wake-ups it no longer wants stay: at their time its audience
+        query leaves it out, so they send nothing."""
+        now = now or self.clock.now()
+        chat = await self.store.chats.get(chat_id)
+        if chat is not None:
+            leads = chat.settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))
+            (await self._lead_times()).update(int(m) for m in leads)
+        queued = await self.plan_reminders(now)
+        async with self._planning:
+            pairs = await self._pairs(now)
+            due = [p for p in pairs if p.planned and due_of(p) <= now < start_of(p)]
+            queued += await queue_due(self.store, due, now, chat_id=chat_id) if due else 0
+        if queued:
+            await self.delivery.drain()
+        return queued
+
+    async def _pairs(self, now: datetime) -> list[ReminderPair]:
         window_start = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         window_end = (now + REMINDER_HORIZON).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for session in await self.store.sessions_starting_between(window_start, window_end):
-            queued += await self._reminders_for(session, now)
-        return queued
-
-    async def _reminders_for(self, session: SessionRef, now: datetime) -> int:
-        assert session.start_utc is not None
-        start = datetime.fromisoformat(session.start_utc.replace("Z", "+00:00"))
-        queued = 0
-        for chat, drivers in await self._chats(session.session_id):
-            settings = chat.settings
-            if session.kind == "qualifying" and not settings.get("alert_qualifying", False):
-                continue
-            if session.kind != "qualifying" and not settings.get("alert_race", True):
-                continue
-            leads = sorted({int(m) for m in settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))})
-            for index, lead in enumerate(leads):
-                due = due_at(session.start_utc, lead)
-                if due > now:
-                    self._wake_at(due)
-                    continue
-                key = f"reminder:{session.session_id}:{session.start_utc}:{lead}"
-                alert_id = await self.store.outbox.alert("reminder", key, session.session_id)
-                if chat.id in await self.store.outbox.chats_with_alert(alert_id):
-                    continue
-                # A late reminder is no news when the next, shorter one is due or nearly so (after downtime,
-                # or when a chat starts following shortly before a session).
-                shorter = leads[index - 1] if index else None
-                superseded = shorter is not None and due_at(session.start_utc, shorter) - now <= timedelta(
-                    minutes=shorter / 2
-                )
-                if now >= start or superseded:
-                    await self.store.outbox.enqueue_alert(alert_id, chat.id, "", None, state="skipped")
-                    continue
-                minutes_left = max(1, round((start - now).total_seconds() / 60))
-                content = await reminder(self.store, session.session_id, drivers, minutes_left)
-                if content is None:
-                    continue
-                text = render.reminder(Translator(chat.language), content, chat.timezone)
-                queued += await self.store.outbox.enqueue_alert(alert_id, chat.id, text, None)
-        return queued
-
-    def _wake_at(self, when: datetime) -> None:
-        """A JobQueue (APScheduler) job that runs the poll when a reminder falls due. No misfire grace
-        limit: a job that fires late still runs (the ledger keeps it to once per chat)."""
-        queue = self.app.job_queue if self.app is not None else None
-        if queue is None:
-            return
-        name = f"wake:{when.isoformat()}"
-        if not queue.get_jobs_by_name(name):
-            queue.run_once(poll_job, when=when, name=name, job_kwargs={"misfire_grace_time": None})
+        return await self.store.reminders.pairs(window_start, window_end, await self._lead_times())
 
 
 async def start_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     notifier = context.application.bot_data.get("notifier")
     if isinstance(notifier, Notifier):
-        await notifier.start(datetime.now(UTC))
+        await notifier.start(notifier.clock.now())
 
 
 async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     notifier = context.application.bot_data.get("notifier")
     if isinstance(notifier, Notifier):
         try:
-            await notifier.poll(datetime.now(UTC))
+            await notifier.poll(notifier.clock.now())
         except Exception:
             log.exception("alert poll failed; the next one retries")

@@ -8,7 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.alerts import DriverOutcome, RaceSummary, Reminder
+from bot.alerts import DriverOutcome, RaceSummary, Reminder, ReminderCar
 from bot.i18n import Translator
 from bot.rides import Ride
 from bot.services import CarInfo, DriverProfile, RaceReport, Target, UpcomingSession
@@ -452,38 +452,50 @@ def _with_co_drivers(t: Translator, ride: Ride, separator: str) -> str:
 
 
 def reminder(t: Translator, r: Reminder, timezone: str) -> str:
-    assert r.session.start_utc is not None
-    start = datetime.fromisoformat(r.session.start_utc.replace("Z", "+00:00"))
-    lead = lead_label(t, r.lead_minutes)
+    return reminder_text(reminder_head(t, r.session, r.lead_minutes, timezone), [reminder_car(t, c) for c in r.cars])
+
+
+def reminder_text(head: str, car_lines: list[str]) -> str:
+    """A reminder from its parts: the planner renders the head once per language and time zone and each
+    car once per language, and thousands of chats share them."""
+    return head + "\n" + "\n".join(car_lines) if car_lines else head
+
+
+def reminder_head(t: Translator, session: SessionRef, lead_minutes: int, timezone: str) -> str:
+    assert session.start_utc is not None
+    start = datetime.fromisoformat(session.start_utc.replace("Z", "+00:00"))
+    lead = lead_label(t, lead_minutes)
     lines = [
-        f"⏰ <b>{e(r.session.series_name)}</b> · {e(r.session.event_name)}",
+        f"⏰ <b>{e(session.series_name)}</b> · {e(session.event_name)}",
         t(
             "{session} starts in {lead}: {when}",
-            session=e(session_label(t, r.session.name)),
+            session=e(session_label(t, session.name)),
             lead=lead,
             when=f"<b>{t.when(start, timezone)} {e(t.zone_name(start, timezone))}</b>",
         ),
         "",
     ]
-    for car in r.cars:
-        line = f"<b>{e(car.ride.driver)}</b> — {_car(car.ride)}" + _with_co_drivers(t, car.ride, " ")
-        extras = []
-        if car.grid:
-            extras.append(
-                t("grid P{pos}", pos=car.grid)
-                + (
-                    " " + t("(P{pos} in {cls})", pos=car.class_grid, cls=e(car.ride.car_class))
-                    if car.class_grid and car.ride.car_class
-                    else ""
-                )
-            )
-        if car.standing and car.championship:
-            table = e(car.championship) + (f" {e(car.standing_class)}" if car.standing_class else "")
-            extras.append(f"{table}: P{car.standing}")
-        if extras:
-            line += "\n  " + " · ".join(extras)
-        lines.append(line)
     return "\n".join(lines)
+
+
+def reminder_car(t: Translator, car: ReminderCar) -> str:
+    line = f"<b>{e(car.ride.driver)}</b> — {_car(car.ride)}" + _with_co_drivers(t, car.ride, " ")
+    extras = []
+    if car.grid:
+        extras.append(
+            t("grid P{pos}", pos=car.grid)
+            + (
+                " " + t("(P{pos} in {cls})", pos=car.class_grid, cls=e(car.ride.car_class))
+                if car.class_grid and car.ride.car_class
+                else ""
+            )
+        )
+    if car.standing and car.championship:
+        table = e(car.championship) + (f" {e(car.standing_class)}" if car.standing_class else "")
+        extras.append(f"{table}: P{car.standing}")
+    if extras:
+        line += "\n  " + " · ".join(extras)
+    return line
 
 
 def outcome_text(t: Translator, o: DriverOutcome) -> str:

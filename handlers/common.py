@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -11,11 +12,13 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
+from bot.notifier import Notifier
 from bot.settings import Settings
 from storage.chats import Chat
 from storage.store import Store
 
 Context = ContextTypes.DEFAULT_TYPE
+log = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
@@ -154,3 +157,15 @@ async def refuse_non_admin(update: Update, context: Context, t: Translator) -> b
 
 def command_text(context: Context) -> str:
     return " ".join(context.args or []).strip()
+
+
+async def replan_reminders(context: Context, chat_id: int) -> None:
+    """After a follow, an unfollow or a settings change: the chat's reminders are planned at once instead of
+    at the next alert poll. A failure here is logged, not shown: the change itself worked, and the next poll
+    plans again."""
+    notifier = context.application.bot_data.get("notifier")
+    if isinstance(notifier, Notifier):
+        try:
+            await notifier.replan_chat(chat_id)
+        except Exception:
+            log.exception("re-planning reminders for a chat failed; the next poll plans them")

@@ -9,7 +9,16 @@ from bot import render
 from bot.callbacks import FollowAction
 from bot.i18n import Translator
 from bot.services import Target, find_targets, parse_follow_query, suggestions
-from handlers.common import Context, chat_for, command_text, edit_or_reply, refuse_non_admin, reply, services
+from handlers.common import (
+    Context,
+    chat_for,
+    command_text,
+    edit_or_reply,
+    refuse_non_admin,
+    replan_reminders,
+    reply,
+    services,
+)
 from storage.chats import Chat
 
 MAX_QUERY = 100
@@ -28,6 +37,7 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
     if found.exact is not None:
         new = await store.chats.follow(chat.id, found.exact.kind, found.exact.id)
         await reply(update, context, render.followed(t, found.exact, new))
+        await replan_reminders(context, chat.id)
     elif found.choices:
         await reply(update, context, *render.follow_choices(t, query, found.choices))
     else:
@@ -66,6 +76,7 @@ async def unfollow_command(update: Update, context: Context) -> None:
         if target is not None and (target.kind, target.id) in followed:
             await store.chats.unfollow(chat.id, target.kind, target.id)
             await reply(update, context, render.unfollowed(t, target.name, True))
+            await replan_reminders(context, chat.id)
             return
         if target is not None:
             await reply(update, context, render.unfollowed(t, target.name, False))
@@ -99,6 +110,7 @@ async def on_button(update: Update, context: Context, action: FollowAction) -> N
             render.followed(t, Target(action.kind, action.target_id, name), new),  # type: ignore[arg-type]
             None,
         )
+        await replan_reminders(context, chat.id)
         return
     follows = await store.chats.follows(chat.id)
     gone = next((f for f in follows if f.kind == action.kind and f.target_id == action.target_id), None)
@@ -106,6 +118,7 @@ async def on_button(update: Update, context: Context, action: FollowAction) -> N
     if query:
         await query.answer(t("Stopped following {name}", name=gone.name) if gone else None)
     await edit_or_reply(update, context, *render.following(t, await store.chats.follows(chat.id)))
+    await replan_reminders(context, chat.id)
 
 
 async def _target_name(context: Context, action: FollowAction) -> str | None:

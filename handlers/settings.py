@@ -11,7 +11,16 @@ from bot import render
 from bot.callbacks import SettingAction
 from bot.core.zones import resolve_zone, suggest_zones
 from bot.i18n import LANGUAGES, Translator
-from handlers.common import Context, chat_for, command_text, edit_or_reply, refuse_non_admin, reply, services
+from handlers.common import (
+    Context,
+    chat_for,
+    command_text,
+    edit_or_reply,
+    refuse_non_admin,
+    replan_reminders,
+    reply,
+    services,
+)
 
 DEFAULT_LEADS = [1440, 60]
 
@@ -132,6 +141,8 @@ async def on_button(update: Update, context: Context, action: SettingAction) -> 
         await query.answer()
     chat, t = await chat_for(update, context)
     await edit_or_reply(update, context, *render.settings(t, chat))
+    if action.name in ("lead", "alert"):
+        await replan_reminders(context, chat.id)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

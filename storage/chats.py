@@ -153,6 +153,14 @@ class Chats:
                 [(c, k, t, now) for c, k, t in follows],
             )
 
+    async def set_many(self, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Bulk (chat id, time zone, settings), in one transaction: a migration, or a benchmark's audience."""
+        async with self.guard.transaction() as conn:
+            await conn.executemany(
+                "UPDATE chats SET timezone = ?, settings = ? WHERE id = ?",
+                [(zone, json.dumps(settings, sort_keys=True), c) for c, zone, settings in rows],
+            )
+
     async def unfollow(self, chat_id: int, kind: str, target_id: int) -> bool:
         return (
             await self._write(
