@@ -25,16 +25,18 @@ def e(value: object) -> str:
     return escape(str(value), quote=False)
 
 
-def welcome(t: Translator, chat: Chat, first_name: str | None) -> str:
+def welcome(t: Translator, chat: Chat, first_name: str | None, examples: tuple[str, str, str] | None) -> str:
+    """`examples`: (driver, series slug, team) the store knows (Store.follow_examples); None on an empty store."""
+    driver, series, team = (e(x) for x in examples) if examples else ("NAME", "SLUG", "NAME")
     hello = t("Hi {name}!", name=e(first_name)) if first_name and not chat.is_group else t("Hi!")
     return "\n".join(
         [
             f"🏁 <b>Pitboard</b> — {t('race updates for the drivers you follow.')}",
             "",
             hello,
-            t("Follow a driver: {example}", example="<code>/follow Klaus Bachler</code>"),
-            t("A whole series: {example}", example="<code>/follow series gtwc-europe</code>"),
-            t("A team: {example}", example="<code>/follow team Pure Rxcing</code>"),
+            t("Follow a driver: {example}", example=f"<code>/follow {driver}</code>"),
+            t("A whole series: {example}", example=f"<code>/follow series {series}</code>"),
+            t("A team: {example}", example=f"<code>/follow team {team}</code>"),
             "",
             t(
                 "Then ask /next, /standings, /results or /driver — and I send reminders before races and a summary"
@@ -111,17 +113,24 @@ def follow_none(t: Translator, query: str, suggestions: list[Target]) -> Rendere
     return text + "\n" + t("Did you mean:"), InlineKeyboardMarkup(buttons)
 
 
-def follow_usage(t: Translator) -> str:
+def follow_usage(t: Translator, examples: tuple[str, str, str] | None) -> str:
+    """`examples`: (driver, series slug, team) from the store (Store.follow_examples); None on an empty store."""
+    if examples is None:
+        return t("Whom should I follow? For example: {examples}", examples="<code>/follow NAME</code>")
+    driver, series, team = (e(x) for x in examples)
     return t(
         "Whom should I follow? For example: {examples}",
-        examples="<code>/follow Klaus Bachler</code>, <code>/follow series imsa</code>,"
-        " <code>/follow team Pure Rxcing</code>",
+        examples=f"<code>/follow {driver}</code>, <code>/follow series {series}</code>,"
+        f" <code>/follow team {team}</code>",
     )
 
 
-def following(t: Translator, follows: list[Follow]) -> Rendered:
+def following(t: Translator, follows: list[Follow], example: str | None = None) -> Rendered:
+    """`example`: a driver's name from the store for the hint when the chat follows no one."""
     if not follows:
-        return t("This chat follows no one yet. Try {example}.", example="<code>/follow Klaus Bachler</code>"), None
+        return t(
+            "This chat follows no one yet. Try {example}.", example=f"<code>/follow {e(example or 'NAME')}</code>"
+        ), None
     lines = [f"<b>{t('Following')}</b>"]
     lines += [f"• {e(f.name)} <i>({kind_label(t, f.kind)})</i>" for f in follows]
     buttons = [

@@ -19,7 +19,8 @@ from handlers.common import (
     reply,
     services,
 )
-from storage.chats import Chat
+from storage.chats import Chat, Follow
+from storage.store import Store
 
 MAX_QUERY = 100
 
@@ -29,7 +30,7 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
         return
     text = text.strip()[:MAX_QUERY]
     if not text:
-        await reply(update, context, render.follow_usage(t))
+        await reply(update, context, render.follow_usage(t, await services(context).store.follow_examples()))
         return
     store = services(context).store
     kind, query = parse_follow_query(text)
@@ -81,12 +82,13 @@ async def unfollow_command(update: Update, context: Context) -> None:
         if target is not None:
             await reply(update, context, render.unfollowed(t, target.name, False))
             return
-    await reply(update, context, *render.following(t, follows))
+    await reply(update, context, *await _following(store, t, follows))
 
 
 async def following_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
-    await reply(update, context, *render.following(t, await services(context).store.chats.follows(chat.id)))
+    store = services(context).store
+    await reply(update, context, *await _following(store, t, await store.chats.follows(chat.id)))
 
 
 async def on_button(update: Update, context: Context, action: FollowAction) -> None:
@@ -117,8 +119,14 @@ async def on_button(update: Update, context: Context, action: FollowAction) -> N
     await store.chats.unfollow(chat.id, action.kind, action.target_id)
     if query:
         await query.answer(t("Stopped following {name}", name=gone.name) if gone else None)
-    await edit_or_reply(update, context, *render.following(t, await store.chats.follows(chat.id)))
+    await edit_or_reply(update, context, *await _following(store, t, await store.chats.follows(chat.id)))
     await replan_reminders(context, chat.id)
+
+
+async def _following(store: Store, t: Translator, follows: list[Follow]) -> render.Rendered:
+    """The chat's follows; with none, a hint naming a driver the store knows."""
+    examples = None if follows else await store.follow_examples()
+    return render.following(t, follows, examples[0] if examples else None)
 
 
 async def _target_name(context: Context, action: FollowAction) -> str | None:

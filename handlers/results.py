@@ -47,7 +47,9 @@ async def driver_command(update: Update, context: Context) -> None:
     store = services(context).store
     query = command_text(context)[:100]
     if not query:
-        await reply(update, context, t("Whose profile? For example {example}", example="<code>/driver Bachler</code>"))
+        examples = await store.follow_examples()
+        example = f"<code>/driver {render.e(examples[0] if examples else 'NAME')}</code>"
+        await reply(update, context, t("Whose profile? For example {example}", example=example))
         return
     matches = await search_drivers(store, query, limit=6)
     if not matches:

@@ -7,7 +7,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import render
 from handlers import follow
-from handlers.common import Context, chat_for, clean_text, is_bot_admin, reply
+from handlers.common import Context, chat_for, clean_text, is_bot_admin, reply, services
 
 
 async def start(update: Update, context: Context) -> None:
@@ -18,7 +18,13 @@ async def start(update: Update, context: Context) -> None:
         await follow.follow_text(update, context, chat, t, payload.removeprefix("follow_").replace("_", " "))
         return
     user = update.effective_user
-    await reply(update, context, render.welcome(t, chat, clean_text(user.first_name) if user else None))
+    await reply(
+        update,
+        context,
+        render.welcome(
+            t, chat, clean_text(user.first_name) if user else None, await services(context).store.follow_examples()
+        ),
+    )
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -41,14 +47,9 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def private_text(update: Update, context: Context) -> None:
     _, t = await chat_for(update, context)
-    await reply(
-        update,
-        context,
-        t(
-            "Send a command — for example {example}. /help lists them all.",
-            example="<code>/follow Klaus Bachler</code>",
-        ),
-    )
+    examples = await services(context).store.follow_examples()
+    example = f"<code>/follow {render.e(examples[0] if examples else 'NAME')}</code>"
+    await reply(update, context, t("Send a command — for example {example}. /help lists them all.", example=example))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -613,6 +613,19 @@ class Store:
 
     # --- drivers ---------------------------------------------------------------------------
 
+    async def follow_examples(self) -> tuple[str, str, str] | None:
+        """(driver, series slug, team) of the latest car imported: examples for /follow's help that the
+        store actually knows, whatever series it holds."""
+        async with self.conn.execute(
+            "SELECT d.name, se.slug, t.name FROM entries e JOIN teams t ON t.id = e.team_id"
+            " JOIN entry_drivers ed ON ed.entry_id = e.id AND ed.position = 0"
+            " JOIN drivers d ON d.id = ed.driver_id JOIN events ev ON ev.id = e.event_id"
+            " JOIN seasons sn ON sn.id = ev.season_id JOIN series se ON se.id = sn.series_id"
+            " ORDER BY e.id DESC LIMIT 1"
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
     async def driver_name(self, driver_id: int) -> str | None:
         row = await self._one("SELECT name FROM drivers WHERE id = ?", (driver_id,))
         return str(row[0]) if row else None
