@@ -31,17 +31,17 @@ REMINDER_HORIZON = timedelta(days=8)
 
 
 class Notifier:
-    # Results of a race that ended longer ago than this alert nobody (PITBOARD_RESULTS_NEWS_DAYS).
-    results_news_age = RESULTS_NEWS_AGE
-
     def __init__(
         self,
         store: Store,
         delivery: Delivery,
         app: Application | None = None,  # type: ignore[type-arg]
         clock: Clock = SYSTEM,
+        results_news_age: timedelta = RESULTS_NEWS_AGE,
     ) -> None:
         self.store = store
+        # Results of a race that ended longer ago than this alert nobody (PITBOARD_RESULTS_NEWS_DAYS).
+        self.results_news_age = results_news_age
         self.delivery = delivery
         self.app = app
         self.clock = clock
