@@ -171,18 +171,20 @@ class Notifier:
         if start and datetime.fromisoformat(start.replace("Z", "+00:00")) < now:
             return 0  # the past changes nothing for anyone
         alert_id = await self.store.outbox.alert("schedule", f"schedule:{session_id}:{what}:{start}", session_id)
-        # Rendered once per language and time zone; the audience read and queued a batch at a time.
-        texts: dict[tuple[str, str], str] = {}
+        # Rendered and stored once per language and time zone (an outbox part each); the audience read and
+        # queued a batch at a time, each row naming its part.
+        parts: dict[tuple[str, str], str] = {}
         queued = 0
         async for batch in self.store.reminders.schedule_audience(session_id):
-            rows: list[tuple[int, str, str | None]] = []
-            for chat_id, language, timezone in batch:
-                text = texts.get((language, timezone))
-                if text is None:
-                    t = Translator(language)
-                    text = texts[(language, timezone)] = render.schedule_notice(t, session, what, old_start, timezone)
-                rows.append((chat_id, text, None))
-            queued += await self.store.outbox.enqueue_alerts(alert_id, rows)
+            new = {(language, timezone) for _, language, timezone in batch} - parts.keys()
+            if new:
+                rendered = {
+                    look: render.schedule_notice(Translator(look[0]), session, what, old_start, look[1]) for look in new
+                }
+                stored = await self.store.outbox.add_parts(alert_id, list(rendered.values()))
+                parts.update({look: str(stored[text]) for look, text in rendered.items()})
+            rows = [(chat_id, parts[(language, timezone)]) for chat_id, language, timezone in batch]
+            queued += await self.store.outbox.enqueue_parts(alert_id, rows)
         return queued
 
     async def _lead_times(self) -> set[int]:

@@ -32,49 +32,83 @@ def due_of(pair: ReminderPair) -> datetime:
 
 class _Texts:
     """One session's reminder texts: the head once per language and time zone, each driver's car lines once
-    per language; a chat's text is only joined from them (200,000 chats, a few hundred renderings)."""
+    per language, shared by every lead time due at once."""
 
     def __init__(self, content: ReminderContent, minutes_left: int) -> None:
         self.content = content
         self.minutes_left = minutes_left
-        self._heads: dict[tuple[str, str], str] = {}
-        # language → {driver id as the audience query spells it: (place in the message, its car lines)}
-        self._cars: dict[str, dict[str, tuple[tuple[int, int], str]]] = {}
+        # (language, driver) → car lines: rendered once and shared by every lead time due at once.
+        self._cars: dict[tuple[str, str], tuple[tuple[int, int], str]] = {}
 
     @staticmethod
     def drivers(text: str | None) -> list[str]:
         return [] if text is None else text.split(",")
 
+    def head(self, language: str, timezone: str) -> str:
+        return render.reminder_head(Translator(language), self.content.session, self.minutes_left, timezone)
+
+    def car(self, language: str, driver: str) -> tuple[tuple[int, int], str] | None:
+        """The driver's (id as the audience query spells it) place in the message and car lines; None when
+        the session has no car of theirs."""
+        placed = self.content.placed(int(driver))
+        if not placed:
+            return None
+        key = (language, driver)
+        if key not in self._cars:
+            t = Translator(language)
+            self._cars[key] = (placed[0][0], "\n".join(render.reminder_car(t, car) for _, car in placed))
+        return self._cars[key]
+
     def forget_cars(self) -> None:
-        """Drivers were added to the content (no entry list): render their lines on next use."""
+        """Drivers were added to the content (no entry list)."""
         self._cars.clear()
 
-    def _cars_in(self, language: str) -> dict[str, tuple[tuple[int, int], str]]:
-        t = Translator(language)
-        out = {}
-        for driver in self.content.driver_ids():
-            placed = self.content.placed(driver)
-            if placed:
-                out[str(driver)] = (placed[0][0], "\n".join(render.reminder_car(t, car) for _, car in placed))
-        self._cars[language] = out
-        return out
 
-    def text(self, r: Recipient) -> str:
+class _AlertParts:
+    """One reminder alert's texts stored as outbox parts, and each chat's message as the list of their ids:
+    its head, then its drivers' cars in entry-list order (200,000 chats, a few hundred stored texts)."""
+
+    def __init__(self, store: Store, alert_id: int, texts: _Texts) -> None:
+        self.store, self.alert_id, self.texts = store, alert_id, texts
+        self._heads: dict[tuple[str, str], str] = {}  # (language, time zone) → part id
+        self._cars: dict[str, dict[str, tuple[tuple[int, int], str]]] = {}  # language → driver → (place, id)
+
+    def forget_cars(self) -> None:
+        """Drivers were added to the content (no entry list): their lines are stored on next use."""
+        self._cars.clear()
+
+    async def prepare(self, batch: list[Recipient]) -> None:
+        """Store the parts this batch needs that are not stored yet (one write): only the cars of drivers some
+        chat follows, so a race with ten followers stores a dozen texts, not the whole entry list's."""
+        heads = {look: self.texts.head(*look) for look in {(r[2], r[3]) for r in batch} - self._heads.keys()}
+        cars: dict[str, dict[str, tuple[tuple[int, int], str]]] = {}
+        for language, drivers in {(r[2], r[1]) for r in batch if r[1] is not None}:
+            stored = self._cars.setdefault(language, {})
+            for driver in drivers.split(","):
+                if driver not in stored and driver not in cars.get(language, {}):
+                    car = self.texts.car(language, driver)
+                    if car is not None:
+                        cars.setdefault(language, {})[driver] = car
+        wanted = [*heads.values(), *(lines for found in cars.values() for _, lines in found.values())]
+        if not wanted:
+            return
+        ids = await self.store.outbox.add_parts(self.alert_id, wanted)
+        self._heads.update({look: str(ids[text]) for look, text in heads.items()})
+        for language, found in cars.items():
+            self._cars[language].update({d: (place, str(ids[lines])) for d, (place, lines) in found.items()})
+
+    def of(self, r: Recipient) -> str:
+        """The chat's message as part ids, "head,car,car"."""
         _, drivers, language, timezone, _ = r
-        head = self._heads.get((language, timezone))
-        if head is None:
-            head = self._heads[(language, timezone)] = render.reminder_head(
-                Translator(language), self.content.session, self.minutes_left, timezone
-            )
+        head = self._heads[(language, timezone)]
         if drivers is None:
             return head
-        cars = self._cars.get(language) or self._cars_in(language)
+        cars = self._cars[language]
         if "," not in drivers:
             car = cars.get(drivers)
-            return render.reminder_text(head, [car[1]]) if car else head
+            return f"{head},{car[1]}" if car else head
         # A set: a driver in two cars of the event is listed twice by the query. Places are unique per driver.
-        found = sorted({cars[d] for d in drivers.split(",") if d in cars})
-        return render.reminder_text(head, [lines for _, lines in found])
+        return ",".join([head, *(part for _, part in sorted({cars[d] for d in drivers.split(",") if d in cars}))])
 
 
 async def queue_due(store: Store, pairs: list[ReminderPair], now: datetime, chat_id: int | None = None) -> int:
@@ -101,6 +135,7 @@ async def _queue_session(
     if content is None:
         return 0
     texts = _Texts(content, max(1, round((start - now).total_seconds() / 60)))
+    parts = {alert_id: _AlertParts(store, alert_id, texts) for alert_id in alerts.values()}
     # What a chat with these reminder_minutes gets for each due lead: None (not its lead), "send" or "skip".
     decisions: dict[str, dict[int, str | None]] = {}
 
@@ -125,7 +160,11 @@ async def _queue_session(
         if not content.has_entries:
             await content.ensure({int(d) for r in batch for d in texts.drivers(r[1])})
             texts.forget_cars()
-        send: dict[int, list[tuple[int, str, str | None]]] = {alert_id: [] for alert_id in alerts.values()}
+            for alert_parts in parts.values():
+                alert_parts.forget_cars()
+        for alert_parts in parts.values():
+            await alert_parts.prepare(batch)
+        send: dict[int, list[tuple[int, str]]] = {alert_id: [] for alert_id in alerts.values()}
         skip: dict[int, list[int]] = {alert_id: [] for alert_id in alerts.values()}
         for r in batch:
             chat = r[0]
@@ -139,10 +178,10 @@ async def _queue_session(
                 if what == "skip":
                     skip[alert_id].append(chat)
                 else:
-                    send[alert_id].append((chat, texts.text(r), None))
+                    send[alert_id].append((chat, parts[alert_id].of(r)))
         for alert_id in alerts.values():
             if send[alert_id]:
-                queued += await store.outbox.enqueue_alerts(alert_id, send[alert_id])
+                queued += await store.outbox.enqueue_parts(alert_id, send[alert_id])
             if skip[alert_id]:
                 await store.reminders.record_skipped(alert_id, skip[alert_id], now)
     if chat_id is None:

@@ -465,8 +465,8 @@ def reminder(t: Translator, r: Reminder, timezone: str) -> str:
 
 
 def reminder_text(head: str, car_lines: list[str]) -> str:
-    """A reminder from its parts: the planner renders the head once per language and time zone and each
-    car once per language, and thousands of chats share them."""
+    """A reminder from its head and car lines. The planner (bot/reminders.py) stores the same parts once per
+    alert in the outbox and the sender joins them the same way: by a line break."""
     return head + "\n" + "\n".join(car_lines) if car_lines else head
 
 

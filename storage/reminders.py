@@ -160,8 +160,15 @@ class ReminderQueries:
 
     async def planned_rows(self, alert_id: int) -> dict[int, tuple[str, str]]:
         """chat → (state, text) of one alert: what planning queued (for tests and the operator's checks)."""
-        async with self.conn.execute("SELECT chat_id, state, text FROM outbox WHERE alert_id = ?", (alert_id,)) as cur:
-            return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+        async with self.conn.execute("SELECT id, text FROM outbox_parts WHERE alert_id = ?", (alert_id,)) as cur:
+            parts = {r[0]: r[1] for r in await cur.fetchall()}
+        async with self.conn.execute(
+            "SELECT chat_id, state, text, parts FROM outbox WHERE alert_id = ?", (alert_id,)
+        ) as cur:
+            return {
+                r[0]: (r[1], "\n".join(parts[int(i)] for i in r[3].split(",")) if r[3] else r[2])
+                for r in await cur.fetchall()
+            }
 
     async def record_skipped(self, alert_id: int, chat_ids: list[int], now: datetime) -> int:
         """A reminder that is no news any more (its session started, or the next one is due): recorded as

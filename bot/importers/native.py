@@ -154,6 +154,7 @@ class SeasonDoc(_Model):
         if value is not None and not MIN_YEAR <= value[0] <= value[1] <= MAX_YEAR:
             raise ValueError(f"'years' must be [first, last] with {MIN_YEAR} <= first <= last <= {MAX_YEAR}")
         return value
+
     championships: list[ChampionshipDef] = []
     events: list[EventDoc] = []
 
