@@ -25,7 +25,7 @@ import aiohttp  # noqa: E402
 
 from bot.alerts import plan_summaries  # noqa: E402
 from bot.app import build_application, polling  # noqa: E402
-from bot.importers import load_paths  # noqa: E402
+from bot.ingest.importers import load_paths  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.conftest import GTWC, SERIES  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.importers import load_paths  # noqa: E402
+from bot.ingest.importers import load_paths  # noqa: E402
 from bot.records import ImportBatch  # noqa: E402
 from bot.standings.engine import progression  # noqa: E402
 from storage.store import Store  # noqa: E402
@@ -27,7 +27,7 @@ GOAL_SECONDS = 10.0
 
 def sources() -> list[Path]:
     return [
-        *sorted((ROOT / "data" / "series").glob("*.json")),
+        *sorted((ROOT / "bot" / "ingest" / "series").glob("*.json")),
         SHARED / "f1-ergast",
         SHARED / "imsa" / "2023",
         SHARED / "gtwc-europe" / "2023",

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.importers import load_paths  # noqa: E402
+from bot.ingest.importers import load_paths  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.botenv import future_calendar, running_bot  # noqa: E402
 from tests.conftest import all_sources  # noqa: E402

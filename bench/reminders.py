@@ -1,6 +1,6 @@
 """bench/reminders: reminders and schedule notices for 200,000 chats / 1,000,000 follows.
 
-The store holds the real GT World Challenge Europe 2023 (data/series/gtwc-europe-2023.json and the timing
+The store holds the real GT World Challenge Europe 2023 (bot/ingest/series/gtwc-europe-2023.json and the timing
 files in ../shared/data/gtwc-europe/2023); the Barcelona race is then moved to 30 h after the bench's "now"
 by a new calendar version, as an admin's import would. The audience: drivers and series follows mixed,
 German and English, several time zones and lead-time settings. Measured with the project's own Store and
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.clock import ManualClock  # noqa: E402
-from bot.importers import load_paths  # noqa: E402
+from bot.ingest.importers import load_paths  # noqa: E402
 from bot.notifier import FEED_KEY, Notifier  # noqa: E402
 from storage.store import Store  # noqa: E402
 
@@ -107,7 +107,7 @@ def _mb(kb: float) -> float:
 
 
 async def main(chats: int, follows: int, data: Path) -> None:
-    series_file = ROOT / "data" / "series" / "gtwc-europe-2023.json"
+    series_file = ROOT / "bot" / "ingest" / "series" / "gtwc-europe-2023.json"
     race_start = NOW + timedelta(hours=30)
     with tempfile.TemporaryDirectory() as tmp:
         async with await Store.open(Path(tmp) / "reminders.db") as store:

@@ -17,7 +17,7 @@ from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.importing import news_age
+from bot.ingest.importing import news_age
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands

@@ -17,9 +17,9 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.core.redact import excepthook, redact
-from bot.importers import FORMATS, load_paths
-from bot.importers.table import ImportFailure
-from bot.importing import ImportOutcome, apply_import, news_age_from_env
+from bot.ingest.importers import FORMATS, load_paths
+from bot.ingest.importers.table import ImportFailure
+from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
 from bot.records import ChangeSet
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings

@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 
 from bot.app import build_application, polling
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
+from bot.ingest.shipped import SERIES_DIR
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
@@ -56,7 +57,7 @@ def replay_season(
     """GTWC Europe 2023 moved so that its Barcelona race starts today, an hour and `reminder_in` from now:
     the 1-hour reminder comes while you watch, then the real results arrive and with them the summary.
     The rounds before Barcelona come with their real results; the dates keep their order, not weekdays."""
-    doc: dict[str, Any] = json.loads((project_root / "data" / "series" / "gtwc-europe-2023.json").read_text("utf-8"))
+    doc: dict[str, Any] = json.loads((SERIES_DIR / "gtwc-europe-2023.json").read_text("utf-8"))
     events = doc["seasons"][0]["events"]
     pivot = next(e for e in events if e["key"] == NEXT_ROUND)
     shift = (now.date() - date.fromisoformat(pivot["end_date"])).days

@@ -19,7 +19,7 @@ from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
 from bot.delivery import Delivery
 from bot.i18n import Translator
-from bot.importing import results_news
+from bot.ingest.importing import results_news
 from bot.reminders import Wakeups, due_of, queue_due, start_of
 from storage.reminders import ReminderPair
 from storage.store import Store

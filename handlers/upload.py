@@ -17,9 +17,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import callbacks, render
 from bot.i18n import Translator
-from bot.importers import load_paths
-from bot.importers.table import ImportFailure
-from bot.importing import ImportOutcome, apply_import, news_age
+from bot.ingest.importers import load_paths
+from bot.ingest.importers.table import ImportFailure
+from bot.ingest.importing import ImportOutcome, apply_import, news_age
 from bot.notifier import Notifier
 from handlers.common import Context, chat_for, is_bot_admin, reply, services
 from handlers.pending import Pending, PendingImports

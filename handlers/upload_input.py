@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bot import render
 from bot.i18n import Translator
-from bot.importers.bounds import MAX_YEAR, MIN_YEAR
-from bot.importers.table import ImportFailure
+from bot.ingest.importers.bounds import MAX_YEAR, MIN_YEAR
+from bot.ingest.importers.table import ImportFailure
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _SERIES = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-SERIES = ROOT / "data" / "series"
+SERIES = ROOT / "bot" / "ingest" / "series"
 ERGAST = SHARED / "f1-ergast"
 IMSA = SHARED / "imsa" / "2023"
 GTWC = SHARED / "gtwc-europe" / "2023"

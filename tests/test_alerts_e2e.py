@@ -14,7 +14,7 @@ import pytest
 from bot.app import build_application
 from bot.core.clock import ManualClock
 from bot.delivery import FloodGate
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.standin import BotApiStandIn

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from tests.botenv import ADMIN_ID, BotEnv, buttons, future_calendar, running_bot
 
 ANA, BEN = 1001, 1002  # English and German private users

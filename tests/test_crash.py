@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from bot.standin import BotApiStandIn
 from storage.store import Store
 from tests.conftest import GTWC, ROOT, SERIES

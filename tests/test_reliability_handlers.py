@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot import callbacks
 from bot.app import ALLOWED_UPDATES
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from bot.standin.html_check import parse_html, utf16_len
 from bot.textsplit import LIMIT, split_html, visible_length
 from tests.botenv import ADMIN_ID, BotEnv, future_calendar, running_bot

@@ -21,7 +21,7 @@ from bot import render
 from bot.alerts import recipients, reminder
 from bot.core.clock import ManualClock
 from bot.i18n import Translator
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from bot.notifier import Notifier
 from storage.store import Store
 from tests.botenv import BotEnv, running_bot

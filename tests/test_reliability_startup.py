@@ -22,7 +22,7 @@ import pytest
 from bot.app import build_application, polling
 from bot.core.clock import ManualClock
 from bot.delivery import FloodGate
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standin import BotApiStandIn
 from bot.startup import until_reachable

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.importers import load_paths
+from bot.ingest.importers import load_paths
 from storage.db import connect, migrations, schema_version
 from storage.store import Store
 from tests.conftest import GTWC, IMSA, all_sources

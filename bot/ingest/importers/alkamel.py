@@ -17,7 +17,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from bot.importers.common import (
+from bot.ingest.importers.common import (
     EntrySightings,
     assign_class_positions,
     digest,
@@ -26,7 +26,7 @@ from bot.importers.common import (
     merge_entries,
     year_from_path,
 )
-from bot.importers.table import ImportFailure, Row, Table, parse_duration_ms, parse_int, read_table
+from bot.ingest.importers.table import ImportFailure, Row, Table, parse_duration_ms, parse_int, read_table
 from bot.names import display_name, name_key
 from bot.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.importers.bounds import MAX_DEPTH, MAX_YEAR, MIN_YEAR, check_json
-from bot.importers.common import digest
-from bot.importers.table import ImportFailure, read_text
+from bot.ingest.importers.bounds import MAX_DEPTH, MAX_YEAR, MIN_YEAR, check_json
+from bot.ingest.importers.common import digest
+from bot.ingest.importers.table import ImportFailure, read_text
 from bot.names import display_name, name_key
 from bot.records import (
     ChampionshipRec,
@@ -37,7 +37,7 @@ _KEY = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class _Model(BaseModel):
-    # Infinity and NaN are refused (bot/importers/bounds.py checks the raw document first, with its place).
+    # Infinity and NaN are refused (bot/ingest/importers/bounds.py checks the raw document first, with its place).
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 

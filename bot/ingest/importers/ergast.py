@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bot.importers.common import digest
-from bot.importers.table import ImportFailure, Row, read_table
+from bot.ingest.importers.common import digest
+from bot.ingest.importers.table import ImportFailure, Row, read_table
 from bot.records import (
     DriverRec,
     EntryRec,

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from bot.importers.common import (
+from bot.ingest.importers.common import (
     EntrySightings,
     assign_class_positions,
     digest,
@@ -20,7 +20,7 @@ from bot.importers.common import (
     merge_entries,
     year_from_path,
 )
-from bot.importers.table import ImportFailure, Table, parse_duration_ms, parse_int, read_table
+from bot.ingest.importers.table import ImportFailure, Table, parse_duration_ms, parse_int, read_table
 from bot.names import name_key, split_crew
 from bot.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 

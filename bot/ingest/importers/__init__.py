@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.importers import alkamel, ergast, gtwc, native
-from bot.importers.bounds import check_batch
-from bot.importers.table import ImportFailure, read_table, read_text
+from bot.ingest.importers import alkamel, ergast, gtwc, native
+from bot.ingest.importers.bounds import check_batch
+from bot.ingest.importers.table import ImportFailure, read_table, read_text
 from bot.records import ImportBatch
 
 FORMATS = ("auto", "ergast", "alkamel", "gtwc", "native")

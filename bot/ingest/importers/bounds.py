@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.importers.table import ImportFailure
+from bot.ingest.importers.table import ImportFailure
 from bot.records import ImportBatch
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
