@@ -45,7 +45,9 @@ async def show_calendar(update: Update, context: Context, series_slug: str) -> N
     chat, t = await chat_for(update, context)
     store = services(context).store
     series = await store.find_series(series_slug)
-    assert series is not None
+    if series is None or not series.years:  # removed since the button was made, or no season stored yet
+        await reply(update, context, t("I know no series “{name}”.", name=render.e(series_slug)))
+        return
     year = max(series.years)
     sessions = await store.schedule(series.slug, year)
     today = now().astimezone(ZoneInfo(chat.timezone)).date()

@@ -190,6 +190,12 @@ def test_the_permanent_errors_table_is_exact() -> None:
     assert action_for(400, "Bad Request: CHAT_WRITE_FORBIDDEN") is Action.TELL_ADMINS
     assert action_for(403, "Forbidden: CHAT_WRITE_FORBIDDEN") is Action.TELL_ADMINS
     assert action_for(400, "Bad Request: have no rights to send a message") is Action.TELL_ADMINS
+    # An edit to what the message already shows (a stale button): done, not refused, nothing logged as an error.
+    unchanged = (
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly the"
+        " same as a current content and reply markup of the message"
+    )
+    assert action_for(400, unchanged) is Action.UNCHANGED
     # Unknown, or known words in another sentence: that row only, never the chat.
     assert action_for(400, "Bad Request: message text is empty") is Action.DROP_ROW
     assert action_for(403, "Forbidden: something new") is Action.DROP_ROW

@@ -258,7 +258,8 @@ class Delivery:
         try:
             await self._with_retries(chat_id, None, call, row_id=None, stale=None)
         except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
+            # A button pressed twice, or a stale one that shows what is already there.
+            if action_for(400, exc.message) is not Action.UNCHANGED:
                 raise
 
     async def _deliver(
@@ -392,6 +393,8 @@ class Delivery:
             except (Forbidden, BadRequest) as exc:
                 code = 403 if isinstance(exc, Forbidden) else 400
                 action = action_for(code, exc.message)
+                if action is Action.UNCHANGED:
+                    raise  # an edit to what the message already says: nothing was refused (edit() ends here)
                 if action is Action.CLEAR_TOPIC and thread is not None:
                     # The topic is closed or gone: the chat's main thread still reads us.
                     log.warning("topic %s of chat %s refused (%s): sending to the main chat", thread, target, exc)

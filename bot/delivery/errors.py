@@ -15,6 +15,7 @@ class Action(Enum):
     CLEAR_TOPIC = "clear_topic"  # the chat's stored topic is closed or gone: forget it, resend to the main chat
     TELL_ADMINS = "tell_admins"  # the bot may not write there: drop the row, tell the group's admins once
     DROP_ROW = "drop_row"  # this message was refused (or we do not know why): the row is dead, the chat stays
+    UNCHANGED = "unchanged"  # an edit to exactly what the message shows: nothing to do, nothing refused
 
 
 _DEACTIVATE_403 = (
@@ -32,6 +33,10 @@ _DEACTIVATE_403 = (
 )
 _DEACTIVATE_400 = ("chat not found", "user not found", "peer_id_invalid", "group chat was deactivated")
 _TOPIC_400 = ("topic_closed", "topic closed", "topic_deleted", "message thread not found")
+_UNCHANGED_400 = (
+    "message is not modified: specified new message content and reply markup are exactly the same as a current"
+    " content and reply markup of the message",
+)
 _RIGHTS = (
     "not enough rights to send text messages to the chat",
     "have no rights to send a message",
@@ -44,6 +49,7 @@ TABLE: dict[tuple[int, str], Action] = {
     **{(400, text): Action.CLEAR_TOPIC for text in _TOPIC_400},
     **{(400, text): Action.TELL_ADMINS for text in _RIGHTS},
     **{(403, text): Action.TELL_ADMINS for text in _RIGHTS},
+    **{(400, text): Action.UNCHANGED for text in _UNCHANGED_400},
 }
 
 

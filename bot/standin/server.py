@@ -823,13 +823,18 @@ class BotApiStandIn:
                 message["caption_entities"] = entities
         return self._incoming(chat, self._known_user(user_id).to_api(), message)
 
-    def press_button(self, chat_id: int, user_id: int, message_id: int, callback_data: str) -> Params:
-        """A user presses an inline button of a bot message; see `callback_answers` for the answer."""
+    def press_button(
+        self, chat_id: int, user_id: int, message_id: int, callback_data: str, *, stale: bool = False
+    ) -> Params:
+        """A user presses an inline button of a bot message; see `callback_answers` for the answer.
+
+        `stale`: a button the message no longer shows (a client that has not seen the edit yet, a keyboard
+        from an older version of the bot): the data is delivered as given."""
         stored = self._messages.get(chat_id, {}).get(message_id)
         if stored is None or stored.deleted or not stored.from_bot:
             raise ValueError(f"the bot has no message {message_id} in chat {chat_id}")
         keyboard = _inline_keyboard(stored.data.get("reply_markup")) or []
-        if not any(button.get("callback_data") == callback_data for row in keyboard for button in row):
+        if not stale and not any(button.get("callback_data") == callback_data for row in keyboard for button in row):
             raise ValueError(f"message {message_id} has no button with callback_data {callback_data!r}")
         chat = self._incoming_chat(chat_id, user_id)
         self._last_query_id += 1
