@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.core.redact import excepthook, redact
+from bot.ingest.definitions import Applied, grouped
 from bot.ingest.importers import FORMATS, load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
@@ -66,7 +67,7 @@ def _fmt_points(points: float) -> str:
     return f"{points:g}"
 
 
-def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
+def _print_changes(changes: ChangeSet, silent_races: int = 0, applied: list[Applied] | None = None) -> None:
     if not changes.changed:
         out.print("Nothing changed: the store already holds these files.")
     else:
@@ -97,6 +98,8 @@ def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
             f"Results for {silent_races} past race{'s' if silent_races != 1 else ''} stored without alerts.",
             markup=False,
         )
+    for group in grouped(applied or []):
+        out.print(group.describe()[0].upper() + group.describe()[1:] + ".", markup=False)
     for note in changes.notes:
         out.print(f"  note: {note}", markup=False)
 
@@ -146,7 +149,7 @@ def import_(
         except (ImportFailure, ImportConflict, RemovalRefused) as exc:
             err.print(f"Import failed, nothing was changed: {exc}", markup=False)
             raise typer.Exit(1) from None
-    _print_changes(outcome.changes, outcome.silent_races)
+    _print_changes(outcome.changes, outcome.silent_races, outcome.applied)
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:
