@@ -40,7 +40,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def database_path() -> str:
@@ -367,13 +366,17 @@ def split_driver(
 def demo(
     script: Annotated[bool, typer.Option("--script", help="Run the scripted tour and exit.")] = False,
     language: Annotated[str, typer.Option(help="Your Telegram language: en or de.")] = "en",
-    data: Annotated[Path, typer.Option(help="The shared real data folder.")] = SHARED_DATA,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="A folder holding gtwc-europe/2023 (default: the season that ships with Pitboard)."),
+    ] = None,
 ) -> None:
     """Offline: the real bot against the local Bot API stand-in, with GTWC Europe 2023 replayed; chat in the console."""
-    from bot.demo import run_demo
+    from bot.demo import DEMO_DATA, run_demo
     from bot.startup import configure_logging
 
     configure_logging(logging.ERROR)  # the demo's stand-in token is not secret, but its logs pass the same filter
+    data = data or DEMO_DATA
     if not (data / "gtwc-europe" / "2023").is_dir():
         err.print(f"The real race data is expected in {data}.", markup=False)
         raise typer.Exit(1)
