@@ -86,11 +86,8 @@ def test_cli_import_of_gtwc_results_alone_applies_the_shipped_rules_and_calendar
     db = tmp_path / "fresh.db"
     first = run_cli("import", str(GTWC), db=db, check=True).stdout
     assert "Applied the shipped GT World Challenge Europe 2023 points rules and calendar." in first
-    bronze = _csv(
-        run_cli(
-            "standings", "gtwc-europe", "--season", "2023", "--class", "Bronze Cup", "--format", "csv", db=db, check=True
-        ).stdout
-    )
+    asked = ("standings", "gtwc-europe", "--season", "2023", "--class", "Bronze Cup", "--format", "csv")
+    bronze = _csv(run_cli(*asked, db=db, check=True).stdout)
     assert bronze[0]["driver"] == MALYKHIN and bronze[0]["position"] == "1"
     # Importing again changes nothing, and nothing is applied twice.
     again = run_cli("import", str(GTWC), db=db, check=True).stdout
@@ -138,7 +135,8 @@ async def test_rules_someone_imported_are_kept(tmp_path: Path) -> None:
     rules.write_text(json.dumps(own), encoding="utf-8")
     async with await Store.open(tmp_path / "fresh.db") as store:
         outcome = await apply_import(store, load_paths([rules, GTWC / "Barcelona"], season=2023), NOW)
-        assert [g.describe() for g in grouped(outcome.applied)] == ["applied the shipped GT World Challenge Europe 2023 calendar"]
+        applied = [g.describe() for g in grouped(outcome.applied)]
+        assert applied == ["applied the shipped GT World Challenge Europe 2023 calendar"]
         data = await store.season_data("gtwc-europe", 2023)
         assert data is not None and [c.key for c in data.championships] == ["house"]
 
