@@ -24,8 +24,8 @@ from bot.search import search_drivers
 from bot.standings.service import NoRules, standings_table
 from storage.store import Store
 from storage.writer import ImportConflict
-from tests.botenv import BotEnv, running_bot
-from tests.conftest import ERGAST, GTWC, ROOT, run_cli
+from tests.botenv import ADMIN_ID, BotEnv, running_bot
+from tests.conftest import ERGAST, GTWC, IMSA, ROOT, run_cli
 from tests.test_f1_standings import _compare
 from tests.wheelenv import build_wheel, clean_env, install
 
@@ -263,6 +263,19 @@ async def test_the_bot_says_what_to_do_for_a_series_without_rules_in_german(gtwc
     reply = _text(await env.say(CARL, CARL, "/standings"))
     assert "Für Club GT 2023 gibt es noch keine Punkteregeln" in reply
     assert RULES_DOC in reply and example_season().path.name in reply
+
+
+async def test_an_admin_upload_says_which_shipped_definition_it_applied(gtwc_bot: BotEnv) -> None:
+    env = gtwc_bot
+    env.standin.user(ADMIN_ID, first_name="Root", language_code="en")
+    race = IMSA / "21-road-atlanta" / "202310141140-race-results.csv"
+    reply = _text(await env.upload(ADMIN_ID, ADMIN_ID, race.name, race.read_bytes(), "/import event=21-road-atlanta"))
+    assert "Applied the shipped points rules and calendar of IMSA WeatherTech SportsCar Championship 2023." in reply
+    # The calendar came first in the same transaction: the race file's local start time found its zone.
+    petit = next(
+        s for s in await env.store.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.kind == "race"
+    )
+    assert petit.start_utc == "2023-10-14T15:40:00Z"
 
 
 # --- from an installed wheel ----------------------------------------------------------------------------
