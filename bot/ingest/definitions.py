@@ -8,6 +8,7 @@ transaction as the files (bot/ingest/importing.py); a query writes it on its own
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -153,7 +154,8 @@ async def _missing(store: Store, season: ShippedSeason, incoming_rules: bool, in
 
 
 def _partial(season: ShippedSeason, want: Applied) -> ImportBatch:
-    whole = season.batch.seasons[0]
+    # A copy: the catalog lives as long as the bot, and the writer may fill in what it resolves.
+    whole = deepcopy(season.batch.seasons[0])
     part = SeasonRec(
         year=whole.year,
         championships=whole.championships if want.rules else [],
