@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.core.redact import excepthook, redact
+from bot.ingest.definitions import Applied, grouped
 from bot.ingest.importers import FORMATS, load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
@@ -39,7 +40,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def database_path() -> str:
@@ -66,7 +66,7 @@ def _fmt_points(points: float) -> str:
     return f"{points:g}"
 
 
-def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
+def _print_changes(changes: ChangeSet, silent_races: int = 0, applied: list[Applied] | None = None) -> None:
     if not changes.changed:
         out.print("Nothing changed: the store already holds these files.")
     else:
@@ -97,6 +97,8 @@ def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
             f"Results for {silent_races} past race{'s' if silent_races != 1 else ''} stored without alerts.",
             markup=False,
         )
+    for group in grouped(applied or []):
+        out.print(group.describe()[0].upper() + group.describe()[1:] + ".", markup=False)
     for note in changes.notes:
         out.print(f"  note: {note}", markup=False)
 
@@ -146,7 +148,7 @@ def import_(
         except (ImportFailure, ImportConflict, RemovalRefused) as exc:
             err.print(f"Import failed, nothing was changed: {exc}", markup=False)
             raise typer.Exit(1) from None
-    _print_changes(outcome.changes, outcome.silent_races)
+    _print_changes(outcome.changes, outcome.silent_races, outcome.applied)
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:
@@ -364,13 +366,17 @@ def split_driver(
 def demo(
     script: Annotated[bool, typer.Option("--script", help="Run the scripted tour and exit.")] = False,
     language: Annotated[str, typer.Option(help="Your Telegram language: en or de.")] = "en",
-    data: Annotated[Path, typer.Option(help="The shared real data folder.")] = SHARED_DATA,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="A folder holding gtwc-europe/2023 (default: the season that ships with Pitboard)."),
+    ] = None,
 ) -> None:
     """Offline: the real bot against the local Bot API stand-in, with GTWC Europe 2023 replayed; chat in the console."""
-    from bot.demo import run_demo
+    from bot.demo import DEMO_DATA, run_demo
     from bot.startup import configure_logging
 
     configure_logging(logging.ERROR)  # the demo's stand-in token is not secret, but its logs pass the same filter
+    data = data or DEMO_DATA
     if not (data / "gtwc-europe" / "2023").is_dir():
         err.print(f"The real race data is expected in {data}.", markup=False)
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 import tempfile
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape as rich_escape
+from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.ingest.importers import load_paths
@@ -26,6 +28,8 @@ from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store
 
+# The demo's season ships with the package (credited in its README), so the demo runs from an installed wheel.
+DEMO_DATA = Path(__file__).resolve().parent / "demodata"
 TOKEN = "123456:DEMO-TOKEN"
 USER_ID = 424242
 SCRIPT = (
@@ -203,57 +207,68 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
             f" done, the race starts at {data.race_start:%H:%M} UTC. No Telegram token needed: the bot talks to"
             " Pitboard's local Bot API stand-in."
         )
-        store = await Store.open(workdir / "demo.db")
-        await store.apply(load_paths([data.calendar, *data.results], season=2023))
-        standin = BotApiStandIn(token=TOKEN, bot_username="pitboard_bot")
-        await standin.start()
-        settings = Settings.model_validate(
-            {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_URL": standin.base_url,
-                "PITBOARD_DATABASE": str(workdir / "demo.db"),
-                "PITBOARD_ADMINS": str(USER_ID),
-                "PITBOARD_ALERT_POLL_SECONDS": 5,
-            }
-        )
-        app = build_application(settings, store=store)
-
-        async def finish_race() -> None:
-            console.print("[bold]The Barcelona race is over: its real results come in.[/bold]\n")
-            await store.apply(load_paths([data.finale], season=2023))
-            notifier = app.bot_data.get("notifier")
-            if isinstance(notifier, Notifier):
-                await notifier.poll(datetime.now(UTC))
-
-        try:
-            async with polling(app):
-                chat = ConsoleChat(standin, console, language)
-                watcher = asyncio.get_running_loop().create_task(chat.watch())
-                if script:
-                    for scripted in SCRIPT:
-                        await chat.say(scripted)
-                    console.print("[bold]Waiting for the 1-hour reminder of the Barcelona race…[/bold]\n")
-                    await chat.wait_for_bot(timeout=90)
-                    await finish_race()
-                    await chat.wait_for_bot(timeout=30)
-                else:
-                    console.print(
-                        "[dim]Type commands (/help), a number to press a button, '!finish' to end the"
-                        " Barcelona race now, or 'quit'. The 1-hour reminder comes by itself.[/dim]\n"
-                    )
-                    while True:
-                        typed: str | None = await asyncio.to_thread(_read_line)
-                        if typed is None or typed.strip() in ("quit", "exit"):
-                            break
-                        if typed.strip() == "!finish":
-                            await finish_race()
-                        elif typed.strip():
-                            await chat.say(typed)
-                watcher.cancel()
-        finally:
-            await standin.stop()
-            await store.close()
+        # Whatever fails on the way in (a missing data file) closes what is open: an open store's thread
+        # would keep the process alive after the error.
+        async with AsyncExitStack() as stack:
+            store = await stack.enter_async_context(await Store.open(workdir / "demo.db"))
+            await store.apply(load_paths([data.calendar, *data.results], season=2023))
+            standin = BotApiStandIn(token=TOKEN, bot_username="pitboard_bot")
+            await standin.start()
+            stack.push_async_callback(standin.stop)
+            settings = Settings.model_validate(
+                {
+                    "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "TELEGRAM_API_URL": standin.base_url,
+                    "PITBOARD_DATABASE": str(workdir / "demo.db"),
+                    "PITBOARD_ADMINS": str(USER_ID),
+                    "PITBOARD_ALERT_POLL_SECONDS": 5,
+                }
+            )
+            app = build_application(settings, store=store)
+            await _tour(app, store, standin, data, console, script, language)
     return 0
+
+
+async def _tour(
+    app: Application,  # type: ignore[type-arg]
+    store: Store,
+    standin: BotApiStandIn,
+    data: DemoData,
+    console: Console,
+    script: bool,
+    language: str,
+) -> None:
+    async def finish_race() -> None:
+        console.print("[bold]The Barcelona race is over: its real results come in.[/bold]\n")
+        await store.apply(load_paths([data.finale], season=2023))
+        notifier = app.bot_data.get("notifier")
+        if isinstance(notifier, Notifier):
+            await notifier.poll(datetime.now(UTC))
+
+    async with polling(app):
+        chat = ConsoleChat(standin, console, language)
+        watcher = asyncio.get_running_loop().create_task(chat.watch())
+        if script:
+            for scripted in SCRIPT:
+                await chat.say(scripted)
+            console.print("[bold]Waiting for the 1-hour reminder of the Barcelona race…[/bold]\n")
+            await chat.wait_for_bot(timeout=90)
+            await finish_race()
+            await chat.wait_for_bot(timeout=30)
+        else:
+            console.print(
+                "[dim]Type commands (/help), a number to press a button, '!finish' to end the"
+                " Barcelona race now, or 'quit'. The 1-hour reminder comes by itself.[/dim]\n"
+            )
+            while True:
+                typed: str | None = await asyncio.to_thread(_read_line)
+                if typed is None or typed.strip() in ("quit", "exit"):
+                    break
+                if typed.strip() == "!finish":
+                    await finish_race()
+                elif typed.strip():
+                    await chat.say(typed)
+        watcher.cancel()
 
 
 def _read_line() -> str | None:

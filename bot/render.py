@@ -12,7 +12,7 @@ from bot.alerts import DriverOutcome, RaceSummary, Reminder, ReminderCar
 from bot.i18n import Translator
 from bot.rides import Ride
 from bot.services import CarInfo, DriverProfile, RaceReport, Target, UpcomingSession
-from bot.standings.service import StandingsTable
+from bot.standings.service import NoRules, NotFound, StandingsTable
 from storage.chats import Chat, Follow
 from storage.store import ResultLine, ScheduledSession, SessionRef
 
@@ -207,6 +207,22 @@ def pick_series(t: Translator, series: list[tuple[int, str]], command: str) -> R
             [InlineKeyboardButton(name, callback_data=callbacks.series_command(command, sid))] for sid, name in series
         ]
     return t("Which series?"), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def not_found(t: Translator, problem: NotFound) -> str:
+    """A lookup that found nothing, in the chat's language where the bot has the words for it."""
+    if isinstance(problem, NoRules):
+        start = problem.start_from
+        text = t(
+            "No points rules for {season} yet. An admin can import them as a Pitboard JSON file (format:"
+            " {doc}), starting from the shipped {example} definition <code>{file}</code>.",
+            season=e(f"{problem.series_name} {problem.year}"),
+            doc=f"<code>{e(problem.doc)}</code>",
+            example=e(f"{start.name} {start.year}"),
+            file=e(start.path.name),
+        )
+        return text
+    return e(str(problem))
 
 
 # --- schedule -----------------------------------------------------------------------------------------

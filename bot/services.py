@@ -8,6 +8,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.ingest.definitions import ensure_shipped
 from bot.names import name_key
 from bot.rides import Ride
 from bot.search import DriverMatch, search_drivers
@@ -188,10 +189,21 @@ async def race_report(store: Store, chat_id: int, series: str | None, event: str
     if event:
         table = await results_table(store, found.slug, None, event, "race")
     else:
+        if found.years:
+            # The race order needs the calendar: a results-only season gets the shipped one first.
+            await ensure_shipped(store, found.slug, max(found.years))
         last = await store.last_race(found.slug)
         if last is None:
             raise NotFound("NO_RESULTS")
-        year, event_id, session_key = last
+        # The latest race of that season in which the chat's drivers or teams had a car, else the season's last.
+        follows = await store.chats.follows(chat_id)
+        latest_mine = await store.last_race(
+            found.slug,
+            last[0],
+            frozenset(f.target_id for f in follows if f.kind == "driver"),
+            frozenset(f.target_id for f in follows if f.kind == "team"),
+        )
+        year, event_id, session_key = latest_mine or last
         names = await store.event_name(event_id)
         assert names is not None
         table = await results_table(store, found.slug, year, names[1], session_key)

@@ -36,8 +36,9 @@ async def show_results(update: Update, context: Context, text: str) -> None:
             await reply(update, context, *render.pick_series(t, buttons, "results"))
             return
         if message == "NO_RESULTS":
-            message = t("No race results yet this season.")
-        await reply(update, context, render.e(message))
+            await reply(update, context, render.e(t("No race results yet this season.")))
+            return
+        await reply(update, context, render.not_found(t, exc))
         return
     await reply(update, context, render.race_report(t, report))
 

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
+from bot.ingest.definitions import ensure_shipped
 from bot.services import chat_series, upcoming_for_chat
 from handlers.common import Context, chat_for, command_text, reply, services
 
@@ -49,6 +50,8 @@ async def show_calendar(update: Update, context: Context, series_slug: str) -> N
         await reply(update, context, t("I know no series “{name}”.", name=render.e(series_slug)))
         return
     year = max(series.years)
+    # A season imported from results files alone gets its shipped calendar before it is shown.
+    await ensure_shipped(store, series.slug, year)
     sessions = await store.schedule(series.slug, year)
     today = now().astimezone(ZoneInfo(chat.timezone)).date()
     await reply(update, context, render.calendar(t, series.name, year, sessions, chat.timezone, today))

@@ -73,7 +73,7 @@ async def show(
     try:
         table = await _table(store, chat, series, year, car_class, teams)
     except NotFound as exc:
-        await reply(update, context, render.e(str(exc)))
+        await reply(update, context, render.not_found(t, exc))
         return
     text, markup = render.standings(
         t, table, await _highlight(store, chat, teams), await _series_buttons(store), series.id
@@ -91,14 +91,21 @@ async def standings_command(update: Update, context: Context) -> None:
     series, car_class, teams = _parse(list(context.args or [])[:6], all_series)
     if series is None:
         # The chat's own series, the first that has standings yet.
-        for slug in await chat_series(store, chat.id):
+        mine = await chat_series(store, chat.id)
+        problem: NotFound | None = None
+        for slug in mine:
             candidate = next(s for s in all_series if s.slug == slug)
             try:
                 await standings_table(store, slug, None, car_class, teams)
-            except NotFound:
+            except NotFound as exc:
+                problem = problem or exc
                 continue
             series = candidate
             break
+        if series is None and len(mine) == 1 and problem is not None:
+            # The chat's one series cannot answer: say why rather than ask which series.
+            await reply(update, context, render.not_found(t, problem))
+            return
     if series is None:
         await reply(update, context, *render.pick_series(t, await _series_buttons(store), "standings"))
         return
@@ -123,7 +130,7 @@ async def on_button(update: Update, context: Context, action: StandingsAction) -
         try:
             tables = await standings_table(store, series.slug, year, None, action.teams)
         except NotFound as exc:
-            await edit_or_reply(update, context, render.e(str(exc)), None)
+            await edit_or_reply(update, context, render.not_found(t, exc), None)
             return
         classes = tables[0].classes if tables else []
         car_class = classes[action.class_index - 1] if action.class_index <= len(classes) else None

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import callbacks, render
 from bot.i18n import Translator
+from bot.ingest.definitions import grouped
 from bot.ingest.importers import load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age
@@ -170,5 +171,13 @@ def summary(t: Translator, outcome: ImportOutcome) -> str:
                 outcome.silent_races,
             )
         )
+    for group in grouped(outcome.applied):
+        season = render.e(f"{group.series_name} {group.seasons}")
+        if group.rules and group.calendar:
+            lines.append(t("Applied the shipped points rules and calendar of {season}.", season=season))
+        elif group.rules:
+            lines.append(t("Applied the shipped points rules of {season}.", season=season))
+        else:
+            lines.append(t("Applied the shipped calendar of {season}.", season=season))
     lines += [f"• {render.e(note)}" for note in changes.notes[:10]]
     return "\n".join(lines)

@@ -220,6 +220,17 @@ class Store:
         matches = [s for s in all_series if wanted in s.slug or wanted in s.name.casefold()]
         return matches[0] if len(matches) == 1 else None
 
+    async def season_coverage(self, series_slug: str, year: int) -> tuple[bool, bool] | None:
+        """(has points rules, has a calendar) of a stored season; None if the store has no such season.
+        A calendar is any event with a date: results files alone carry none."""
+        row = await self._one(
+            "SELECT EXISTS (SELECT 1 FROM championships c WHERE c.season_id = se.id),"
+            " EXISTS (SELECT 1 FROM events e WHERE e.season_id = se.id AND e.start_date IS NOT NULL)"
+            " FROM seasons se JOIN series s ON s.id = se.series_id WHERE s.slug = ? AND se.year = ?",
+            (series_slug, year),
+        )
+        return (bool(row[0]), bool(row[1])) if row else None
+
     async def data_version(self) -> int:
         """Changes whenever another connection commits: an import here (it writes on its own connection)
         or in another process, such as `pitboard import` from cron."""
@@ -582,15 +593,36 @@ class Store:
         )
         return [UpcomingRow(*tuple(r)) for r in rows]
 
-    async def last_race(self, series_slug: str) -> tuple[int, int, str] | None:
-        """(year, event id, session key) of the latest race with results."""
+    async def last_race(
+        self,
+        series_slug: str,
+        year: int | None = None,
+        driver_ids: frozenset[int] = frozenset(),
+        team_ids: frozenset[int] = frozenset(),
+    ) -> tuple[int, int, str] | None:
+        """(year, event id, session key) of the latest race with results (by date, then round); only in
+        `year` if given, and only races with a result of a car of `driver_ids` or `team_ids` if any given."""
+        where = ["sr.slug = ?", "s.kind = 'race'", "s.results_status != 'none'"]
+        params: list[Any] = [series_slug]
+        if year is not None:
+            where.append("se.year = ?")
+            params.append(year)
+        if driver_ids or team_ids:
+            drivers = ", ".join("?" * len(driver_ids)) or "NULL"
+            teams = ", ".join("?" * len(team_ids)) or "NULL"
+            where.append(
+                "EXISTS (SELECT 1 FROM results r JOIN entries en ON en.id = r.entry_id"
+                f" WHERE r.session_id = s.id AND (en.team_id IN ({teams}) OR EXISTS (SELECT 1 FROM entry_drivers ed"
+                f" WHERE ed.entry_id = en.id AND ed.driver_id IN ({drivers}))))"
+            )
+            params += [*sorted(team_ids), *sorted(driver_ids)]
         row = await self._one(
             "SELECT se.year, e.id, s.key FROM sessions s JOIN events e ON e.id = s.event_id"
             " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
-            " WHERE sr.slug = ? AND s.kind = 'race' AND s.results_status != 'none'"
+            f" WHERE {' AND '.join(where)}"
             " ORDER BY se.year DESC, coalesce(s.start_utc, s.start_date, e.end_date, '') DESC, e.round DESC, s.key DESC"
             " LIMIT 1",
-            (series_slug,),
+            tuple(params),
         )
         return (row[0], row[1], row[2]) if row else None
 

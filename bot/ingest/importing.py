@@ -1,5 +1,6 @@
-"""The import flow the command line and the admin upload share: write the batches, then say which race
-results were stored without alerts (alerts are news, not history: bot/core/news.py).
+"""The import flow the command line and the admin upload share: write the batches — with the shipped rules
+and calendar of a known season the store lacks (bot/ingest/definitions.py) — then say which race results
+were stored without alerts (alerts are news, not history: bot/core/news.py).
 
 The notifier applies the same rule where the alerts are made (`results_news`), so a back-fill by any
 process — `pitboard import` from cron, an upload, a provider — alerts nobody.
@@ -8,10 +9,11 @@ process — `pitboard import` from cron, an upload, a provider — alerts nobody
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.news import RESULTS_NEWS_AGE, results_are_news
+from bot.ingest.definitions import Applied, completion
 from bot.records import ChangeSet, ImportBatch
 from storage.store import SessionTimes, Store
 
@@ -24,6 +26,7 @@ SUMMARY_KINDS = ("race", "sprint")  # the sessions whose results make a summary
 class ImportOutcome:
     changes: ChangeSet
     silent_races: int  # races whose new or corrected results were stored without alerts
+    applied: list[Applied] = field(default_factory=list)  # shipped definitions written with the files
 
 
 def news_age(days: float | None) -> timedelta:
@@ -69,6 +72,9 @@ async def apply_import(
     max_age: timedelta = RESULTS_NEWS_AGE,
 ) -> ImportOutcome:
     """Write the batches (all or nothing; `RemovalRefused` unless `allow_removals`) and count the races
-    whose results alert nobody."""
-    changes = await store.apply(batches, quiet=quiet, allow_removals=allow_removals)
-    return ImportOutcome(changes, await silent_races(store, changes, now, max_age, quiet))
+    whose results alert nobody. The shipped rules and calendar of the seasons they touch go first, in the
+    same transaction, where the store lacks them."""
+    shipped = await completion(store, batches)
+    changes = await store.apply([*shipped.batches, *batches], quiet=quiet, allow_removals=allow_removals)
+    applied = shipped.applied if changes.changed else []
+    return ImportOutcome(changes, await silent_races(store, changes, now, max_age, quiet), applied)

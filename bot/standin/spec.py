@@ -1,8 +1,9 @@
 """The Bot API as data: which methods exist, what they take and return, and parameter decoding.
 
 The method list, required parameters and parameter types all come from the scraped specification
-(`bot-api.json`, see ../shared/telegram/README.md), so the stand-in follows the API version in that
-file rather than whatever someone remembered.
+(`bot-api.json`, see ../shared/telegram/README.md; a copy ships in bot/standin/data/ so that the stand-in
+and the demo work from an installed package), so the stand-in follows the API version in that file rather
+than whatever someone remembered.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from bot.standin.errors import bad_request
 
 SPEC_ENV = "PITBOARD_BOT_API_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "telegram" / "bot-api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "bot-api.json"
 
 _TRUE = {"true", "1", "True"}
 _FALSE = {"false", "0", "False"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.ingest.definitions import RULES_DOC, ShippedSeason, ensure_shipped, example_season, nearest_shipped
 from bot.standings.engine import SeasonData, Subject, standings
 from bot.standings.rules import ChampionshipDef
 from storage.store import ResultLine, Store
@@ -11,6 +12,24 @@ from storage.store import ResultLine, Store
 
 class NotFound(LookupError):
     """A friendly message for the user: unknown series, season, class, event or championship."""
+
+
+class NoRules(NotFound):
+    """A season without points rules, shipped or imported: says what to write and where to start from."""
+
+    def __init__(self, series_slug: str, series_name: str, year: int) -> None:
+        self.series_name = series_name
+        self.year = year
+        self.doc = RULES_DOC
+        # The nearest shipped season of the same series; else any shipped season, as an example of the format.
+        self.own = nearest_shipped(series_slug, year)
+        self.start_from: ShippedSeason = self.own or example_season()
+        start = self.start_from
+        super().__init__(
+            f"No points rules for {series_name} {year}. Write them as a Pitboard JSON file (format: {self.doc})"
+            f" and import it with `pitboard import FILE`; start from the shipped {start.name} {start.year}"
+            f" definition: {start.path}"
+        )
 
 
 @dataclass(slots=True)
@@ -58,6 +77,8 @@ async def _season(store: Store, series_text: str, year: int | None) -> SeasonDat
     chosen = year if year is not None else max(series.years)
     if chosen not in series.years:
         raise NotFound(f"{series.name} has no {chosen} season. Seasons: {_years(series.years)}.")
+    # A known season the store holds without its rules or calendar gets the shipped ones first.
+    await ensure_shipped(store, series.slug, chosen)
     data = await store.season_data(series.slug, chosen)
     assert data is not None
     return data
@@ -69,7 +90,7 @@ def _years(years: tuple[int, ...]) -> str:
 
 def _championship(data: SeasonData, key: str | None, subject: Subject) -> ChampionshipDef:
     if not data.championships:
-        raise NotFound(f"No points rules for {data.series_name} {data.year}: import the series' rules file.")
+        raise NoRules(data.series_slug, data.series_name, data.year)
     if key is not None:
         found = data.championship(key)
         if found is None:
