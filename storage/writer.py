@@ -313,6 +313,7 @@ class _Writer:
                 break
         tags = json.dumps(sorted(event.tags)) if event.tags is not None else None
         classes = json.dumps(event.classes) if event.classes is not None else None
+        venue = event.venue  # the circuit table's view: fills only what neither the source nor the store says
         if row is None:
             cur = conn.execute(
                 "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
@@ -322,9 +323,9 @@ class _Writer:
                     event.key,
                     event.name,
                     event.round,
-                    event.circuit,
-                    event.country,
-                    event.timezone,
+                    event.circuit or (venue.circuit if venue else None),
+                    event.country or (venue.country if venue else None),
+                    event.timezone or (venue.timezone if venue else None),
                     event.start_date,
                     event.end_date,
                     tags or "[]",
@@ -334,17 +335,17 @@ class _Writer:
             event_id = int(cur.lastrowid or 0)
             self.changes.events_added += 1
             name = event.name
-            timezone = event.timezone
+            timezone = event.timezone or (venue.timezone if venue else None)
         else:
             event_id = int(row["id"])
             name = row["name"]
-            timezone = event.timezone or row["timezone"]
+            timezone = event.timezone or row["timezone"] or (venue.timezone if venue else None)
             authoritative = self.batch.source in ("native", "ergast")
             wanted: dict[str, Any] = {
                 "round": event.round,
-                "circuit": event.circuit,
-                "country": event.country,
-                "timezone": event.timezone,
+                "circuit": event.circuit or (venue.circuit if venue and not row["circuit"] else None),
+                "country": event.country or (venue.country if venue and not row["country"] else None),
+                "timezone": event.timezone or (venue.timezone if venue and not row["timezone"] else None),
                 "start_date": event.start_date,
                 "end_date": event.end_date,
                 "tags": tags,
