@@ -248,9 +248,17 @@ def test_build_script_gives_the_shipped_file_again(tmp_path: Path) -> None:
     for run in ("first", "second"):
         output = tmp_path / f"{run}.json"
         subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "build_circuits.py"), "--ergast", str(ERGAST / "circuits.csv"),
-             "--output", str(output)],
-            check=True, capture_output=True, timeout=120,
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "build_circuits.py"),
+                "--ergast",
+                str(ERGAST / "circuits.csv"),
+                "--output",
+                str(output),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         outputs.append(output.read_bytes())
     assert outputs[0] == outputs[1] == circuits.TABLE_PATH.read_bytes()
