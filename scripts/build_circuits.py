@@ -69,6 +69,10 @@ def _rows(ergast: Path, hand: dict) -> list[Row]:
                 source=f"ergast:{rec['circuitId']}",
             )
             row.add(rec["name"], NAME)
+            current = hand["current_names"]["names"].get(rec["circuitRef"])
+            if current:
+                row.name = current
+                row.add(current, EXPLICIT)
             row.add(rec["circuitRef"].replace("_", " ").replace("-", " "), REF)
             if rec["location"] not in not_places:
                 row.add(rec["location"], PLACE)

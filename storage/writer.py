@@ -192,6 +192,7 @@ class _Writer:
         # What this version would take away (storage/removals.py decides whether that is too much).
         self.removals: list[Removal] = []
         self._cancelled = 0
+        self._zone_from_table: set[int] = set()  # events whose zone only the circuit table gave
 
     def run(self) -> ChangeSet:
         batch = self.batch
@@ -263,10 +264,17 @@ class _Writer:
                 _merged_entries(events),
                 replace_crews=ran or not any(s.results is not None for e in events for s in e.sessions),
             )
+            told = False
             for event in events:
                 for session in event.sessions:
                     if session.start_utc is None and session.start_local:
                         session.start_utc = _local_to_utc(session.start_local, timezone)
+                        if session.start_utc is not None and event_id in self._zone_from_table and not told:
+                            told = True  # say once per event where the zone came from, so a wrong guess shows
+                            self.changes.notes.append(
+                                f"{event_name}: local times read in {timezone}"
+                                f" ({event.venue.circuit if event.venue else '?'}, from the circuit table)"
+                            )
                         if session.start_utc is None:
                             self.changes.notes.append(
                                 f"{event_name}: {session.name} starts {session.start_local} local time, but the"
@@ -336,10 +344,14 @@ class _Writer:
             self.changes.events_added += 1
             name = event.name
             timezone = event.timezone or (venue.timezone if venue else None)
+            if not event.timezone and venue:
+                self._zone_from_table.add(event_id)
         else:
             event_id = int(row["id"])
             name = row["name"]
             timezone = event.timezone or row["timezone"] or (venue.timezone if venue else None)
+            if not (event.timezone or row["timezone"]) and venue:
+                self._zone_from_table.add(event_id)
             authoritative = self.batch.source in ("native", "ergast")
             wanted: dict[str, Any] = {
                 "round": event.round,

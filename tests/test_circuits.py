@@ -61,6 +61,7 @@ async def test_imsa_2023_without_calendar_gets_the_calendars_utc_times(tmp_path:
     assert all(s.start_utc for s in schedule)
     assert sorted(s.start_utc or "" for s in schedule) == sorted(calendar.values())
     assert not [n for n in notes if NO_ZONE_NOTE in n]
+    assert any("America/New_York (Michelin Raceway Road Atlanta, from the circuit table)" in n for n in notes), notes
 
 
 async def test_gtwc_europe_2023_events_get_their_circuit_and_zone(tmp_path: Path) -> None:
