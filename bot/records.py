@@ -99,6 +99,16 @@ class SessionRec:
     results: list[ResultRec] | None = None  # None: the batch says nothing about results
 
 
+@dataclass(frozen=True, slots=True)
+class VenueRec:
+    """Where an event is, from Pitboard's circuit table (bot/ingest/circuits.py). It only fills what neither the
+    source nor the store says: a calendar's own circuit, country and time zone win."""
+
+    circuit: str
+    country: str | None
+    timezone: str
+
+
 @dataclass(slots=True)
 class EventRec:
     key: str
@@ -114,6 +124,7 @@ class EventRec:
     aliases: list[str] = field(default_factory=list)
     entries: list[EntryRec] = field(default_factory=list)
     sessions: list[SessionRec] = field(default_factory=list)
+    venue: VenueRec | None = None
 
 
 @dataclass(slots=True)

@@ -192,6 +192,7 @@ class _Writer:
         # What this version would take away (storage/removals.py decides whether that is too much).
         self.removals: list[Removal] = []
         self._cancelled = 0
+        self._zone_from_table: set[int] = set()  # events whose zone only the circuit table gave
 
     def run(self) -> ChangeSet:
         batch = self.batch
@@ -263,10 +264,17 @@ class _Writer:
                 _merged_entries(events),
                 replace_crews=ran or not any(s.results is not None for e in events for s in e.sessions),
             )
+            told = False
             for event in events:
                 for session in event.sessions:
                     if session.start_utc is None and session.start_local:
                         session.start_utc = _local_to_utc(session.start_local, timezone)
+                        if session.start_utc is not None and event_id in self._zone_from_table and not told:
+                            told = True  # say once per event where the zone came from, so a wrong guess shows
+                            self.changes.notes.append(
+                                f"{event_name}: local times read in {timezone}"
+                                f" ({event.venue.circuit if event.venue else '?'}, from the circuit table)"
+                            )
                         if session.start_utc is None:
                             self.changes.notes.append(
                                 f"{event_name}: {session.name} starts {session.start_local} local time, but the"
@@ -313,6 +321,7 @@ class _Writer:
                 break
         tags = json.dumps(sorted(event.tags)) if event.tags is not None else None
         classes = json.dumps(event.classes) if event.classes is not None else None
+        venue = event.venue  # the circuit table's view: fills only what neither the source nor the store says
         if row is None:
             cur = conn.execute(
                 "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
@@ -322,9 +331,9 @@ class _Writer:
                     event.key,
                     event.name,
                     event.round,
-                    event.circuit,
-                    event.country,
-                    event.timezone,
+                    event.circuit or (venue.circuit if venue else None),
+                    event.country or (venue.country if venue else None),
+                    event.timezone or (venue.timezone if venue else None),
                     event.start_date,
                     event.end_date,
                     tags or "[]",
@@ -334,17 +343,21 @@ class _Writer:
             event_id = int(cur.lastrowid or 0)
             self.changes.events_added += 1
             name = event.name
-            timezone = event.timezone
+            timezone = event.timezone or (venue.timezone if venue else None)
+            if not event.timezone and venue:
+                self._zone_from_table.add(event_id)
         else:
             event_id = int(row["id"])
             name = row["name"]
-            timezone = event.timezone or row["timezone"]
+            timezone = event.timezone or row["timezone"] or (venue.timezone if venue else None)
+            if not (event.timezone or row["timezone"]) and venue:
+                self._zone_from_table.add(event_id)
             authoritative = self.batch.source in ("native", "ergast")
             wanted: dict[str, Any] = {
                 "round": event.round,
-                "circuit": event.circuit,
-                "country": event.country,
-                "timezone": event.timezone,
+                "circuit": event.circuit or (venue.circuit if venue and not row["circuit"] else None),
+                "country": event.country or (venue.country if venue and not row["country"] else None),
+                "timezone": event.timezone or (venue.timezone if venue and not row["timezone"] else None),
                 "start_date": event.start_date,
                 "end_date": event.end_date,
                 "tags": tags,

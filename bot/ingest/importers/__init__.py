@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.ingest.circuits import place_events
 from bot.ingest.importers import alkamel, ergast, gtwc, native
 from bot.ingest.importers.bounds import check_batch
 from bot.ingest.importers.table import ImportFailure, read_table, read_text
@@ -70,6 +71,8 @@ def load_paths(
     for path in paths:
         kind = detect(path) if fmt == "auto" else fmt
         batch = LOADERS[kind]([path], series, season)
+        # A known track's time zone dates the sessions of a results file that comes without a calendar.
+        place_events(batch)
         check_batch(path, batch)
         batches.append(batch)
         if progress:
