@@ -116,8 +116,17 @@ def import_(
             "--allow-removals", help="Apply a version that removes much of what is stored (refused otherwise)."
         ),
     ] = False,
+    series_name: Annotated[
+        str | None, typer.Option("--series-name", help="The series' name, for a new series (ICS calendars).")
+    ] = None,
+    filter_text: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", help='ICS: import only events whose summary holds this text, e.g. "(NASCAR Cup Series)".'
+        ),
+    ] = None,
 ) -> None:
-    """Import result files, calendars and rules. All files land together or none does."""
+    """Import result files, calendars (native JSON, ICS) and rules. All files land together or none does."""
     try:
         max_age = news_age_from_env()
     except ValueError as exc:
@@ -133,7 +142,15 @@ def import_(
     ) as progress:
         task = progress.add_task("reading", total=len(paths) + 1)
         try:
-            batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
+            batches = load_paths(
+                paths,
+                series,
+                season,
+                fmt,
+                progress=lambda p: progress.advance(task),
+                series_name=series_name,
+                filter_text=filter_text,
+            )
             progress.update(task, description="writing")
 
             async def write(store: Store) -> ImportOutcome:
