@@ -294,6 +294,53 @@ def _print_results(table: ResultsTable, fmt: str) -> None:
     out.print(grid)
 
 
+@app.command("export-ics")
+def export_ics(
+    series: Annotated[list[str] | None, typer.Option(help="Series slug or name (repeatable).")] = None,
+    season: Annotated[int | None, typer.Option(help="Season year (default: every season).")] = None,
+    driver: Annotated[str | None, typer.Option(help="A driver: the series they race in.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the titles: en or de.")] = "en",
+    reminders: Annotated[
+        str, typer.Option(help="Alarm lead times in minutes, comma-separated (empty: none).")
+    ] = "1440,60",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Write sessions as an iCalendar (.ics) file, with alarms: the same file /ics sends a chat."""
+    from bot.i18n import Translator
+    from bot.ingest.ics_export import render_ics
+
+    try:
+        leads = [int(m) for m in reminders.split(",") if m.strip()]
+    except ValueError:
+        err.print(f"--reminders takes minutes such as 1440,60, not {reminders!r}", markup=False)
+        raise typer.Exit(2) from None
+
+    async def collect(store: Store) -> bytes:
+        slugs: list[str] = []
+        for wanted in series or ():
+            found = await store.find_series(wanted)
+            if found is None:
+                raise NotFound(f"No series {wanted!r} in the store.")
+            slugs.append(found.slug)
+        if driver:
+            matches = await search_drivers(store, driver, limit=1)
+            if not matches:
+                raise NotFound(f"No driver {driver!r} in the store.")
+            slugs.extend(e.series_slug for e in await store.driver_entries(matches[0].driver_id))
+        if not series and not driver:
+            slugs = [s.slug for s in await store.series()]
+        sessions = await store.calendar_sessions(sorted(set(slugs)), season)
+        return render_ics(sessions, Translator(language), leads)
+
+    data = _run(collect)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(data)
+        err.print(f"Wrote {output}", markup=False)
+
+
 @app.command()
 def results(
     series: Annotated[str, typer.Argument(help="Series slug or name.")],

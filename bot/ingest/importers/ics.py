@@ -30,8 +30,9 @@ import icalendar
 from bot.ingest.importers.common import digest
 from bot.ingest.importers.table import ImportFailure
 from bot.names import slug
-from bot.records import EventRec, ImportBatch, SeasonRec, SessionRec
+from bot.records import SESSION_KINDS, EventRec, ImportBatch, SeasonRec, SessionRec
 
+UID_DOMAIN = "pitboard"
 WEEKEND_GAP = timedelta(days=4)  # sessions at one venue this close together are one event (Thu duels + Sun race)
 _VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\r?$.*?^END:VTIMEZONE\r?\n?", re.S | re.M | re.I)
 # DTSTART;TZID=UTC+07:00:20260301T150000 — the colon in an unquoted parameter ends it too early.
@@ -74,6 +75,21 @@ class _Item:
     start_local: datetime | None  # floating time, zone not known here
     day: date  # the local day when known, else the UTC day
     cancelled: bool
+    keys: tuple[str, str] | None = None  # event and session key, from a file Pitboard exported
+
+
+def pitboard_uid(series: str, year: int, event_key: str, session_key: str) -> str:
+    # Pitboard's keys never change once stored, so neither does the UID of an exported session.
+    return f"{series}/{year}/{event_key}/{session_key}@{UID_DOMAIN}"
+
+
+def parse_pitboard_uid(uid: str) -> tuple[str, int, str, str] | None:
+    """(series, year, event key, session key) of a UID Pitboard's export made, else None."""
+    head, _, domain = uid.rpartition("@")
+    parts = head.split("/")
+    if domain != UID_DOMAIN or len(parts) != 4 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1]), parts[2], parts[3]
 
 
 def looks_like(text: str) -> bool:
@@ -255,10 +271,17 @@ def _item(
             day = start_utc.date()
     name, event_name, label = _split(summary or "Session")
     kind = _kind(name if label else summary)
+    uid = str(vevent.get("UID", "")).strip() or None
+    keys = None
+    own = parse_pitboard_uid(uid) if uid else None
+    if own and vevent.get("X-PITBOARD-SESSION") and str(vevent.get("X-PITBOARD-KIND")) in SESSION_KINDS:
+        # Pitboard's own export: its names and keys, exactly as stored.
+        keys = (own[2], own[3])
+        name, event_name, label = str(vevent["X-PITBOARD-SESSION"]), str(vevent.get("X-PITBOARD-EVENT", "")), True
+        kind = str(vevent["X-PITBOARD-KIND"])
     location = str(vevent.get("LOCATION", "")).strip()
     venue = location.split(",")[0].strip() if location else None
     status = str(vevent.get("STATUS", "")).upper()
-    uid = str(vevent.get("UID", "")).strip() or None
     return _Item(
         uid=uid[:200] if uid else None,
         name=name[:80],
@@ -271,6 +294,7 @@ def _item(
         start_local=start_local,
         day=day,
         cancelled=status == "CANCELLED",
+        keys=keys,
     )
 
 
@@ -319,10 +343,15 @@ def _events(items: list[_Item]) -> list[EventRec]:
     """Group by venue (or the summary's event name), then by weekend; keys are the venue's slug,
     numbered by visit in the season (martinsville-speedway, martinsville-speedway-2)."""
     by_place: dict[str, list[_Item]] = defaultdict(list)
+    groups: list[tuple[str, list[_Item]]] = []
+    own: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
+        if item.keys:
+            own[item.keys[0]].append(item)
+            continue
         place = item.venue or item.event_name or item.name
         by_place[slug(place) or "event"].append(item)
-    groups: list[tuple[str, list[_Item]]] = []
+    groups.extend((key, sorted(members, key=_order)) for key, members in own.items())
     for place, members in by_place.items():
         members.sort(key=_order)
         visits: list[list[_Item]] = []
@@ -352,7 +381,7 @@ def _event(key: str, members: list[_Item]) -> EventRec:
     sessions: list[SessionRec] = []
     used: Counter[str] = Counter()
     for item in members:
-        base = _session_key(item)
+        base = item.keys[1] if item.keys else _session_key(item)
         used[base] += 1
         key_ = base if used[base] == 1 else f"{base}-{used[base]}"
         sessions.append(
