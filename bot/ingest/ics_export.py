@@ -102,12 +102,13 @@ def render_ics(
 
 
 async def chat_calendar(store: Store, chat: Chat, now: datetime) -> bytes:
-    """The sessions of the series a chat follows (directly or through its drivers and teams), from a week
-    ago on, with its reminder lead times and in its language."""
+    """The sessions of the series a chat follows (directly or through its drivers and teams) from the start
+    of this year on (a whole season: past entries cost nothing in a calendar app), with its reminder lead
+    times and in its language."""
     from bot.services import chat_series  # services sit above ingest; imported here to keep the layers
 
     series = await chat_series(store, chat.id)
-    since = (now - timedelta(days=7)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = f"{now.astimezone(UTC).year}-01-01T00:00:00Z"
     sessions = await store.calendar_sessions(series, since_utc=since)
     leads = chat.settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))
     return render_ics(sessions, Translator(chat.language), leads, now=now)
