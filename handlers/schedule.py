@@ -37,7 +37,7 @@ async def ics_command(update: Update, context: Context) -> None:
         await reply(update, context, t("This chat follows nothing yet: follow a driver or series with /follow."))
         return
     data = await chat_calendar(store, chat, now())
-    caption = t("Your sessions as a calendar file: open it to add them, with reminders. Importing a newer one updates them.")
+    caption = t("Your sessions as a calendar file, with reminders. Opening a newer one updates them.")
     await services(context).delivery.send_document(
         chat.id, "pitboard.ics", data, caption=render.e(caption), thread_id=thread_of(update)
     )

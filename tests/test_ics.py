@@ -17,7 +17,7 @@ from bot.ingest.importers.table import ImportFailure
 from bot.notifier import Notifier
 from storage.removals import RemovalRefused
 from storage.store import Store
-from tests.botenv import BotEnv, running_bot
+from tests.botenv import running_bot
 from tests.conftest import SHARED, run_cli
 
 NASCAR = SHARED / "calendars" / "nascar-2026"
@@ -145,21 +145,43 @@ BURIRAM_ZONE = (
     "TZOFFSETFROM:+0700\r\nTZOFFSETTO:+0700\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
 )
 # Exported from Outlook-style tools: a STANDARD block with no DTSTART (mandatory in RFC 5545).
-BROKEN_ZONE = "BEGIN:VTIMEZONE\r\nTZID:Arabian\r\nBEGIN:STANDARD\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+BROKEN_ZONE = (
+    "BEGIN:VTIMEZONE\r\nTZID:Arabian\r\nBEGIN:STANDARD\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
 
 
 async def _sessions(store: Store, series: str) -> dict[str, tuple[str | None, str | None, str | None, str]]:
-    return {f"{s.event_key}/{s.key}": (s.start_utc, s.start_date, s.name, s.kind) for s in await store.schedule(series, 2026)}
+    return {
+        f"{s.event_key}/{s.key}": (s.start_utc, s.start_date, s.name, s.kind)
+        for s in await store.schedule(series, 2026)
+    }
 
 
 async def test_sloppy_published_feeds(store: Store, tmp_path: Path) -> None:
     # A MotoGP-style feed from a calendar tool: custom TZIDs (one unquoted with a colon, one without any
     # VTIMEZONE), a VTIMEZONE missing DTSTART, an all-day "time TBC" race, a missing DTEND.
     body = (
-        _event("a1", "Thai Grand Prix - FP1", "DTSTART;TZID=UTC+07:00:20260227T104500", "LOCATION:Chang International Circuit\\, Buriram\r\n")
-        + _event("a2", "Thai Grand Prix - Qualifying", "DTSTART;TZID=UTC+0700:20260228T105000", "LOCATION:Chang International Circuit\r\n")
-        + _event("a3", "Thai Grand Prix - Sprint", "DTSTART;TZID=Arabian:20260228T120000", "LOCATION:Chang International Circuit\r\n")
-        + _event("a4", "Thai Grand Prix - Race", "DTSTART;VALUE=DATE:20260301", "LOCATION:Chang International Circuit\r\n")
+        _event(
+            "a1",
+            "Thai Grand Prix - FP1",
+            "DTSTART;TZID=UTC+07:00:20260227T104500",
+            "LOCATION:Chang International Circuit\\, Buriram\r\n",
+        )
+        + _event(
+            "a2",
+            "Thai Grand Prix - Qualifying",
+            "DTSTART;TZID=UTC+0700:20260228T105000",
+            "LOCATION:Chang International Circuit\r\n",
+        )
+        + _event(
+            "a3",
+            "Thai Grand Prix - Sprint",
+            "DTSTART;TZID=Arabian:20260228T120000",
+            "LOCATION:Chang International Circuit\r\n",
+        )
+        + _event(
+            "a4", "Thai Grand Prix - Race", "DTSTART;VALUE=DATE:20260301", "LOCATION:Chang International Circuit\r\n"
+        )
         # A rally-style feed of floating times and German session names.
         + _event("b1", "Freies Training 1 (Rallye Deutschland)", "DTSTART:20260820T090000")
         + _event("b2", "Rennen (Rallye Deutschland)", "DTSTART:20260823T140000")

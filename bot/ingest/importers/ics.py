@@ -155,7 +155,7 @@ def parse(
                 skipped += 1
                 continue
             summary = " ".join(re.sub(re.escape(filter_text), " ", summary, flags=re.I).split()).strip(" -–:|")
-        item = _item(vevent, summary, zones, default_zone, source)
+        item = _item(vevent, summary, zones, default_zone) if isinstance(vevent, icalendar.Event) else None
         if item is not None:
             items.append(item)
     if not items:
@@ -194,9 +194,11 @@ def _file_zones(text: str) -> dict[str, tzinfo]:
         tzid = tzid_match.group(1).strip().strip('"')
         try:
             component = icalendar.Timezone.from_ical(block)
-            zones[tzid] = component.to_tz(icalendar.timezone.tzp, lookup_tzid=False)
+            if isinstance(component, icalendar.Timezone):
+                zones[tzid] = component.to_tz(icalendar.timezone.tzp, lookup_tzid=False)
+                continue
             continue
-        except Exception:  # noqa: BLE001 - dateutil and icalendar raise several types for broken blocks
+        except Exception:  # dateutil and icalendar raise several types for a broken block
             pass
         offset = _OFFSET_TO.search(block)
         if offset:
@@ -226,15 +228,17 @@ def _zone_from_name(name: str, zones: dict[str, tzinfo]) -> tzinfo | None:
     return None
 
 
-def _moment(prop: icalendar.prop.vDDDTypes | None, zones: dict[str, tzinfo], default: tzinfo | None) -> tuple[
-    datetime | None, datetime | None, date | None, bool
-]:
+def _moment(
+    prop: icalendar.prop.vDDDTypes | None, zones: dict[str, tzinfo], default: tzinfo | None
+) -> tuple[datetime | None, datetime | None, date | None, bool]:
     """(UTC instant, floating local time, date-only day, zone known from the file)."""
     if prop is None:
         return None, None, None, False
     value = prop.dt
-    if not isinstance(value, datetime):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return None, None, value, False
+    if not isinstance(value, datetime):
+        return None, None, None, False  # a time or period where a start belongs: nothing usable
     tzid = prop.params.get("TZID")
     if tzid:
         zone = _zone_from_name(str(tzid), zones)
@@ -249,9 +253,7 @@ def _moment(prop: icalendar.prop.vDDDTypes | None, zones: dict[str, tzinfo], def
     return None, value, None, False
 
 
-def _item(
-    vevent: icalendar.Event, summary: str, zones: dict[str, tzinfo], default: tzinfo | None, source: str
-) -> _Item | None:
+def _item(vevent: icalendar.Event, summary: str, zones: dict[str, tzinfo], default: tzinfo | None) -> _Item | None:
     start_utc, start_local, day, zoned = _moment(vevent.get("DTSTART"), zones, default)
     end_utc, _, _, _ = _moment(vevent.get("DTEND"), zones, default)
     if end_utc is None and start_utc is not None and vevent.get("DURATION") is not None:
