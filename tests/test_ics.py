@@ -73,8 +73,14 @@ async def test_the_moved_race_is_one_change_and_uids_keep_renamed_races(store: S
 async def test_the_partial_feed_is_refused_unless_allowed_and_the_restored_feed_brings_all_back(
     store: Store,
 ) -> None:
-    for path in (V1, V2, V3):
-        await store.apply(whole(path))
+    await store.apply(whole(V1))
+    await store.apply(whole(V2))
+    # All three series in one: at Sonoma the Cup race moves a month away from the Xfinity race, so the
+    # weekends regroup; matching by UID keeps it one session and one "moved".
+    changes = await store.apply(whole(V3))
+    moved = [c.session_name for c in changes.session_changes if c.what == "moved"]
+    assert moved == ["Toyota / Save Mart 350 (NASCAR Cup Series)"]
+    assert (await store.counts())["events"] == 44
     with pytest.raises(RemovalRefused, match=r"58 of 98 sessions would be cancelled.*--allow-removals"):
         await store.apply(whole(V4))
     assert not (await store.apply(whole(V3))).changed  # nothing was written
