@@ -330,7 +330,8 @@ def export_ics(
         if not series and not driver:
             slugs = [s.slug for s in await store.series()]
         sessions = await store.calendar_sessions(sorted(set(slugs)), season)
-        return render_ics(sessions, Translator(language), leads)
+        names = sorted({s.series_name for s in sessions})
+        return render_ics(sessions, Translator(language), leads, name=" · ".join(names) or "Pitboard")
 
     data = _run(collect)
     if output is None:

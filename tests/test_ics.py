@@ -17,7 +17,7 @@ from bot.ingest.importers.table import ImportFailure
 from bot.notifier import Notifier
 from storage.removals import RemovalRefused
 from storage.store import Store
-from tests.botenv import running_bot
+from tests.botenv import future_calendar, running_bot
 from tests.conftest import SHARED, run_cli
 
 NASCAR = SHARED / "calendars" / "nascar-2026"
@@ -275,4 +275,23 @@ async def test_ics_command_sends_a_document_of_the_followed_series(tmp_path: Pat
         calendar = icalendar.Calendar.from_ical(env.standin.file_content(document["file_id"]))
         titles = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
         assert titles and all("Rennen" in t for t in titles)
+        assert env.errors() == []
+
+
+async def test_next_has_a_calendar_button_with_the_chats_reminders(tmp_path: Path) -> None:
+    db = tmp_path / "next.db"
+    async with await Store.open(db) as setup:
+        await setup.apply(load_paths([future_calendar(tmp_path / "future.json")]))
+    async with running_bot(db) as env:
+        env.standin.user(FAN, first_name="Fan", language_code="en")
+        await env.say(FAN, FAN, "/follow series test-gt")
+        chat = await env.store.chats.get(FAN)
+        assert chat is not None
+        await env.store.chats.set_settings(FAN, {**chat.settings, "reminder_minutes": [120, 30]})
+        listing = (await env.say(FAN, FAN, "/next"))[-1]
+        sent = await env.press(FAN, FAN, listing, ".ics")
+        calendar = icalendar.Calendar.from_ical(env.standin.file_content(sent[-1]["document"]["file_id"]))
+        timed = next(e for e in calendar.walk("VEVENT") if isinstance(e.decoded("DTSTART"), datetime))
+        triggers = sorted(-a.decoded("TRIGGER") for a in timed.walk("VALARM"))
+        assert triggers == [timedelta(minutes=30), timedelta(minutes=120)]
         assert env.errors() == []

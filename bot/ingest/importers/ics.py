@@ -172,7 +172,10 @@ def parse(
     if not items:
         raise ImportFailure(source, f"no event of the calendar falls in {season}")
     events = _events(items)
-    name = series_name or str(calendar.get("X-WR-CALNAME", "")).strip() or series
+    # Pitboard's own export names its series on every entry; other feeds name the calendar at most.
+    own_names = {str(v.get("X-PITBOARD-SERIES")) for v in vevents if v.get("X-PITBOARD-SERIES")}
+    own_name = own_names.pop() if len(own_names) == 1 else None
+    name = series_name or own_name or str(calendar.get("X-WR-CALNAME", "")).strip() or series
     return ImportBatch(
         source="ics",
         series_slug=series,
