@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.ingest.importers import load_paths
+from bot.ingest.importers.ics import parse
 from bot.ingest.importers.table import ImportFailure
 from bot.notifier import Notifier
 from storage.removals import RemovalRefused
@@ -218,7 +219,13 @@ async def test_regenerated_uids_and_respelled_zones_change_nothing(store: Store,
         return _ics(tmp_path, f"v{n}.ics", body)
 
     await store.apply(load_paths([version(1, "Europe/Vienna")], "f1x", 2026))
-    for n, zone in ((2, "W. Europe Standard Time"), (3, '"/Europe/Vienna"'), (4, "Europe/Berlin")):
+    respelled = (
+        (2, "W. Europe Standard Time"),  # Outlook
+        (3, '"/Europe/Vienna"'),
+        (4, "Europe/Berlin"),
+        (5, "/mozilla.org/20050126_1/Europe/Vienna"),  # old Mozilla clients
+    )
+    for n, zone in respelled:
         again = await store.apply(load_paths([version(n, zone)], "f1x", 2026))
         assert not again.changed and again.session_changes == [], zone
     sessions = await _sessions(store, "f1x")
@@ -295,3 +302,34 @@ async def test_next_has_a_calendar_button_with_the_chats_reminders(tmp_path: Pat
         triggers = sorted(-a.decoded("TRIGGER") for a in timed.walk("VALARM"))
         assert triggers == [timedelta(minutes=30), timedelta(minutes=120)]
         assert env.errors() == []
+
+
+def test_summary_shapes_of_published_feeds() -> None:
+    # Shapes seen in published F1 and MotoGP calendars: the official F1 feed ("FORMULA 1 ... 2026 - Practice 1"),
+    # fan-made ones ("F1: Sprint Qualifying (Dutch Grand Prix)"), German ones ("Großer Preis ... – Rennen").
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:{i}\r\nSUMMARY:{summary}\r\nDTSTART:2026082{day}T120000Z\r\nEND:VEVENT\r\n"
+        for i, (summary, day) in enumerate(
+            (
+                ("FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026 - Practice 1", 1),
+                ("FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026 - Sprint Qualifying", 1),
+                ("FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026 - Sprint", 2),
+                ("FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026 - Qualifying", 2),
+                ("FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026 - Race", 3),
+                ("Großer Preis von Österreich – Freies Training 2", 7),
+                ("Großer Preis von Österreich – Rennen", 9),
+            )
+        )
+    )
+    batch = parse(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{body}END:VCALENDAR\r\n".encode(), "shapes.ics", "f1", 2026)
+    found = {(e.name, s.key, s.kind) for e in batch.seasons[0].events for s in e.sessions}
+    dutch = "FORMULA 1 HEINEKEN DUTCH GRAND PRIX 2026"
+    assert found == {
+        (dutch, "fp1", "practice"),
+        (dutch, "sprint-qualifying", "qualifying"),
+        (dutch, "sprint", "sprint"),
+        (dutch, "qualifying", "qualifying"),
+        (dutch, "race", "race"),
+        ("Großer Preis von Österreich", "fp2", "practice"),
+        ("Großer Preis von Österreich", "race", "race"),
+    }

@@ -19,6 +19,7 @@ same way. One calendar may hold several series: `filter_text` keeps the VEVENTs 
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -138,7 +139,10 @@ def parse(
     text = _UNQUOTED_TZID.sub(lambda m: f'{m.group(1)}"{m.group(2)}"', text)
     zones = _file_zones(text)
     try:
-        calendar = icalendar.Calendar.from_ical(_VTIMEZONE.sub("", text))
+        with warnings.catch_warnings():
+            # icalendar warns when it guesses a vendor-prefixed TZID; _zone_from_name resolves every TZID itself.
+            warnings.simplefilter("ignore")
+            calendar = icalendar.Calendar.from_ical(_VTIMEZONE.sub("", text))
     except ValueError as exc:
         raise ImportFailure(source, f"not a valid iCalendar file: {exc}") from exc
     default_zone = _zone_from_name(str(calendar.get("X-WR-TIMEZONE", "")).strip(), zones)
@@ -214,11 +218,14 @@ def _zone_from_name(name: str, zones: dict[str, tzinfo]) -> tzinfo | None:
     """An IANA or Windows name, the file's own VTIMEZONE, or an offset spelled in the id."""
     if not name:
         return None
-    clean = name.strip().strip("/").strip('"')
-    try:
-        return ZoneInfo(clean)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
+    clean = name.strip().strip('"').strip("/")
+    parts = clean.split("/")
+    # Old Mozilla clients prefix the IANA name: /mozilla.org/20050126_1/Europe/Paris.
+    for start in range(max(0, len(parts) - 3), len(parts)):
+        try:
+            return ZoneInfo("/".join(parts[start:]) if start else clean)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
     windows = icalendar.timezone.tzp.timezone(clean)
     if windows is not None and clean not in zones:
         return windows
