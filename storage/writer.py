@@ -536,6 +536,9 @@ class _Writer:
                 if update.get("status") == "cancelled":
                     change("cancelled", row["start_utc"], None)
                     self._cancelled += 1
+                elif update.get("status") == "scheduled" and old_status == "cancelled" and "start_utc" not in update:
+                    # Listed again by its calendar: as news it is a session added (near its start only).
+                    change("added", None, session.start_utc)
         if session.results is None:
             return
         self._results(session_id, f"{event_name} {session.name}", session, entry_ids, old_results_status, change)

@@ -89,6 +89,13 @@ async def test_the_partial_feed_is_refused_unless_allowed_and_the_restored_feed_
     assert sum(c.what == "cancelled" for c in allowed.session_changes) == 58
     restored = await store.apply(whole(V5))
     assert not [c for c in restored.session_changes if c.what == "cancelled"]
+    # Back for the followers who were told "cancelled": 57 as added, and the Truck race at Charlotte, which
+    # the restored feed also moves, as moved (beside the Cracker Barrel 400, back at its old time).
+    assert sum(c.what == "added" for c in restored.session_changes) == 57
+    assert sorted(c.session_name for c in restored.session_changes if c.what == "moved") == [
+        "Cracker Barrel 400 (NASCAR Cup Series)",
+        "North Carolina Education Lottery 200 (NASCAR Craftsman Truck Series)",
+    ]
     schedule = await store.schedule("nascar", 2026)
     assert sum(s.status != "cancelled" for s in schedule) == 98
 

@@ -162,6 +162,11 @@ def parse(
         item = _item(vevent, summary, zones, default_zone) if isinstance(vevent, icalendar.Event) else None
         if item is not None:
             items.append(item)
+    # A UID the feed gives to two sessions identifies neither: they are matched by event + session instead.
+    uids = Counter(i.uid for i in items if i.uid)
+    for item in items:
+        if item.uid and uids[item.uid] > 1:
+            item.uid = None
     if not items:
         seen = Counter(m for v in vevents for m in re.findall(r"\(([^()]+)\)\s*$", str(v.get("SUMMARY", ""))))
         hint = f" (summaries end with: {', '.join(f'({s})' for s, _ in seen.most_common(5))})" if seen else ""
