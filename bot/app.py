@@ -36,6 +36,7 @@ COMMANDS = (
     ("standings", N_("Championship standings")),
     ("results", N_("The latest race")),
     ("calendar", N_("The season calendar")),
+    ("ics", N_("Your sessions as a calendar file")),
     ("driver", N_("A driver's profile")),
     ("following", N_("What this chat follows")),
     ("unfollow", N_("Stop following")),

@@ -38,6 +38,11 @@ def series_command(command: str, series_id: int) -> str:
     return f"{VERSION}:sc:{SERIES_COMMANDS[command]}:{series_id}"
 
 
+def ics_file() -> str:
+    """/next's button: the chat's sessions as an .ics file."""
+    return f"{VERSION}:ic:all"
+
+
 def import_choice(confirm: bool, token: str) -> str:
     """An upload refused by the removal rule: import it anyway (y) or drop it (n)."""
     return f"{VERSION}:im:{'y' if confirm else 'n'}:{token}"
@@ -71,6 +76,11 @@ class SeriesCommandAction:
 
 
 @dataclass(frozen=True, slots=True)
+class IcsAction:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class ShowResultsAction:
     session_id: int
 
@@ -81,7 +91,9 @@ class ImportAction:
     token: str
 
 
-Action = FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction | ImportAction
+Action = (
+    FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction | ImportAction | IcsAction
+)
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
 
@@ -116,6 +128,8 @@ def parse(data: str | None) -> Action | None:
     if action == "sc" and len(args) == 2 and args[0] in _COMMAND_NAMES:
         series_id = _int(args[1], 1)
         return SeriesCommandAction(_COMMAND_NAMES[args[0]], series_id) if series_id is not None else None
+    if action == "ic" and args == ["all"]:
+        return IcsAction()
     if action == "im" and len(args) == 2 and args[0] in ("y", "n") and _TOKEN.match(args[1]):
         return ImportAction(args[0] == "y", args[1])
     return None

@@ -118,8 +118,17 @@ def import_(
             "--allow-removals", help="Apply a version that removes much of what is stored (refused otherwise)."
         ),
     ] = False,
+    series_name: Annotated[
+        str | None, typer.Option("--series-name", help="The series' name, for a new series (ICS calendars).")
+    ] = None,
+    filter_text: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", help='ICS: import only events whose summary holds this text, e.g. "(NASCAR Cup Series)".'
+        ),
+    ] = None,
 ) -> None:
-    """Import result files, calendars and rules. All files land together or none does."""
+    """Import result files, calendars (native JSON, ICS) and rules. All files land together or none does."""
     try:
         max_age = news_age_from_env()
     except ValueError as exc:
@@ -135,7 +144,15 @@ def import_(
     ) as progress:
         task = progress.add_task("reading", total=len(paths) + 1)
         try:
-            batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
+            batches = load_paths(
+                paths,
+                series,
+                season,
+                fmt,
+                progress=lambda p: progress.advance(task),
+                series_name=series_name,
+                filter_text=filter_text,
+            )
             progress.update(task, description="writing")
 
             async def write(store: Store) -> ImportOutcome:
@@ -277,6 +294,54 @@ def _print_results(table: ResultsTable, fmt: str) -> None:
             shown,
         )
     out.print(grid)
+
+
+@app.command("export-ics")
+def export_ics(
+    series: Annotated[list[str] | None, typer.Option(help="Series slug or name (repeatable).")] = None,
+    season: Annotated[int | None, typer.Option(help="Season year (default: every season).")] = None,
+    driver: Annotated[str | None, typer.Option(help="A driver: the series they race in.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the titles: en or de.")] = "en",
+    reminders: Annotated[
+        str, typer.Option(help="Alarm lead times in minutes, comma-separated (empty: none).")
+    ] = "1440,60",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Write sessions as an iCalendar (.ics) file, with alarms: the same file /ics sends a chat."""
+    from bot.i18n import Translator
+    from bot.ingest.ics_export import render_ics
+
+    try:
+        leads = [int(m) for m in reminders.split(",") if m.strip()]
+    except ValueError:
+        err.print(f"--reminders takes minutes such as 1440,60, not {reminders!r}", markup=False)
+        raise typer.Exit(2) from None
+
+    async def collect(store: Store) -> bytes:
+        slugs: list[str] = []
+        for wanted in series or ():
+            found = await store.find_series(wanted)
+            if found is None:
+                raise NotFound(f"No series {wanted!r} in the store.")
+            slugs.append(found.slug)
+        if driver:
+            matches = await search_drivers(store, driver, limit=1)
+            if not matches:
+                raise NotFound(f"No driver {driver!r} in the store.")
+            slugs.extend(e.series_slug for e in await store.driver_entries(matches[0].driver_id))
+        if not series and not driver:
+            slugs = [s.slug for s in await store.series()]
+        sessions = await store.calendar_sessions(sorted(set(slugs)), season)
+        names = sorted({s.series_name for s in sessions})
+        return render_ics(sessions, Translator(language), leads, name=" · ".join(names) or "Pitboard")
+
+    data = _run(collect)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(data)
+        err.print(f"Wrote {output}", markup=False)
 
 
 @app.command()

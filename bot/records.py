@@ -97,6 +97,7 @@ class SessionRec:
     status: str | None = None  # None: leave as stored (or 'scheduled' when new)
     results_status: str | None = None  # provisional / final when results come with it
     results: list[ResultRec] | None = None  # None: the batch says nothing about results
+    uid: str | None = None  # a calendar's UID: the store matches it before event + key (storage/writer.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +155,16 @@ class SeasonRec:
     events: list[EventRec] = field(default_factory=list)
     championships: list[ChampionshipRec] = field(default_factory=list)
     official_standings: list[OfficialStandingRec] = field(default_factory=list)
+    # A calendar feed (ICS) lists the whole season: its sessions that a new version leaves out are
+    # cancelled, under the refusal rule for suspicious versions (storage/removals.py).
+    calendar: bool = False
 
 
 @dataclass(slots=True)
 class ImportBatch:
     """Everything one import writes; applied all-or-nothing."""
 
-    source: str  # ergast, alkamel, gtwc, native
+    source: str  # ergast, alkamel, gtwc, native, ics
     series_slug: str
     series_name: str
     seasons: list[SeasonRec]

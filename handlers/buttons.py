@@ -23,6 +23,9 @@ async def on_callback(update: Update, context: Context) -> None:
         await settings.on_button(update, context, action)
     elif isinstance(action, callbacks.ShowResultsAction):
         await results.on_show_results(update, context, action.session_id)
+    elif isinstance(action, callbacks.IcsAction):
+        await query.answer()
+        await schedule.ics_command(update, context)
     elif isinstance(action, callbacks.ImportAction):
         await upload.on_button(update, context, action)
     elif isinstance(action, callbacks.SeriesCommandAction):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
-from bot import render
+from bot import callbacks, render
 from bot.ingest.definitions import ensure_shipped
+from bot.ingest.ics_export import chat_calendar
 from bot.services import chat_series, upcoming_for_chat
-from handlers.common import Context, chat_for, command_text, reply, services
+from handlers.common import Context, chat_for, command_text, reply, services, thread_of
 
 
 def now() -> datetime:
@@ -21,7 +22,26 @@ def now() -> datetime:
 async def next_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
     sessions = await upcoming_for_chat(services(context).store, chat.id, now())
-    await reply(update, context, render.next_sessions(t, sessions, chat.timezone))
+    markup = None
+    if sessions:
+        button = InlineKeyboardButton(t("📅 Add to my calendar (.ics)"), callback_data=callbacks.ics_file())
+        markup = InlineKeyboardMarkup([[button]])
+    await reply(update, context, render.next_sessions(t, sessions, chat.timezone), markup)
+
+
+async def ics_command(update: Update, context: Context) -> None:
+    """The chat's sessions as an .ics file (also /next's button): stable UIDs, so importing it again into a
+    calendar app updates the entries instead of duplicating them."""
+    chat, t = await chat_for(update, context)
+    store = services(context).store
+    if not await chat_series(store, chat.id):
+        await reply(update, context, t("This chat follows nothing yet: follow a driver or series with /follow."))
+        return
+    data = await chat_calendar(store, chat, now())
+    caption = t("Your sessions as a calendar file, with reminders. Opening a newer one updates them.")
+    await services(context).delivery.send_document(
+        chat.id, "pitboard.ics", data, caption=render.e(caption), thread_id=thread_of(update)
+    )
 
 
 async def calendar_command(update: Update, context: Context) -> None:
@@ -60,3 +80,4 @@ async def show_calendar(update: Update, context: Context, series_slug: str) -> N
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("next", next_command))
     app.add_handler(CommandHandler("calendar", calendar_command))
+    app.add_handler(CommandHandler("ics", ics_command))

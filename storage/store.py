@@ -117,6 +117,25 @@ class ScheduledSession:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarSession:
+    """A session as an exported calendar (ICS) shows it."""
+
+    series_slug: str
+    series_name: str
+    year: int
+    event_key: str
+    event_name: str
+    circuit: str | None
+    key: str
+    name: str
+    kind: str
+    start_utc: str | None
+    end_utc: str | None
+    start_date: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpcomingRow:
     series_slug: str
     series_name: str
@@ -479,6 +498,31 @@ class Store:
             (series_slug, year),
         )
         return [ScheduledSession(*tuple(r)) for r in rows]
+
+    async def calendar_sessions(
+        self, series_slugs: list[str], year: int | None = None, since_utc: str | None = None
+    ) -> list[CalendarSession]:
+        """Sessions of these series (one season, or all; from `since_utc` on), in time order, for ICS export."""
+        if not series_slugs:
+            return []
+        marks = ",".join("?" * len(series_slugs))
+        where = f"sr.slug IN ({marks})"
+        params: list[Any] = list(series_slugs)
+        if year is not None:
+            where += " AND se.year = ?"
+            params.append(year)
+        if since_utc is not None:
+            where += " AND coalesce(s.start_utc, coalesce(s.start_date, e.end_date) || 'T23:59:59Z') >= ?"
+            params.append(since_utc)
+        rows = await self._all(
+            "SELECT sr.slug, sr.name, se.year, e.key, e.name, e.circuit, s.key, s.name, s.kind, s.start_utc,"
+            " s.end_utc, coalesce(s.start_date, CASE WHEN s.start_utc IS NULL THEN e.start_date END), s.status"
+            " FROM sessions s JOIN events e ON e.id = s.event_id JOIN seasons se ON se.id = e.season_id"
+            f" JOIN series sr ON sr.id = se.series_id WHERE {where}"
+            " ORDER BY coalesce(s.start_utc, s.start_date, e.start_date, ''), s.id",
+            tuple(params),
+        )
+        return [CalendarSession(*tuple(r)) for r in rows]
 
     async def session_times(self, session_ids: list[int]) -> dict[int, SessionTimes]:
         """When each session took place, as far as the store knows (for the news-not-history rule)."""

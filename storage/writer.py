@@ -193,6 +193,8 @@ class _Writer:
         self.removals: list[Removal] = []
         self._cancelled = 0
         self._zone_from_table: set[int] = set()  # events whose zone only the circuit table gave
+        self._seen: set[int] = set()  # sessions this batch names (a calendar cancels the others)
+        self._calendar = False
 
     def run(self) -> ChangeSet:
         batch = self.batch
@@ -242,11 +244,16 @@ class _Writer:
             (season_id,),
         ).fetchone()[0]
         self._cancelled = 0
+        self._seen = set()
+        self._calendar = season.calendar
         self.drivers.year = season.year
         event_ids: dict[str, int] = {}
         resolved: dict[int, list[EventRec]] = defaultdict(list)
         names: dict[int, tuple[str, str | None]] = {}
-        for event in season.events:
+        events = season.events
+        if any(s.uid for e in events for s in e.sessions):
+            events = _by_uid(conn, season_id, events)
+        for event in events:
             event_id, event_name, timezone = self._event(season_id, event)
             event_ids[event.key] = event_id
             resolved[event_id].append(event)
@@ -283,8 +290,38 @@ class _Writer:
                     self._session(event_id, event_name, season.year, session, entry_ids)
         if season.official_standings:
             self._official_standings(season_id, season, event_ids)
+        if season.calendar:
+            self._cancel_missing(season_id, season.year)
         if suspicious(self._cancelled, held):
             self.removals.append(Removal(f"{self.batch.series_name} {season.year}", "sessions", self._cancelled, held))
+
+    def _cancel_missing(self, season_id: int, year: int) -> None:
+        """A calendar lists its whole season: a session it brought before (it has a UID) that this version
+        leaves out is cancelled. Sessions with results, and those no calendar brought, are not its to cancel."""
+        rows = self.conn.execute(
+            "SELECT s.id, s.name, s.kind, s.start_utc, e.name FROM sessions s JOIN events e ON e.id = s.event_id"
+            " WHERE e.season_id = ? AND s.uid IS NOT NULL AND s.status = 'scheduled' AND s.results_status = 'none'",
+            (season_id,),
+        ).fetchall()
+        for session_id, name, kind, start_utc, event_name in rows:
+            if session_id in self._seen:
+                continue
+            self.conn.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?", (session_id,))
+            self.changes.sessions_updated += 1
+            self._cancelled += 1
+            self.changes.session_changes.append(
+                SessionChange(
+                    session_id=session_id,
+                    series_slug=self.batch.series_slug,
+                    year=year,
+                    event_name=event_name,
+                    session_name=name,
+                    kind=kind,
+                    what="cancelled",
+                    old_start_utc=start_utc,
+                    new_start_utc=None,
+                )
+            )
 
     def _championships(self, season_id: int, season: SeasonRec) -> None:
         for champ in season.championships:
@@ -477,16 +514,24 @@ class _Writer:
         if row is None:
             cur = conn.execute(
                 "INSERT INTO sessions (event_id, key, name, kind, parent_key, stage_minutes, sets_grid, start_utc,"
-                " end_utc, start_date, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, session.key, *incoming.values(), status or "scheduled"),
+                " end_utc, start_date, status, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, session.key, *incoming.values(), status or "scheduled", session.uid),
             )
             session_id = int(cur.lastrowid or 0)
+            self._seen.add(session_id)
             self.changes.sessions_added += 1
             change("added", None, session.start_utc)
             old_status, old_results_status = "scheduled", "none"
         else:
             session_id = int(row["id"])
+            self._seen.add(session_id)
             old_status, old_results_status = row["status"], row["results_status"]
+            if session.uid and row["uid"] != session.uid:
+                # A feed that regenerates its UIDs: the session is found by event + key; keeping the new UID
+                # is bookkeeping, not a change anyone hears of.
+                conn.execute("UPDATE sessions SET uid = ? WHERE id = ?", (session.uid, session_id))
+            if self._calendar and status is None and old_status == "cancelled":
+                status = "scheduled"  # the calendar lists it again (a broken feed restored)
             # A results file knows no times: keep the calendar's where the batch has none.
             update = {
                 k: v
@@ -504,6 +549,9 @@ class _Writer:
                 if update.get("status") == "cancelled":
                     change("cancelled", row["start_utc"], None)
                     self._cancelled += 1
+                elif update.get("status") == "scheduled" and old_status == "cancelled" and "start_utc" not in update:
+                    # Listed again by its calendar: as news it is a session added (near its start only).
+                    change("added", None, session.start_utc)
         if session.results is None:
             return
         self._results(session_id, f"{event_name} {session.name}", session, entry_ids, old_results_status, change)
@@ -618,6 +666,59 @@ class _Writer:
                 rows,
             )
             self.changes.standings_written += len(rows)
+
+
+def _by_uid(conn: sqlite3.Connection, season_id: int, events: list[EventRec]) -> list[EventRec]:
+    """Match calendar sessions by UID first: a session whose UID the store knows goes to the event and key it
+    is stored under, even if this version groups or names it differently (a race moved by a month, a
+    sponsor's new name). Sessions without a known UID keep their event + key, made unique if a matched
+    session took it. Events left with no session are dropped."""
+    stored: dict[str, tuple[str, str]] = {
+        uid: (event_key, key)
+        for uid, event_key, key in conn.execute(
+            "SELECT s.uid, e.key, s.key FROM sessions s JOIN events e ON e.id = s.event_id"
+            " WHERE e.season_id = ? AND s.uid IS NOT NULL",
+            (season_id,),
+        )
+    }
+    if not stored:
+        return events
+    out: dict[str, EventRec] = {}
+    taken: set[tuple[str, str]] = set()
+    placed: list[tuple[EventRec, SessionRec, tuple[str, str] | None]] = []
+    for event in events:
+        for session in event.sessions:
+            target = stored.get(session.uid) if session.uid else None
+            placed.append((event, session, target))
+            if target:
+                taken.add(target)
+    for event, session, target in placed:
+        if target is None:
+            target = (event.key, session.key)
+            number = 1
+            while target in taken:
+                number += 1
+                target = (event.key, f"{session.key}-{number}")
+            taken.add(target)
+        event_key, session.key = target
+        holder = out.get(event_key)
+        if holder is None:
+            holder = out[event_key] = EventRec(
+                key=event_key,
+                name=event.name,
+                round=event.round,
+                circuit=event.circuit,
+                country=event.country,
+                timezone=event.timezone,
+                tags=event.tags,
+                classes=event.classes,
+            )
+        holder.sessions.append(session)
+        for day in (event.start_date, event.end_date):
+            if day:
+                holder.start_date = min(holder.start_date or day, day)
+                holder.end_date = max(holder.end_date or day, day)
+    return list(out.values())
 
 
 def _merged_entries(events: list[EventRec]) -> list[EntryRec]:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
@@ -248,6 +248,28 @@ class Delivery:
             self._wake_task.cancel()
         self._wake_task = None
         self.outage.close()
+
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, caption: str | None = None, thread_id: int | None = None
+    ) -> Message | None:
+        """A file as a reply (e.g. the chat's .ics calendar): the flood gate, 429 waits, outage holds and the
+        permanent-error table apply as for text. No outbox row: a reply file lost to a crash is asked for
+        again, and a row could not hold the bytes. None if Telegram refuses it for good."""
+
+        async def call(target: int, thread: int | None) -> Any:
+            return await self.bot.send_document(
+                target,
+                InputFile(content, filename=filename),
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                message_thread_id=thread,
+            )
+
+        try:
+            message: Message = await self._with_retries(chat_id, thread_id, call, row_id=None, stale=None)
+        except (Forbidden, BadRequest):
+            return None  # logged and acted on (chat deactivated, admins told) by _refused
+        return message
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         async def call(target: int, thread: int | None) -> Any:

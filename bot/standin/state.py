@@ -157,6 +157,7 @@ class StoredMessage:
             "kind": self.kind,
             "text": self.data.get("text"),
             "caption": self.data.get("caption"),
+            "document": self.data.get("document"),
             "entities": self.data.get("entities") or self.data.get("caption_entities") or [],
             "parse_mode": self.parse_mode,
             "reply_markup": self.reply_markup,

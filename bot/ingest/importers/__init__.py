@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.ingest.circuits import place_events
-from bot.ingest.importers import alkamel, ergast, gtwc, native
+from bot.ingest.importers import alkamel, ergast, gtwc, ics, native
 from bot.ingest.importers.bounds import check_batch
 from bot.ingest.importers.table import ImportFailure, read_table, read_text
 from bot.records import ImportBatch
 
-FORMATS = ("auto", "ergast", "alkamel", "gtwc", "native")
+FORMATS = ("auto", "ergast", "alkamel", "gtwc", "native", "ics")
 Loader = Callable[[list[Path], str | None, int | None], ImportBatch]
 LOADERS: dict[str, Loader] = {
     "ergast": ergast.load,
@@ -37,9 +37,13 @@ def detect(path: Path) -> str:
         return detect(csvs[0])
     if path.suffix.casefold() == ".json":
         return "native"
+    if path.suffix.casefold() in (".ics", ".ical", ".ifb"):
+        return "ics"
     text = read_text(path)
     if native.looks_like(text):
         return "native"
+    if ics.looks_like(text):
+        return "ics"
     table = read_table(path, text)
     if gtwc.looks_like(table.header):
         return "gtwc"
@@ -61,6 +65,8 @@ def load_paths(
     season: int | None = None,
     fmt: str = "auto",
     progress: Callable[[Path], None] | None = None,
+    series_name: str | None = None,
+    filter_text: str | None = None,
 ) -> list[ImportBatch]:
     """One batch per path, all read before anything is written."""
     if fmt not in FORMATS:
@@ -70,7 +76,10 @@ def load_paths(
     batches = []
     for path in paths:
         kind = detect(path) if fmt == "auto" else fmt
-        batch = LOADERS[kind]([path], series, season)
+        if kind == "ics":
+            batch = ics.load([path], series, season, series_name=series_name, filter_text=filter_text)
+        else:
+            batch = LOADERS[kind]([path], series, season)
         # A known track's time zone dates the sessions of a results file that comes without a calendar.
         place_events(batch)
         check_batch(path, batch)
