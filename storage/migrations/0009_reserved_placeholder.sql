@@ -1,0 +1,2 @@
+-- Placeholder so that 0011 (provider status) applies on the wt-watch branch. Another helper's branch
+-- holds the real migration of this number: on merge, delete this file in favour of that one.
