@@ -17,13 +17,16 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.core.redact import excepthook, redact
+from bot.ingest.fetch import FetchLimits, fetch_all, is_url, shown_url
 from bot.ingest.importers import FORMATS, load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
-from bot.records import ChangeSet
+from bot.ingest.urls import load_fetched
+from bot.records import ChangeSet, ImportBatch
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
+from storage.providers import ProviderStatus
 from storage.removals import RemovalRefused
 from storage.store import Store
 from storage.writer import ImportConflict
@@ -103,7 +106,7 @@ def _print_changes(changes: ChangeSet, silent_races: int = 0) -> None:
 
 @app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
+    sources: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs to import.")],
     series: Annotated[str | None, typer.Option(help="Series slug, e.g. imsa, gtwc-europe, wec.")] = None,
     season: Annotated[int | None, typer.Option(help="Season year, where files do not say.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
@@ -117,12 +120,13 @@ def import_(
         ),
     ] = False,
 ) -> None:
-    """Import result files, calendars and rules. All files land together or none does."""
+    """Import result files, calendars and rules, from disk or by URL. All files land together or none does."""
     try:
         max_age = news_age_from_env()
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    limits = _fetch_limits() if any(is_url(s) for s in sources) else FetchLimits()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -131,9 +135,9 @@ def import_(
         transient=True,
         disable=not err.is_terminal,
     ) as progress:
-        task = progress.add_task("reading", total=len(paths) + 1)
+        task = progress.add_task("reading", total=len(sources) + 1)
         try:
-            batches = load_paths(paths, series, season, fmt, progress=lambda p: progress.advance(task))
+            batches = _load_sources(sources, series, season, fmt, limits, lambda: progress.advance(task))
             progress.update(task, description="writing")
 
             async def write(store: Store) -> ImportOutcome:
@@ -147,6 +151,112 @@ def import_(
             err.print(f"Import failed, nothing was changed: {exc}", markup=False)
             raise typer.Exit(1) from None
     _print_changes(outcome.changes, outcome.silent_races)
+
+
+def _load_sources(
+    sources: list[str],
+    series: str | None,
+    season: int | None,
+    fmt: str,
+    limits: FetchLimits,
+    advance: Callable[[], None],
+) -> list[ImportBatch]:
+    """Every source read (URLs fetched first, all of them) before anything is written, in the given order."""
+    urls = [s for s in sources if is_url(s)]
+    fetched = iter(asyncio.run(fetch_all(urls, limits)) if urls else [])
+    batches: list[ImportBatch] = []
+    for source in sources:
+        if is_url(source):
+            batches += load_fetched([next(fetched)], series, season, fmt)
+        else:
+            batches += load_paths([Path(source)], series, season, fmt)
+        advance()
+    return batches
+
+
+def _fetch_limits() -> FetchLimits:
+    return FetchLimits(timeout=_settings().fetch_timeout)
+
+
+@app.command()
+def watch(
+    urls: Annotated[list[str], typer.Argument(help="http(s) URLs of timing files to poll.")],
+    series: Annotated[str | None, typer.Option(help="Series slug, e.g. gtwc-europe, imsa.")] = None,
+    season: Annotated[int | None, typer.Option(help="Season year, where the files do not say.")] = None,
+    every: Annotated[float, typer.Option(help="Seconds between polls of a URL.", min=1)] = 60.0,
+    once: Annotated[bool, typer.Option("--once", help="Poll every URL once and exit (for cron).")] = False,
+) -> None:
+    """Poll timing files during a race weekend and import what changed, until interrupted (Ctrl-C)."""
+    from bot.ingest.providers.watch import PollOutcome, Watch
+
+    bad = [u for u in urls if not is_url(u)]
+    if bad:
+        err.print(f"Not an http(s) URL: {shown_url(bad[0])}", markup=False)
+        raise typer.Exit(2)
+    try:
+        max_age = news_age_from_env()
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    limits = _fetch_limits()
+
+    def report(outcome: PollOutcome) -> None:
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        if outcome.result == "failed":
+            err.print(f"{stamp} {outcome.error}", markup=False)
+        elif outcome.changed and outcome.changes is not None:
+            out.print(f"{stamp} {outcome.url}:", markup=False)
+            _print_changes(outcome.changes, outcome.silent_races)
+        else:
+            out.print(f"{stamp} {outcome.url}: {outcome.result}", markup=False)
+
+    async def go(store: Store) -> int:
+        watcher = Watch(store, urls, series=series, season=season, every=every, limits=limits, max_age=max_age)
+        if not once:
+            await watcher.run(report)
+            return 0
+        try:
+            await watcher.announce()
+            outcomes = await watcher.poll_due()
+        finally:
+            await watcher.close()
+        for outcome in outcomes:
+            report(outcome)
+        return 1 if any(o.result == "failed" for o in outcomes) else 0
+
+    try:
+        code = _run(go)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
+def status() -> None:
+    """Providers and watched URLs: last success, last error, next run."""
+
+    async def query(store: Store) -> list[ProviderStatus]:
+        return await store.providers.all()
+
+    rows = _run(query)
+    if not rows:
+        out.print("No providers have run yet (pitboard watch, or PITBOARD_WATCH_URLS for the bot).")
+        return
+    grid = Table(title="Providers", title_justify="left")
+    for name in ("Provider", "Last success", "Last error", "Next run", "Runs", "Failed", "Imports"):
+        grid.add_column(name)
+    for row in rows:
+        error = f"{row.last_error_utc} {row.last_error}" if row.last_error else "—"
+        grid.add_row(
+            row.provider,
+            row.last_success_utc or "never",
+            error,
+            row.next_run_utc or "—",
+            str(row.runs),
+            str(row.failures),
+            str(row.imports),
+        )
+    out.print(grid)
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:

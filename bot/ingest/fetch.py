@@ -40,6 +40,9 @@ class FetchLimits:
     max_redirects: int = 5
 
 
+DEFAULT_LIMITS = FetchLimits()
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # as shown: without user:password
@@ -52,7 +55,8 @@ class Fetched:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+        """Of the name and the bytes: the same table renamed from …_Provisional to final is a new version."""
+        return hashlib.sha256(self.name.encode() + b"\0" + self.content).hexdigest()
 
 
 def is_url(text: str) -> bool:
@@ -120,7 +124,7 @@ def new_session(limits: FetchLimits) -> aiohttp.ClientSession:
 async def fetch(
     session: aiohttp.ClientSession,
     url: str,
-    limits: FetchLimits = FetchLimits(),
+    limits: FetchLimits = DEFAULT_LIMITS,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
@@ -152,7 +156,7 @@ async def fetch(
         raise
     except aiohttp.TooManyRedirects:
         raise ImportFailure(shown, f"more than {limits.max_redirects} redirects") from None
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         raise ImportFailure(shown, f"no answer within {limits.timeout:g} s (timeout)") from None
     except aiohttp.InvalidURL:
         raise ImportFailure(shown, "not a valid URL") from None
@@ -190,7 +194,7 @@ def _size(limit: int) -> str:
     return f"{limit / (1024 * 1024):g} MiB"
 
 
-async def fetch_all(urls: list[str], limits: FetchLimits = FetchLimits()) -> list[Fetched]:
+async def fetch_all(urls: list[str], limits: FetchLimits = DEFAULT_LIMITS) -> list[Fetched]:
     """Every URL, or the first failure (nothing is imported unless every file arrived)."""
     async with new_session(limits) as session:
         found = await asyncio.gather(*(fetch(session, url, limits) for url in urls))

@@ -34,9 +34,7 @@ def _place(folder: Path, fetched: Fetched, event: str | None, taken: set[Path]) 
 
 
 def _is_empty(batch: ImportBatch) -> bool:
-    return not any(
-        season.events or season.championships or season.official_standings for season in batch.seasons
-    )
+    return not any(season.events or season.championships or season.official_standings for season in batch.seasons)
 
 
 def load_fetched(

@@ -1,0 +1,184 @@
+"""Timing files by URL: `pitboard import URL`, `pitboard watch`, the provider status — real HTTP against a
+local server serving the real files, real SQLite files, a ManualClock for the watch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import ManualClock
+from bot.ingest.fetch import FetchLimits
+from bot.ingest.providers.watch import Watch, provider_name
+from storage.store import Store
+from tests.conftest import GTWC, ROOT, run_cli
+from tests.urlserver import FileServer, closed_port
+
+BARCELONA = "/gtwc-europe/2023/Barcelona/Races/Main_Race.csv"
+SPA = "/gtwc-europe/2023/CrowdStrike_24_Hours_of_Spa/Races"
+
+
+@pytest.fixture
+def server() -> Iterator[FileServer]:
+    running = FileServer().start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def _snapshot(db: Path) -> tuple[dict[str, int], int, list[tuple[object, ...]]]:
+    async with await Store.open(db) as store:
+        results = [tuple(r) for r in await store._all("SELECT * FROM results ORDER BY session_id, entry_id")]
+        return await store.counts(), await store.last_import_id(), results
+
+
+def snapshot(db: Path) -> tuple[dict[str, int], int, list[tuple[object, ...]]]:
+    return asyncio.run(_snapshot(db))
+
+
+def test_import_by_url_is_the_import_by_path(server: FileServer, tmp_path: Path) -> None:
+    server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
+    by_path, by_url = tmp_path / "path.db", tmp_path / "url.db"
+    run_cli(
+        "import", str(GTWC / "Barcelona" / "Races" / "Main_Race.csv"), "--series", "gtwc-europe", db=by_path, check=True
+    )
+    first = run_cli(
+        "import", server.url(BARCELONA), "--series", "gtwc-europe", "--season", "2023", db=by_url, check=True
+    )
+    assert "results added" in first.stdout
+    table = ("results", "gtwc-europe", "--event", "barcelona", "--format", "csv")
+    assert run_cli(*table, db=by_url, check=True).stdout == run_cli(*table, db=by_path, check=True).stdout
+    assert snapshot(by_url)[0] == snapshot(by_path)[0]
+    again = run_cli(
+        "import", server.url(BARCELONA), "--series", "gtwc-europe", "--season", "2023", db=by_url, check=True
+    )
+    assert "Nothing changed" in again.stdout
+    assert all(agent.startswith("Pitboard/") for agent in server.user_agents)
+
+
+def _bad_cases(server: FileServer) -> list[tuple[str, str]]:
+    server.serve(
+        "/gtwc-europe/2023/Valencia/Races/Race_1.csv",
+        b"<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body>Back soon</body></html>",
+        content_type="text/csv",  # an error page that claims to be the CSV
+    )
+    empty = {
+        "format": "pitboard/1",
+        "series": {"slug": "test-gt", "name": "Test GT"},
+        "seasons": [{"year": 2023, "events": []}],
+    }
+    server.serve("/calendar.json", json.dumps(empty).encode(), content_type="application/json")
+    server.hanging.add("/slow/Main_Race.csv")
+    return [
+        (f"http://127.0.0.1:{closed_port()}/Main_Race.csv", "cannot connect"),
+        (server.url("/gtwc-europe/2023/Monza/Races/Main_Race.csv"), "404"),
+        (server.url("/slow/Main_Race.csv"), "timeout"),
+        (server.url("/gtwc-europe/2023/Valencia/Races/Race_1.csv"), "HTML"),
+        (server.url("/calendar.json"), "no events"),
+    ]
+
+
+def test_bad_urls_fail_cleanly_and_change_nothing(server: FileServer, tmp_path: Path) -> None:
+    server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
+    db = tmp_path / "store.db"
+    run_cli("import", str(GTWC / "Barcelona" / "Races" / "Main_Race.csv"), "--series", "gtwc-europe", db=db, check=True)
+    before = snapshot(db)
+    env = {**os.environ, "PITBOARD_DATABASE": str(db), "COLUMNS": "200", "PITBOARD_FETCH_TIMEOUT": "0.5"}
+    for url, said in _bad_cases(server):
+        # A good file beside the bad one: all or nothing, so neither lands.
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "import", server.url(BARCELONA), url, "--season", "2023"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert result.returncode != 0, (url, result.stdout)
+        message = " ".join(result.stderr.split())
+        assert "nothing was changed" in message and url in message and said in message, message
+        assert "Traceback" not in result.stderr
+    assert snapshot(db) == before
+
+
+async def test_watch_imports_exactly_what_changed(server: FileServer, tmp_path: Path) -> None:
+    races = GTWC / "CrowdStrike_24_Hours_of_Spa" / "Races"
+    main, hour6, hour7 = f"{SPA}/Main_Race.csv", f"{SPA}/Main_Race_after_6_hours.csv", f"{SPA}/latest.csv"
+    # The timing page publishes the race classification as provisional first, under the same URL.
+    server.serve(main, races / "Main_Race.csv", filename="Main_Race_Provisional.csv")
+    server.serve(hour7, races / "Main_Race_after_6_hours.csv", filename="Main_Race_after_6_hours.csv", etags=False)
+    clock = ManualClock(datetime(2023, 7, 2, 16, 30, tzinfo=UTC))
+    async with await Store.open(tmp_path / "store.db", clock=clock) as store:
+        watch = Watch(store, [server.url(u) for u in (main, hour6, hour7)], season=2023, every=60, clock=clock)
+        runner = asyncio.create_task(watch.run())
+        await clock.advance(0, settle=0.3)
+        for _ in range(50):  # the first poll: real HTTP and SQLite, so wait for its outcome
+            status = {s.provider: s for s in await store.providers.all()}
+            if all(s.runs for s in status.values()) and len(status) == 3:
+                break
+            await asyncio.sleep(0.05)
+        sessions = {s.key: s for s in await store.schedule("gtwc-europe", 2023)}
+        assert sessions["race"].results_status == "provisional"
+        assert "race-after-6h" in sessions  # from the "latest" URL
+        assert status[provider_name(server.url(hour6))].last_error is not None  # not published yet: 404
+        imports = await store.last_import_id()
+
+        # Nothing changed on the server: 304 where it supports validators, same bytes where it does not.
+        await _poll(clock, store, watch)
+        assert await store.last_import_id() == imports
+        assert server.statuses(main)[-1] == 304
+        assert server.statuses(hour7)[-1] == 200
+
+        # The race turns official; hour 6 appears at its own URL (the same table as "latest" had);
+        # "latest" moves on to the classification after 7 hours.
+        server.serve(main, races / "Main_Race.csv", filename="Main_Race.csv")
+        server.serve(hour6, races / "Main_Race_after_6_hours.csv")
+        server.serve(hour7, races / "Main_Race_after_7_hours.csv", filename="Main_Race_after_7_hours.csv", etags=False)
+        await clock.advance(60, settle=0.3)
+        await _poll(clock, store, watch, already=True)
+        sessions = {s.key: s for s in await store.schedule("gtwc-europe", 2023)}
+        assert sessions["race"].results_status == "final"
+        assert sessions["race-after-7h"].results_status == "final"
+        keys = {s.session_id: s.key for s in sessions.values()}
+        changes = [c for _, summary in await store.imports_since(imports) for c in summary]
+        assert sorted((keys[c["session_id"]], c["what"]) for c in changes) == [
+            ("race", "results_final"),
+            ("race-after-7h", "added"),
+            ("race-after-7h", "results_new"),
+        ], changes
+        # Hour 6 failed twice (404): its next try backs off to 120 s after the second, at T+180.
+        hour6_status = await store.providers.get(provider_name(server.url(hour6)))
+        assert hour6_status is not None and hour6_status.failures_in_a_row == 2
+        assert hour6_status.next_run_utc == "2023-07-02T16:33:00Z"
+        assert server.statuses(hour6) == [404, 404]
+        imports = await store.last_import_id()
+        await _poll(clock, store, watch)
+        hour6_status = await store.providers.get(provider_name(server.url(hour6)))
+        assert hour6_status is not None and hour6_status.last_error is None and hour6_status.last_success_utc
+        assert server.statuses(hour6) == [404, 404, 200]
+        # The same table "latest" brought an hour ago: stored already, so nothing new to tell.
+        assert [c for _, summary in await store.imports_since(imports) for c in summary] == []
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def _poll(clock: ManualClock, store: Store, watch: Watch, already: bool = False) -> None:
+    runs = sum(s.runs for s in await store.providers.all())
+    if not already:
+        await clock.advance(60, settle=0.3)
+    for _ in range(100):
+        if sum(s.runs for s in await store.providers.all()) >= runs + (0 if already else 3):
+            return
+        await asyncio.sleep(0.05)
+
+
+def test_limits_default() -> None:
+    assert FetchLimits().max_redirects == 5
