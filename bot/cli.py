@@ -242,21 +242,18 @@ def status() -> None:
     if not rows:
         out.print("No providers have run yet (pitboard watch, or PITBOARD_WATCH_URLS for the bot).")
         return
-    grid = Table(title="Providers", title_justify="left")
-    for name in ("Provider", "Last success", "Last error", "Next run", "Runs", "Failed", "Imports"):
-        grid.add_column(name)
     for row in rows:
-        error = f"{row.last_error_utc} {row.last_error}" if row.last_error else "—"
-        grid.add_row(
-            row.provider,
-            row.last_success_utc or "never",
-            error,
-            row.next_run_utc or "—",
-            str(row.runs),
-            str(row.failures),
-            str(row.imports),
+        # Plain lines, not a table: URLs are long, and a wrapped URL cannot be copied.
+        out.print(row.provider, markup=False, overflow="ignore", crop=False)
+        out.print(
+            f"  last success {row.last_success_utc or 'never'} · next run {row.next_run_utc or '—'}"
+            f" · {row.runs} runs, {row.failures} failed, {row.imports} with changes",
+            markup=False,
         )
-    out.print(grid)
+        if row.last_error:
+            out.print(
+                f"  last error {row.last_error_utc}: {row.last_error}", markup=False, overflow="ignore", crop=False
+            )
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:

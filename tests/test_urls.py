@@ -11,13 +11,17 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.core.clock import ManualClock
-from bot.ingest.fetch import FetchLimits
+from bot.i18n import Translator
 from bot.ingest.providers.watch import Watch, provider_name
+from bot.status_view import provider_lines
+from storage.providers import ProviderStatus
 from storage.store import Store
+from tests.botenv import ADMIN_ID, buttons, running_bot
 from tests.conftest import GTWC, ROOT, run_cli
 from tests.urlserver import FileServer, closed_port
 
@@ -180,5 +184,80 @@ async def _poll(clock: ManualClock, store: Store, watch: Watch, already: bool = 
         await asyncio.sleep(0.05)
 
 
-def test_limits_default() -> None:
-    assert FetchLimits().max_redirects == 5
+def _text(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+async def _runs(store: Store, providers: int) -> dict[str, ProviderStatus]:
+    """The provider status once each of `providers` has run (the bot's job runs on real time)."""
+    for _ in range(200):
+        status = {s.provider: s for s in await store.providers.all()}
+        if len(status) >= providers and all(s.runs for s in status.values()):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the providers did not run: {await store.providers.all()}")
+
+
+async def test_the_bot_runs_the_watch_list_and_stats_show_it(server: FileServer, tmp_path: Path) -> None:
+    server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
+    unpublished = server.url("/gtwc-europe/2023/Barcelona/Races/Main_Race_after_2_hours.csv")
+    db = tmp_path / "bot.db"
+    watch_list = {
+        "PITBOARD_WATCH_URLS": f"{server.url(BARCELONA)}, {unpublished}",
+        "PITBOARD_WATCH_SEASON": "2023",
+        "PITBOARD_WATCH_EVERY": "3600",
+    }
+    async with running_bot(db, settings=watch_list) as env:
+        env.standin.user(ADMIN_ID, first_name="Ada", language_code="de")
+        env.standin.private_chat(ADMIN_ID)
+        status = await _runs(env.store, 2)
+        assert status[provider_name(server.url(BARCELONA))].imports == 1
+        assert "404" in (status[provider_name(unpublished)].last_error or "")
+        sessions = {s.key: s for s in await env.store.schedule("gtwc-europe", 2023)}
+        assert sessions["race"].results_status == "final"
+        stats = _text(await env.say(ADMIN_ID, ADMIN_ID, "/stats"))
+        assert "Datenquellen" in stats and "zuletzt erfolgreich" in stats and "letzter Fehler" in stats, stats
+        assert server.url(BARCELONA) in stats and unpublished in stats and "404 Not Found" in stats
+        assert env.errors() == []
+    shown = run_cli("status", db=db, check=True).stdout
+    assert f"watch:{server.url(BARCELONA)}" in shown and f"watch:{unpublished}" in shown
+    assert "the server answered 404 Not Found" in shown and "1 with changes" in shown
+
+
+def test_status_in_english_and_german() -> None:
+    row = ProviderStatus(
+        "watch:http://timing.example/Main_Race.csv",
+        "2023-10-01T13:00:00Z",
+        "2023-10-01T13:00:00Z",
+        "2023-10-01T12:59:00Z",
+        "http://timing.example/Main_Race.csv: the server answered 503 <Service Unavailable>",
+        "2023-10-01T13:01:00Z",
+        3,
+        1,
+        0,
+        1,
+    )
+    en = "\n".join(provider_lines(Translator("en"), [row], "Europe/Madrid"))
+    de = "\n".join(provider_lines(Translator("de"), [row], "Europe/Madrid"))
+    assert "last success: Sun 1 Oct 15:00" in en and "next run: Sun 1 Oct 15:01" in en and "3 runs, 1 failed" in en
+    assert "&lt;Service Unavailable&gt;" in en  # data is escaped: valid Telegram HTML
+    assert "zuletzt erfolgreich: So. 1. Okt." in de and "3 Läufe, 1 fehlgeschlagen" in de and "Datenquellen" in de
+
+
+async def test_admin_import_takes_a_url_with_the_upload_flow(server: FileServer, tmp_path: Path) -> None:
+    race = GTWC / "Barcelona" / "Races" / "Main_Race.csv"
+    cut = "/cut/gtwc-europe/2023/Barcelona/Races/Main_Race.csv"
+    server.serve(BARCELONA, race)
+    server.serve(cut, b"".join(race.read_bytes().splitlines(keepends=True)[:6]))
+    async with running_bot(tmp_path / "bot.db") as env:
+        env.standin.private_chat(ADMIN_ID)
+        done = _text(await env.say(ADMIN_ID, ADMIN_ID, f"/import {server.url(BARCELONA)} season=2023"))
+        assert "results added" in done, done
+        failed = _text(await env.say(ADMIN_ID, ADMIN_ID, f"/import {server.url('/gone/Main_Race.csv')}"))
+        assert "Import failed, nothing was changed" in failed and "/gone/Main_Race.csv" in failed and "404" in failed
+        [asked] = await env.say(ADMIN_ID, ADMIN_ID, f"/import {server.url(cut)}")
+        assert "results would be removed" in asked["text"], asked["text"]
+        assert [label for label, _ in buttons(asked)] == ["Import anyway", "Cancel"]
+        applied = await env.press(ADMIN_ID, ADMIN_ID, asked, "Import anyway", expect=2)
+        assert any("results corrected" in (m["text"] or "") for m in applied), [m["text"] for m in applied]
+        assert env.errors() == []

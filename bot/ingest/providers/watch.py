@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,6 +93,7 @@ class Watch:
         self.quiet = quiet
         self.targets = [_Target(url) for url in dict.fromkeys(urls)]
         self._session: aiohttp.ClientSession | None = None
+        self._polling = asyncio.Lock()  # the start job and the repeating one must not poll a URL twice at once
 
     async def close(self) -> None:
         if self._session is not None:
@@ -106,6 +107,10 @@ class Watch:
 
     async def poll_due(self) -> list[PollOutcome]:
         """Poll every URL whose time has come: fetches side by side, imports one at a time."""
+        async with self._polling:
+            return await self._poll_due()
+
+    async def _poll_due(self) -> list[PollOutcome]:
         # A job that fires a hair early must not skip a URL for a whole interval.
         horizon = self.clock.monotonic() + min(1.0, self.every / 20)
         due = [t for t in self.targets if t.due <= horizon]
@@ -187,3 +192,28 @@ class Watch:
 
 def _validators(got: Fetched) -> Validators:
     return Validators(got.etag, got.last_modified, got.sha256)
+
+
+def job_timeout(limits: FetchLimits) -> float:
+    """A poll fetches side by side (one timeout) and imports one file after another (seconds each)."""
+    return limits.timeout + 120.0
+
+
+async def run_due(watch: Watch, on_change: Callable[[], Awaitable[object]]) -> list[PollOutcome]:
+    """One run of the bot's watch job: poll what is due, within the job's timeout; then `on_change` (the
+    alert poll) when something was imported, so summaries go out at once. Never raises: an outage is
+    recorded per URL and logged, and the job runs again at its next interval."""
+    try:
+        outcomes = await asyncio.wait_for(watch.poll_due(), timeout=job_timeout(watch.limits))
+    except TimeoutError:
+        log.warning("the watch poll took longer than %g s; it goes on at the next run", job_timeout(watch.limits))
+        return []
+    except Exception:
+        log.exception("the watch poll failed; the next run tries again")
+        return []
+    if any(o.changed for o in outcomes):
+        try:
+            await on_change()
+        except Exception:
+            log.exception("the alert poll after a watch import failed; the regular poll retries")
+    return outcomes
