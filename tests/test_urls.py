@@ -22,7 +22,7 @@ from bot.status_view import provider_lines
 from storage.providers import ProviderStatus
 from storage.store import Store
 from tests.botenv import ADMIN_ID, buttons, running_bot
-from tests.conftest import GTWC, ROOT, run_cli
+from tests.conftest import GTWC, IMSA, ROOT, run_cli
 from tests.urlserver import FileServer, closed_port
 
 BARCELONA = "/gtwc-europe/2023/Barcelona/Races/Main_Race.csv"
@@ -261,3 +261,19 @@ async def test_admin_import_takes_a_url_with_the_upload_flow(server: FileServer,
         applied = await env.press(ADMIN_ID, ADMIN_ID, asked, "Import anyway", expect=2)
         assert any("results corrected" in (m["text"] or "") for m in applied), [m["text"] for m in applied]
         assert env.errors() == []
+
+
+def test_an_al_kamel_hour_classification_by_url_is_a_stage_of_the_race(server: FileServer, tmp_path: Path) -> None:
+    race = IMSA / "21-road-atlanta" / "202310141140-race-results.csv"
+    db = tmp_path / "imsa.db"
+    run_cli("import", str(race), db=db, check=True)
+    table = ("results", "imsa", "--event", "road-atlanta", "--format", "csv")
+    before = run_cli(*table, db=db, check=True).stdout
+    # Al Kamel names its hourly classifications "…Race_Hour 6…" (here with the race's rows as content).
+    hour6 = "/imsa/2023/21-road-atlanta/202310141140_Race_Hour%206_Classification.CSV"
+    server.serve(hour6, race)
+    imported = run_cli("import", server.url(hour6), "--series", "imsa", db=db, check=True)
+    assert "1 sessions added" in imported.stdout and "results corrected" not in imported.stdout, imported.stdout
+    assert run_cli(*table, db=db, check=True).stdout == before  # the race itself is untouched
+    stage = run_cli(*table, "--session", "race-after-6h", db=db, check=True).stdout
+    assert stage.count("\n") == before.count("\n")

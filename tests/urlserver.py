@@ -10,6 +10,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -39,7 +40,7 @@ class FileServer:
 
     def serve(self, path: str, source: Path | bytes, **kwargs: object) -> None:
         content = source if isinstance(source, bytes) else source.read_bytes()
-        self.files[path] = Served(content, **kwargs)  # type: ignore[arg-type]
+        self.files[unquote(path)] = Served(content, **kwargs)  # type: ignore[arg-type]
 
     def statuses(self, path: str) -> list[int]:
         return [status for p, status in self.log if p == path]
