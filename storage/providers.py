@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import redact
 from storage.db import WriteGuard
 
@@ -48,9 +49,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 class Providers:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
+    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard, clock: Clock = SYSTEM) -> None:
         self.conn = conn
         self.guard = guard
+        self.clock = clock
 
     async def record_run(
         self,
@@ -59,12 +61,12 @@ class Providers:
         error: str | None,
         next_run: datetime | None,
         *,
-        now: datetime,
+        now: datetime | None = None,
         changed: bool = False,
     ) -> None:
-        """One run of `provider`: a success clears the last error (keeping its time), a failure stores it
-        redacted and cut short. `changed`: the run imported something."""
-        stamp = _iso(now)
+        """One run of `provider` (at `now`, default the store's clock): a success clears the last error
+        (keeping its time), a failure stores it redacted and cut short. `changed`: the run imported something."""
+        stamp = _iso(now or self.clock.now())
         text = redact(error)[:MAX_ERROR] if error else None
         if ok:
             await self.guard.write(

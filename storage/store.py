@@ -161,7 +161,7 @@ class Store:
         self.chats = Chats(conn, self.guard)
         self.outbox = Outbox(conn, self.guard, clock)
         self.reminders = ReminderQueries(conn, self.guard)
-        self.providers = Providers(conn, self.guard)
+        self.providers = Providers(conn, self.guard, clock)
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:

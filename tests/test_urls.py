@@ -277,3 +277,22 @@ def test_an_al_kamel_hour_classification_by_url_is_a_stage_of_the_race(server: F
     assert run_cli(*table, db=db, check=True).stdout == before  # the race itself is untouched
     stage = run_cli(*table, "--session", "race-after-6h", db=db, check=True).stdout
     assert stage.count("\n") == before.count("\n")
+
+
+async def test_record_run_counts_redacts_and_clears(tmp_path: Path) -> None:
+    """The API a provider (the Jolpica sync) reports through."""
+    clock = ManualClock(datetime(2024, 3, 2, 15, 0, tzinfo=UTC))
+    async with await Store.open(tmp_path / "status.db", clock=clock) as store:
+        later = datetime(2024, 3, 2, 15, 5, tzinfo=UTC)
+        leaked = "https://api.example/bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678/getMe: 502 " + "x" * 2000
+        await store.providers.record_run("jolpica", False, leaked, later)
+        [row] = await store.providers.all()
+        assert row.last_error is not None and "<token>" in row.last_error and "123456:ABC" not in row.last_error
+        assert len(row.last_error) <= 500 and row.last_error_utc == "2024-03-02T15:00:00Z"
+        assert (row.runs, row.failures, row.failures_in_a_row, row.last_success_utc) == (1, 1, 1, None)
+        await clock.advance(300)
+        await store.providers.record_run("jolpica", True, None, None, changed=True)
+        row = await store.providers.get("jolpica")
+        assert row is not None and row.last_error is None and row.last_error_utc == "2024-03-02T15:00:00Z"
+        assert (row.runs, row.failures, row.failures_in_a_row, row.imports) == (2, 1, 0, 1)
+        assert row.last_success_utc == "2024-03-02T15:05:00Z" and row.next_run_utc is None
