@@ -19,7 +19,7 @@ from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.ingest.fetch import FetchLimits
 from bot.ingest.importing import news_age
-from bot.ingest.providers.watch import Watch, run_due
+from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
@@ -165,7 +165,7 @@ async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(notifier, Notifier):
             await notifier.poll(notifier.clock.now())
 
-    await run_due(watch, announce)
+    watch.poll_in_background(announce)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

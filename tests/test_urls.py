@@ -188,11 +188,11 @@ def _text(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-async def _runs(store: Store, providers: int) -> dict[str, ProviderStatus]:
+async def _runs(store: Store, providers: list[str]) -> dict[str, ProviderStatus]:
     """The provider status once each of `providers` has run (the bot's job runs on real time)."""
     for _ in range(200):
         status = {s.provider: s for s in await store.providers.all()}
-        if len(status) >= providers and all(s.runs for s in status.values()):
+        if all(p in status and status[p].runs for p in providers):
             return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"the providers did not run: {await store.providers.all()}")
@@ -202,15 +202,20 @@ async def test_the_bot_runs_the_watch_list_and_stats_show_it(server: FileServer,
     server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
     unpublished = server.url("/gtwc-europe/2023/Barcelona/Races/Main_Race_after_2_hours.csv")
     db = tmp_path / "bot.db"
+    server.hanging.add("/down/Race_1.csv")
+    down = server.url("/down/Race_1.csv")  # a site that accepts the connection and never answers
     watch_list = {
-        "PITBOARD_WATCH_URLS": f"{server.url(BARCELONA)}, {unpublished}",
+        "PITBOARD_WATCH_URLS": f"{server.url(BARCELONA)}, {unpublished} {down}",
         "PITBOARD_WATCH_SEASON": "2023",
         "PITBOARD_WATCH_EVERY": "3600",
+        "PITBOARD_FETCH_TIMEOUT": "8",
     }
     async with running_bot(db, settings=watch_list) as env:
         env.standin.user(ADMIN_ID, first_name="Ada", language_code="de")
         env.standin.private_chat(ADMIN_ID)
-        status = await _runs(env.store, 2)
+        status = await _runs(env.store, [provider_name(server.url(BARCELONA)), provider_name(unpublished)])
+        # The hanging fetch is still waiting: it delays neither the other files nor any command.
+        assert status[provider_name(down)].runs == 0
         assert status[provider_name(server.url(BARCELONA))].imports == 1
         assert "404" in (status[provider_name(unpublished)].last_error or "")
         sessions = {s.key: s for s in await env.store.schedule("gtwc-europe", 2023)}
@@ -218,6 +223,7 @@ async def test_the_bot_runs_the_watch_list_and_stats_show_it(server: FileServer,
         stats = _text(await env.say(ADMIN_ID, ADMIN_ID, "/stats"))
         assert "Datenquellen" in stats and "zuletzt erfolgreich" in stats and "letzter Fehler" in stats, stats
         assert server.url(BARCELONA) in stats and unpublished in stats and "404 Not Found" in stats
+        assert down in stats and "zuletzt erfolgreich: nie" in stats
         assert env.errors() == []
     shown = run_cli("status", db=db, check=True).stdout
     assert f"watch:{server.url(BARCELONA)}" in shown and f"watch:{unpublished}" in shown

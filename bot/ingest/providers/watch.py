@@ -93,9 +93,16 @@ class Watch:
         self.quiet = quiet
         self.targets = [_Target(url) for url in dict.fromkeys(urls)]
         self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[list[PollOutcome]] | None = None
+        self._importing = asyncio.Lock()
         self._polling = asyncio.Lock()  # the start job and the repeating one must not poll a URL twice at once
 
     async def close(self) -> None:
+        """Stop: a poll still waiting for a slow site is cancelled (nothing half-written: each import is
+        one transaction), then the HTTP session closes."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -106,7 +113,7 @@ class Watch:
             await self.store.providers.schedule(provider_name(target.url), self.clock.now())
 
     async def poll_due(self) -> list[PollOutcome]:
-        """Poll every URL whose time has come: fetches side by side, imports one at a time."""
+        """Poll every URL whose time has come: side by side, each imported as soon as it arrives, one at a time."""
         async with self._polling:
             return await self._poll_due()
 
@@ -118,8 +125,21 @@ class Watch:
             return []
         if self._session is None:
             self._session = new_session(self.limits)
-        fetched = await asyncio.gather(*(self._fetch(t) for t in due))
-        return [await self._import(target, got) for target, got in zip(due, fetched, strict=True)]
+        return list(await asyncio.gather(*(self._poll_one(t) for t in due)))
+
+    async def _poll_one(self, target: _Target) -> PollOutcome:
+        # Each URL on its own: a slow site delays only its own file; imports still go one at a time.
+        got = await self._fetch(target)
+        async with self._importing:
+            return await self._import(target, got)
+
+    def poll_in_background(self, on_change: Callable[[], Awaitable[object]]) -> asyncio.Task[list[PollOutcome]] | None:
+        """For the bot's job: the poll runs beside the job (python-telegram-bot waits for running jobs when
+        it stops, and a site that never answers must not hold the bot up); None while one still runs."""
+        if self._task is not None and not self._task.done():
+            return None
+        self._task = asyncio.create_task(run_due(self, on_change), name="watch-poll")
+        return self._task
 
     async def run(self, report: Callable[[PollOutcome], None] | None = None) -> None:
         """Poll until cancelled."""
