@@ -188,7 +188,10 @@ def watch(
 ) -> None:
     """Poll timing files during a race weekend and import what changed, until interrupted (Ctrl-C)."""
     from bot.ingest.providers.watch import PollOutcome, Watch
+    from bot.startup import configure_logging
 
+    # Each poll's outcome is printed below; the log adds only what no outcome says (a bug), redacted.
+    configure_logging(logging.ERROR)
     bad = [u for u in urls if not is_url(u)]
     if bad:
         err.print(f"Not an http(s) URL: {shown_url(bad[0])}", markup=False)

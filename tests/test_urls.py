@@ -302,3 +302,15 @@ async def test_record_run_counts_redacts_and_clears(tmp_path: Path) -> None:
         assert row is not None and row.last_error is None and row.last_error_utc == "2024-03-02T15:00:00Z"
         assert (row.runs, row.failures, row.failures_in_a_row, row.imports) == (2, 1, 0, 1)
         assert row.last_success_utc == "2024-03-02T15:05:00Z" and row.next_run_utc is None
+
+
+def test_watch_once_from_the_command_line(server: FileServer, tmp_path: Path) -> None:
+    server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
+    db = tmp_path / "watch.db"
+    first = run_cli("watch", server.url(BARCELONA), "--season", "2023", "--once", db=db, check=True)
+    assert "54 results added" in first.stdout
+    again = run_cli("watch", server.url(BARCELONA), "--season", "2023", "--once", db=db, check=True)
+    assert "not-modified" in again.stdout and server.statuses(BARCELONA) == [200, 304]
+    failed = run_cli("watch", server.url("/gone.csv"), "--once", db=db)
+    assert failed.returncode == 1 and "404 Not Found" in failed.stderr and "Traceback" not in failed.stderr
+    assert run_cli("watch", "ftp://timing.example/x.csv", db=db).returncode == 2
