@@ -17,7 +17,9 @@ from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.ingest.fetch import FetchLimits
 from bot.ingest.importing import news_age
+from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
@@ -93,6 +95,29 @@ def build_application(
                 name="alerts-poll",
                 job_kwargs={"misfire_grace_time": None},
             )
+        if settings_.watch_urls and app.job_queue is not None:
+            # Watched timing files: fetched in a job, never in a handler, so an outage slows no command.
+            watch = Watch(
+                opened,
+                settings_.watch_urls,
+                series=settings_.watch_series,
+                season=settings_.watch_season,
+                every=settings_.watch_every,
+                clock=clock,
+                limits=FetchLimits(timeout=settings_.fetch_timeout),
+                max_age=news_age(settings_.results_news_days),
+            )
+            await watch.announce()
+            app.bot_data["watch"] = watch
+            # The first poll at start (a repeating job's first run cannot be "now": APScheduler starts later).
+            app.job_queue.run_once(watch_job, when=0, name="watch-start", job_kwargs={"misfire_grace_time": None})
+            app.job_queue.run_repeating(
+                watch_job,
+                interval=settings_.watch_every,
+                first=settings_.watch_every,
+                name="watch",
+                job_kwargs={"misfire_grace_time": None},
+            )
         for language in LANGUAGES:
             t = Translator(language)
             commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
@@ -100,6 +125,9 @@ def build_application(
             await set_commands(functools.partial(app.bot.set_my_commands, commands, language_code=code), api_url)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        watch = app.bot_data.get("watch")
+        if isinstance(watch, Watch):
+            await watch.close()
         notifier = app.bot_data.get("notifier")
         if isinstance(notifier, Notifier):
             await notifier.close()
@@ -126,6 +154,19 @@ def build_application(
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app
+
+
+async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    watch = context.application.bot_data.get("watch")
+    notifier = context.application.bot_data.get("notifier")
+    if not isinstance(watch, Watch):
+        return
+
+    async def announce() -> None:
+        if isinstance(notifier, Notifier):
+            await notifier.poll(notifier.clock.now())
+
+    watch.poll_in_background(announce)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,13 +18,16 @@ from rich.table import Table
 
 from bot.core.redact import excepthook, redact
 from bot.ingest.definitions import Applied, grouped
+from bot.ingest.fetch import FetchLimits, fetch_all, is_url, shown_url
 from bot.ingest.importers import FORMATS, load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
-from bot.records import ChangeSet
+from bot.ingest.urls import load_fetched
+from bot.records import ChangeSet, ImportBatch
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
+from storage.providers import ProviderStatus
 from storage.removals import RemovalRefused
 from storage.store import Store
 from storage.writer import ImportConflict
@@ -105,7 +108,7 @@ def _print_changes(changes: ChangeSet, silent_races: int = 0, applied: list[Appl
 
 @app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to import.")],
+    sources: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs to import.")],
     series: Annotated[str | None, typer.Option(help="Series slug, e.g. imsa, gtwc-europe, wec.")] = None,
     season: Annotated[int | None, typer.Option(help="Season year, where files do not say.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
@@ -128,12 +131,14 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Import result files, calendars (native JSON, ICS) and rules. All files land together or none does."""
+    """Import result files, calendars (native JSON, ICS) and rules, from disk or by URL. All files land together
+    or none does."""
     try:
         max_age = news_age_from_env()
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    limits = _fetch_limits() if any(is_url(s) for s in sources) else FetchLimits()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -142,14 +147,15 @@ def import_(
         transient=True,
         disable=not err.is_terminal,
     ) as progress:
-        task = progress.add_task("reading", total=len(paths) + 1)
+        task = progress.add_task("reading", total=len(sources) + 1)
         try:
-            batches = load_paths(
-                paths,
+            batches = _load_sources(
+                sources,
                 series,
                 season,
                 fmt,
-                progress=lambda p: progress.advance(task),
+                limits,
+                lambda: progress.advance(task),
                 series_name=series_name,
                 filter_text=filter_text,
             )
@@ -166,6 +172,116 @@ def import_(
             err.print(f"Import failed, nothing was changed: {exc}", markup=False)
             raise typer.Exit(1) from None
     _print_changes(outcome.changes, outcome.silent_races, outcome.applied)
+
+
+def _load_sources(
+    sources: list[str],
+    series: str | None,
+    season: int | None,
+    fmt: str,
+    limits: FetchLimits,
+    advance: Callable[[], None],
+    series_name: str | None = None,
+    filter_text: str | None = None,
+) -> list[ImportBatch]:
+    """Every source read (URLs fetched first, all of them) before anything is written, in the given order."""
+    urls = [s for s in sources if is_url(s)]
+    fetched = iter(asyncio.run(fetch_all(urls, limits)) if urls else [])
+    batches: list[ImportBatch] = []
+    for source in sources:
+        if is_url(source):
+            batches += load_fetched(
+                [next(fetched)], series, season, fmt, series_name=series_name, filter_text=filter_text
+            )
+        else:
+            batches += load_paths([Path(source)], series, season, fmt, series_name=series_name, filter_text=filter_text)
+        advance()
+    return batches
+
+
+def _fetch_limits() -> FetchLimits:
+    return FetchLimits(timeout=_settings().fetch_timeout)
+
+
+@app.command()
+def watch(
+    urls: Annotated[list[str], typer.Argument(help="http(s) URLs of timing files to poll.")],
+    series: Annotated[str | None, typer.Option(help="Series slug, e.g. gtwc-europe, imsa.")] = None,
+    season: Annotated[int | None, typer.Option(help="Season year, where the files do not say.")] = None,
+    every: Annotated[float, typer.Option(help="Seconds between polls of a URL.", min=1)] = 60.0,
+    once: Annotated[bool, typer.Option("--once", help="Poll every URL once and exit (for cron).")] = False,
+) -> None:
+    """Poll timing files during a race weekend and import what changed, until interrupted (Ctrl-C)."""
+    from bot.ingest.providers.watch import PollOutcome, Watch
+    from bot.startup import configure_logging
+
+    # Each poll's outcome is printed below; the log adds only what no outcome says (a bug), redacted.
+    configure_logging(logging.ERROR)
+    bad = [u for u in urls if not is_url(u)]
+    if bad:
+        err.print(f"Not an http(s) URL: {shown_url(bad[0])}", markup=False)
+        raise typer.Exit(2)
+    try:
+        max_age = news_age_from_env()
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    limits = _fetch_limits()
+
+    def report(outcome: PollOutcome) -> None:
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        if outcome.result == "failed":
+            err.print(f"{stamp} {outcome.error}", markup=False)
+        elif outcome.changed and outcome.changes is not None:
+            out.print(f"{stamp} {outcome.url}:", markup=False)
+            _print_changes(outcome.changes, outcome.silent_races)
+        else:
+            out.print(f"{stamp} {outcome.url}: {outcome.result}", markup=False)
+
+    async def go(store: Store) -> int:
+        watcher = Watch(store, urls, series=series, season=season, every=every, limits=limits, max_age=max_age)
+        if not once:
+            await watcher.run(report)
+            return 0
+        try:
+            await watcher.announce()
+            outcomes = await watcher.poll_due()
+        finally:
+            await watcher.close()
+        for outcome in outcomes:
+            report(outcome)
+        return 1 if any(o.result == "failed" for o in outcomes) else 0
+
+    try:
+        code = _run(go)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
+def status() -> None:
+    """Providers and watched URLs: last success, last error, next run."""
+
+    async def query(store: Store) -> list[ProviderStatus]:
+        return await store.providers.all()
+
+    rows = _run(query)
+    if not rows:
+        out.print("No providers have run yet (pitboard watch, or PITBOARD_WATCH_URLS for the bot).")
+        return
+    for row in rows:
+        # Plain lines, not a table: URLs are long, and a wrapped URL cannot be copied.
+        out.print(row.provider, markup=False, overflow="ignore", crop=False)
+        out.print(
+            f"  last success {row.last_success_utc or 'never'} · next run {row.next_run_utc or '—'}"
+            f" · {row.runs} runs, {row.failures} failed, {row.imports} with changes",
+            markup=False,
+        )
+        if row.last_error:
+            out.print(
+                f"  last error {row.last_error_utc}: {row.last_error}", markup=False, overflow="ignore", crop=False
+            )
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:

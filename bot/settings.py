@@ -20,6 +20,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What @BotFather hands out: the bot's numeric id, a colon, URL-safe characters.
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _ADMIN_SEPARATORS = re.compile(r"[,;\s]+")
+_URL_SEPARATORS = re.compile(r"[,\s]+")  # a URL may hold ';' in its query, never a space or a comma left bare
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     # An alert still waiting after this long (the Bot API unreachable for days) is dropped, not sent late.
     alert_max_age_hours: float = Field(default=48.0, gt=0, alias="PITBOARD_ALERT_MAX_AGE_HOURS")
     log_level: str = Field(default="INFO", alias="PITBOARD_LOG_LEVEL")
+    # Timing files and calendars by URL (`pitboard import URL`, `pitboard watch`, the watch job, /import URL).
+    fetch_timeout: float = Field(default=30.0, gt=0, le=600, alias="PITBOARD_FETCH_TIMEOUT")
+    watch_urls: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PITBOARD_WATCH_URLS")
+    watch_series: str | None = Field(default=None, alias="PITBOARD_WATCH_SERIES")
+    watch_season: int | None = Field(default=None, ge=1900, le=2100, alias="PITBOARD_WATCH_SEASON")
+    watch_every: float = Field(default=60.0, ge=1, le=86400, alias="PITBOARD_WATCH_EVERY")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -69,6 +76,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Telegram user id; write ids separated by commas, e.g. 123,456")
             ids.append(int(part))
         return ids
+
+    @field_validator("watch_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        urls = [part for part in _URL_SEPARATORS.split(value.strip()) if part]
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{redact(url)[:80]!r} is not an http(s) URL; separate URLs by spaces or commas")
+        return urls
+
+    @field_validator("watch_series", "watch_season", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_api_url", mode="before")
     @classmethod

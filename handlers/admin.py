@@ -6,6 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import render
+from bot.ingest.fetch import is_url
+from bot.status_view import provider_lines
 from handlers import upload
 from handlers.common import Context, chat_for, command_text, is_bot_admin, reply, services
 from storage.outbox import BROADCAST_PRIORITY
@@ -22,17 +24,22 @@ async def _refuse(update: Update, context: Context) -> bool:
 async def stats_command(update: Update, context: Context) -> None:
     if await _refuse(update, context):
         return
-    _, t = await chat_for(update, context)
+    chat, t = await chat_for(update, context)
     store = services(context).store
     chats = await store.chats.stats()
     data = await store.counts()
     lines = [f"<b>{t('Statistics')}</b>"]
     lines += [f"• {name.replace('_', ' ')}: {t.number(value)}" for name, value in {**chats, **data}.items()]
+    lines += provider_lines(t, await store.providers.all(), chat.timezone)
     await reply(update, context, "\n".join(lines))
 
 
 async def import_command(update: Update, context: Context) -> None:
     if await _refuse(update, context):
+        return
+    text = command_text(context)
+    if is_url(text):
+        await upload.from_url(update, context, text)
         return
     _, t = await chat_for(update, context)
     await reply(
@@ -42,7 +49,9 @@ async def import_command(update: Update, context: Context) -> None:
             "Send me the file (CSV or JSON) with the caption {example}. Options: series=, season=,"
             " event= (for result tables that do not say).",
             example="<code>/import season=2023 event=Barcelona</code>",
-        ),
+        )
+        + "\n"
+        + t("Or give its address: {example}", example="<code>/import https://… season=2023</code>"),
     )
 
 

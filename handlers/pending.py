@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from bot.core.clock import SYSTEM, Clock
+from bot.ingest.fetch import Fetched
 from handlers.upload_input import Caption
 
 PENDING_SECONDS = 15 * 60
@@ -24,6 +25,7 @@ class Pending:
     caption: Caption
     content: bytes
     kept_at: float = field(default=0.0)
+    fetched: Fetched | None = None  # `/import URL`: the file as fetched, read under its URL's folders
 
 
 class PendingImports:

@@ -18,9 +18,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from bot import callbacks, render
 from bot.i18n import Translator
 from bot.ingest.definitions import grouped
+from bot.ingest.fetch import FetchLimits, fetch, new_session
 from bot.ingest.importers import load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age
+from bot.ingest.urls import load_fetched
 from bot.notifier import Notifier
 from handlers.common import Context, chat_for, is_bot_admin, reply, services
 from handlers.pending import Pending, PendingImports
@@ -60,6 +62,27 @@ async def document(update: Update, context: Context) -> None:
     await _run(update, context, t, pending, allow_removals=False)
 
 
+async def from_url(update: Update, context: Context, text: str) -> None:
+    """`/import URL [series=…] [season=…] [event=…]`: the file at URL, then the same flow as an upload."""
+    chat, t = await chat_for(update, context)
+    url, _, options = text.partition(" ")
+    caption = parse_caption(f"/import {options}", t)
+    if isinstance(caption, str):
+        await reply(update, context, caption)
+        return
+    limits = FetchLimits(timeout=services(context).settings.fetch_timeout, max_bytes=MAX_UPLOAD)
+    try:
+        async with new_session(limits) as session:
+            fetched = await fetch(session, url, limits)
+    except ImportFailure as exc:
+        await reply(update, context, t("Import failed, nothing was changed:") + f"\n<code>{render.e(str(exc))}</code>")
+        return
+    assert fetched is not None  # no validators sent, so never "not modified"
+    user = update.effective_user
+    pending = Pending(chat.id, user.id if user else 0, fetched.name, caption, fetched.content, fetched=fetched)
+    await _run(update, context, t, pending, allow_removals=False)
+
+
 async def _run(update: Update, context: Context, t: Translator, pending: Pending, allow_removals: bool) -> None:
     try:
         outcome = await _import(context, pending, allow_removals)
@@ -88,9 +111,16 @@ async def _run(update: Update, context: Context, t: Translator, pending: Pending
 
 
 async def _import(context: Context, pending: Pending, allow_removals: bool) -> ImportOutcome:
+    store = services(context).store
+    max_age = news_age(services(context).settings.results_news_days)
+    caption = pending.caption
+    if pending.fetched is not None:
+        batches = await asyncio.to_thread(
+            load_fetched, [pending.fetched], caption.series, caption.season, event=caption.event
+        )
+        return await apply_import(store, batches, datetime.now(UTC), allow_removals=allow_removals, max_age=max_age)
     with tempfile.TemporaryDirectory(prefix="pitboard-upload-") as tmp:
         folder = Path(tmp)
-        caption = pending.caption
         try:
             path = place(folder, caption, pending.name, pending.content)
             batches = await asyncio.to_thread(load_paths, [path], caption.series, caption.season)
@@ -100,8 +130,6 @@ async def _import(context: Context, pending: Pending, allow_removals: bool) -> I
             # A file no bound foresaw: still a clean import error, never "something went wrong".
             log.warning("upload %s could not be read: %r", pending.name, exc)
             raise ImportFailure(pending.name, "the file cannot be read") from None
-        store = services(context).store
-        max_age = news_age(services(context).settings.results_news_days)
         return await apply_import(store, batches, datetime.now(UTC), allow_removals=allow_removals, max_age=max_age)
 
 

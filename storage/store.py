@@ -20,6 +20,7 @@ from bot.standings.rules import ChampionshipDef, ChampionshipRules
 from storage.chats import Chats
 from storage.db import BUSY_TIMEOUT, WriteGuard, connect
 from storage.outbox import Outbox
+from storage.providers import Providers
 from storage.reminders import ReminderQueries
 from storage.writer import apply_batches
 
@@ -179,6 +180,7 @@ class Store:
         self.chats = Chats(conn, self.guard)
         self.outbox = Outbox(conn, self.guard, clock)
         self.reminders = ReminderQueries(conn, self.guard)
+        self.providers = Providers(conn, self.guard, clock)
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:

@@ -129,22 +129,26 @@ async def running_bot(
     paid: bool = False,
     clock: Clock = SYSTEM,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[BotEnv]:
     """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
     flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot", clock=clock.monotonic)
     await standin.start()
     store = await Store.open(db, clock=clock)
-    settings = Settings.model_validate(
+    configured = Settings.model_validate(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": standin.base_url,
             "PITBOARD_DATABASE": str(db),
             "PITBOARD_ADMINS": str(ADMIN_ID),
             "PITBOARD_PAID_BROADCAST": paid,
+            **(settings or {}),  # more settings by their environment names (PITBOARD_WATCH_URLS, …)
         }
     )
-    app = build_application(settings, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock)
+    app = build_application(
+        configured, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock
+    )
     try:
         async with polling(app, allowed_updates):
             yield BotEnv(standin, app, store)

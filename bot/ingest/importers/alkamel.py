@@ -24,6 +24,8 @@ from bot.ingest.importers.common import (
     event_key_from_folder,
     event_name_from_folder,
     merge_entries,
+    stage_minutes,
+    stage_session,
     year_from_path,
 )
 from bot.ingest.importers.table import ImportFailure, Row, Table, parse_duration_ms, parse_int, read_table
@@ -85,7 +87,10 @@ def _session_for(path: Path) -> SessionRec:
             start_local = datetime.strptime(local.group(1), "%Y%m%d%H%M").strftime("%Y-%m-%dT%H:%M:%S")
         except ValueError as exc:
             raise ImportFailure(path, f"file name starts with an impossible date {local.group(1)!r}") from exc
-    if "qualif" in stem:
+    minutes = stage_minutes(path.stem)
+    if minutes:  # "Race_Hour 6": the classification after 6 hours, a stage of the race
+        session = stage_session(minutes)
+    elif "qualif" in stem:
         session = SessionRec(key="qualifying", name="Qualifying", kind="qualifying", sets_grid=True, parent_key="race")
     elif "race" in stem or "classification" in stem:
         session = SessionRec(key="race", name="Race", kind="race")

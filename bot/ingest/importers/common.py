@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.names import slug
-from bot.records import DriverRec, EntryRec, ResultRec, TeamRec
+from bot.records import DriverRec, EntryRec, ResultRec, SessionRec, TeamRec
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
@@ -93,3 +93,30 @@ def merge_entries(sightings: dict[str, EntrySightings], event_label: str, notes:
             EntryRec(key=key, number=seen.number, team=seen.team, car=seen.car, car_class=car_class, crew=seen.crew[:6])
         )
     return entries
+
+
+# Intermediate classifications of an endurance race, as timing services name them: SRO's
+# "Main_Race_after_6_hours" / "after_1.30_hour" (1 h 30), Al Kamel's "Race_Hour 6" / "Hour_06".
+_AFTER = re.compile(r"after[ _-]*(\d+)(?:[.,](\d+))?[ _-]*(hours?|mins?|minutes?)(?![a-z])", re.IGNORECASE)
+_HOUR = re.compile(r"(?<![a-z])hour[ _-]*(\d{1,2})(?!\d)", re.IGNORECASE)
+
+
+def stage_minutes(stem: str) -> int | None:
+    """Minutes into the race of an intermediate classification named `stem`, or None for any other file."""
+    after = _AFTER.search(stem)
+    if after:
+        amount, fraction, unit = int(after.group(1)), after.group(2), after.group(3).casefold()
+        return amount * 60 + int(fraction or 0) if unit.startswith("hour") else amount
+    hour = _HOUR.search(stem)
+    return int(hour.group(1)) * 60 if hour and int(hour.group(1)) > 0 else None
+
+
+def stage_session(minutes: int) -> SessionRec:
+    """The race's stage after `minutes`: one key for every importer, so the same stage from two sources
+    (a results table and a watched timing file) is one session."""
+    label = f"{minutes // 60}h{minutes % 60:02d}" if minutes % 60 else f"{minutes // 60}h"
+    if minutes < 60:
+        label = f"{minutes}min"
+    return SessionRec(
+        key=f"race-after-{label}", name=f"Race, after {label}", kind="stage", parent_key="race", stage_minutes=minutes
+    )

@@ -18,6 +18,8 @@ from bot.ingest.importers.common import (
     event_key_from_folder,
     event_name_from_folder,
     merge_entries,
+    stage_minutes,
+    stage_session,
     year_from_path,
 )
 from bot.ingest.importers.table import ImportFailure, Table, parse_duration_ms, parse_int, read_table
@@ -44,7 +46,6 @@ CLASS_ALIASES = {
 }
 
 _PROVISIONAL = re.compile(r"[_ -]?\(?(provisional|unofficial)\)?", re.IGNORECASE)
-_STAGE = re.compile(r"after_(\d+)(?:[.,](\d+))?_(hours?|mins?|minutes?)", re.IGNORECASE)
 
 
 def looks_like(header: list[str]) -> bool:
@@ -70,20 +71,9 @@ def _session_for(path: Path, sprint_event: bool) -> SessionRec:
 
 def _session_from_stem(path: Path, stem: str, sprint_event: bool) -> SessionRec:
     lower = stem.casefold()
-    stage = _STAGE.search(stem)
-    if stage:
-        amount, fraction, unit = int(stage.group(1)), stage.group(2), stage.group(3).casefold()
-        minutes = amount * 60 + int(fraction or 0) if unit.startswith("hour") else amount
-        label = f"{minutes // 60}h{minutes % 60:02d}" if minutes % 60 else f"{minutes // 60}h"
-        if minutes < 60:
-            label = f"{minutes}min"
-        return SessionRec(
-            key=f"race-after-{label}",
-            name=f"Race, after {label}",
-            kind="stage",
-            parent_key="race",
-            stage_minutes=minutes,
-        )
+    minutes = stage_minutes(stem)
+    if minutes:
+        return stage_session(minutes)
     if lower == "main_race":
         return SessionRec(key="race", name="Race", kind="race")
     match = re.fullmatch(r"race_(\d+)", lower)
