@@ -129,6 +129,8 @@ async def running_bot(
     paid: bool = False,
     clock: Clock = SYSTEM,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    providers: bool = False,
+    extra_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[BotEnv]:
     """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
     flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
@@ -142,9 +144,16 @@ async def running_bot(
             "PITBOARD_DATABASE": str(db),
             "PITBOARD_ADMINS": str(ADMIN_ID),
             "PITBOARD_PAID_BROADCAST": paid,
+            **(extra_settings or {}),
         }
     )
-    app = build_application(settings, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock)
+    app = build_application(
+        settings,
+        store=store,
+        gate=FloodGate(limits, clock=clock) if limits else None,
+        clock=clock,
+        providers=providers,
+    )
     try:
         async with polling(app, allowed_updates):
             yield BotEnv(standin, app, store)

@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from telegram.ext import ContextTypes
+
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
 from bot.ingest.importing import ImportOutcome, apply_import
@@ -132,7 +134,7 @@ class F1Sync:
     def _ok(self, now: datetime) -> None:
         self._status.last_success = now
 
-    def _failed(self, now: datetime, what: str, exc: BaseException) -> None:
+    def failed(self, now: datetime, what: str, exc: BaseException) -> None:
         # An outage is logged and retried; it never stops the bot (the caller carries on).
         self._status.last_error, self._status.last_error_at = f"{what}: {exc}", now
         log.warning("F1 sync: %s failed: %s", what, exc)
@@ -153,7 +155,7 @@ class F1Sync:
             batch = season_batch(SeasonData(now.year, schedule=schedule))
             await apply_import(self.store, [batch], now, max_age=self.max_age)
         except SYNC_ERRORS as exc:
-            self._failed(now, f"calendar {now.year}", exc)
+            self.failed(now, f"calendar {now.year}", exc)
             # Not a day: the next tick tries again after the results backoff's first step.
             self.next_calendar = now + FIRST_BACKOFF
             return False
@@ -190,7 +192,7 @@ class F1Sync:
         try:
             await self._discover(now)
         except Exception as exc:  # the store busy or broken: log, try at the next tick
-            self._failed(now, "finding sessions", exc)
+            self.failed(now, "finding sessions", exc)
             return 0
         landed = 0
         for waiting in sorted(self.waiting.values(), key=lambda w: w.ends_at):
@@ -210,7 +212,7 @@ class F1Sync:
                     continue  # not out yet
                 await apply_import(self.store, [season_batch(data)], now, max_age=self.max_age)
             except SYNC_ERRORS as exc:
-                self._failed(now, f"results of {waiting.season} {waiting.name}", exc)
+                self.failed(now, f"results of {waiting.season} {waiting.name}", exc)
                 continue
             self._ok(now)
             landed += 1
@@ -221,3 +223,14 @@ class F1Sync:
 
 def make_client(base_url: str, clock: Clock, cache: FileCache | None = None) -> JolpicaClient:
     return JolpicaClient(HttpClient(clock=clock, cache=cache), base_url)
+
+
+async def f1_sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue's F1 sync: never raises (an outage is logged, kept in the status, and retried)."""
+    sync = context.application.bot_data.get("f1_sync")
+    if isinstance(sync, F1Sync):
+        try:
+            await sync.tick(sync.clock.now())
+        except Exception as exc:
+            sync.failed(sync.clock.now(), "sync", exc)
+            log.exception("F1 sync failed; the next run retries")
