@@ -99,9 +99,7 @@ def build_application(
             )
         if providers and settings_.sync_f1 and app.job_queue is not None:
             client = make_client(settings_.jolpica_url, clock, cache_beside(opened.path, "jolpica"))
-            app.bot_data["f1_sync"] = F1Sync(
-                opened, client, clock=clock, max_age=news_age(settings_.results_news_days)
-            )
+            app.bot_data["f1_sync"] = F1Sync(opened, client, clock=clock, max_age=news_age(settings_.results_news_days))
             # Every minute: the calendar when a day has passed, results of sessions whose next try has come.
             # A job still running is skipped, not queued (max_instances=1): a slow provider never piles up.
             app.job_queue.run_repeating(

@@ -134,11 +134,24 @@ async def _results_view(store: Store, year: int) -> list[tuple[Any, ...]]:
     return sorted(rows, key=repr)
 
 
-@pytest.mark.parametrize("fault", ["truncated", "html", "missing-key", "bad-total"])
+RESULTS_PAGE_3 = "/ergast/f1/2024/results/?limit=100&offset=200"
+
+
+@pytest.mark.parametrize(
+    ("fault", "page"),
+    [
+        ("truncated", RESULTS_PAGE_3),
+        ("html", RESULTS_PAGE_3),
+        ("missing-key", RESULTS_PAGE_3),
+        ("short", RESULTS_PAGE_3),
+        ("bad-total", RESULTS_PAGE_3),  # differs from the pages before
+        ("bad-total", "/ergast/f1/2024/races/?limit=100&offset=0"),  # one page promising rows it lacks
+        ("short", "/ergast/f1/2024/24/driverstandings/?limit=100&offset=0"),
+    ],
+)
 async def test_a_malformed_page_is_rejected_and_nothing_is_written(
-    ergast: ErgastData, tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str
+    ergast: ErgastData, tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str, page: str
 ) -> None:
-    page = "/ergast/f1/2024/results/?limit=100&offset=200"
     server = JolpicaStandIn(ergast, faults=Faults(malformed={page: fault}))
     url = await server.start()
     db = tmp_path / "f1.db"
@@ -150,7 +163,7 @@ async def test_a_malformed_page_is_rejected_and_nothing_is_written(
     finally:
         await server.stop()
     message = capsys.readouterr().err
-    assert "nothing was changed" in message and f"{url}2024/results/?limit=100&offset=200" in message
+    assert "nothing was changed" in message and url.removesuffix("/ergast/f1/") + page in message
     async with await Store.open(db) as store:
         assert (await store.counts(), await store.last_import_id()) == before
 

@@ -182,7 +182,7 @@ class Faults:
     rate_limit_every: int = 0  # every Nth request answers 429
     retry_after: str = "1"
     error_burst: tuple[int, int] = (0, 0)  # (first request number, how many) answer 503
-    malformed: dict[str, str] = field(default_factory=dict)  # path → truncated | html | missing-key | bad-total
+    malformed: dict[str, str] = field(default_factory=dict)  # path → truncated | html | missing-key | short | bad-total
 
 
 class JolpicaStandIn:
@@ -282,6 +282,12 @@ class JolpicaStandIn:
         elif fault == "missing-key":
             table = next(k for k in doc["MRData"] if k.endswith("Table"))
             doc["MRData"][table].pop(next(k for k in doc["MRData"][table] if k[0].isupper()))
+            body = json.dumps(doc).encode()
+        elif fault == "short":  # a row missing: fewer rows than limit and total promise
+            table = next(k for k in doc["MRData"] if k.endswith("Table"))
+            items = next(v for k, v in doc["MRData"][table].items() if isinstance(v, list))
+            rows = next((v for v in items[-1].values() if isinstance(v, list)), None) if items else None
+            (rows if rows else items).pop()
             body = json.dumps(doc).encode()
         elif fault == "bad-total":
             doc["MRData"]["total"] = str(int(doc["MRData"]["total"]) + 7)
