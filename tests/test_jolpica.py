@@ -346,3 +346,18 @@ async def test_an_outage_is_logged_kept_in_the_status_and_never_raised(tmp_path:
     status = sync.status()
     assert status.last_error and "calendar 2025" in status.last_error and "127.0.0.1:9" in status.last_error
     assert status.next_run is not None and status.last_success is None
+
+
+def test_settings_read_the_jolpica_url_and_the_switch() -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    plain = Settings.model_validate({})
+    assert plain.jolpica_url == "https://api.jolpi.ca/ergast/f1/" and plain.sync_f1 is True
+    mirror = Settings.model_validate(
+        {"PITBOARD_JOLPICA_URL": " http://127.0.0.1:8765/ergast/f1", "PITBOARD_SYNC_F1": "0"}
+    )
+    assert mirror.jolpica_url == "http://127.0.0.1:8765/ergast/f1/" and mirror.sync_f1 is False
+    with pytest.raises(ValidationError, match="http"):
+        Settings.model_validate({"PITBOARD_JOLPICA_URL": "api.jolpi.ca"})
