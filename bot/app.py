@@ -19,6 +19,8 @@ from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.ingest.fetch import FetchLimits
 from bot.ingest.importing import news_age
+from bot.ingest.providers.client import cache_beside
+from bot.ingest.providers.f1_sync import F1Sync, f1_sync_job, make_client
 from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
@@ -60,7 +62,10 @@ def build_application(
     store: Store | None = None,
     token: str | None = None,
     clock: Clock = SYSTEM,
+    providers: bool = False,
 ) -> Application:  # type: ignore[type-arg]
+    """`providers`: keep data current from providers (F1 from Jolpica unless PITBOARD_SYNC_F1=false).
+    Only `pitboard run` says yes: the demo and tests reach no outside service."""
     secret = token or (settings_.telegram_bot_token.get_secret_value() if settings_.telegram_bot_token else None)
     if not secret:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -118,6 +123,14 @@ def build_application(
                 name="watch",
                 job_kwargs={"misfire_grace_time": None},
             )
+        if providers and settings_.sync_f1 and app.job_queue is not None:
+            client = make_client(settings_.jolpica_url, clock, cache_beside(opened.path, "jolpica"))
+            app.bot_data["f1_sync"] = F1Sync(opened, client, clock=clock, max_age=news_age(settings_.results_news_days))
+            # Every minute: the calendar when a day has passed, results of sessions whose next try has come.
+            # A job still running is skipped, not queued (max_instances=1): a slow provider never piles up.
+            app.job_queue.run_repeating(
+                f1_sync_job, interval=60, first=5, name="f1-sync", job_kwargs={"max_instances": 1}
+            )
         for language in LANGUAGES:
             t = Translator(language)
             commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
@@ -131,6 +144,9 @@ def build_application(
         notifier = app.bot_data.get("notifier")
         if isinstance(notifier, Notifier):
             await notifier.close()
+        f1_sync = app.bot_data.get("f1_sync")
+        if isinstance(f1_sync, F1Sync):
+            await f1_sync.client.http.close()
         services = app.bot_data.get("services")
         if isinstance(services, Services):
             await services.delivery.close()
@@ -213,5 +229,5 @@ async def polling(
 
 def run_polling(settings_: Settings, **kwargs: Any) -> None:
     """`pitboard run`: waits for an unreachable Bot API at start instead of exiting (bot/startup.py)."""
-    app = build_application(settings_, **kwargs)
+    app = build_application(settings_, providers=True, **kwargs)
     asyncio.run(serve(app, settings_.telegram_api_url, list(ALLOWED_UPDATES)))

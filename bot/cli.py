@@ -7,7 +7,7 @@ import csv
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,12 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import excepthook, redact
 from bot.ingest.definitions import Applied, grouped
 from bot.ingest.fetch import FetchLimits, fetch_all, is_url, shown_url
 from bot.ingest.importers import FORMATS, load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
+from bot.ingest.providers.client import ProviderError, cache_beside
+from bot.ingest.providers.f1_sync import SyncReport, make_client, sync_season
 from bot.ingest.urls import load_fetched
 from bot.records import ChangeSet, ImportBatch
 from bot.search import search_drivers
@@ -282,6 +285,87 @@ def status() -> None:
             out.print(
                 f"  last error {row.last_error_utc}: {row.last_error}", markup=False, overflow="ignore", crop=False
             )
+
+
+async def sync_f1(
+    database: str,
+    url: str,
+    season: int | None,
+    clock: Clock = SYSTEM,
+    *,
+    allow_removals: bool = False,
+    max_age: timedelta | None = None,
+) -> int:
+    """`pitboard sync f1`: one season from Jolpica into the store, with a progress bar; the exit code."""
+    year = season or clock.now().year
+    client = make_client(url, clock, cache_beside(database, "jolpica"))
+    store = await Store.open(database, clock=clock)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} steps, {task.fields[requests]} requests"),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"F1 {year}", total=None, requests=0)
+
+            def step(what: str) -> None:
+                progress.update(task, advance=1, description=f"F1 {year}: {what}", requests=client.http.usage.requests)
+
+            report: SyncReport = await sync_season(
+                store,
+                client,
+                year,
+                clock.now(),
+                progress=step,
+                allow_removals=allow_removals,
+                max_age=max_age or news_age_from_env(),
+            )
+    except (ProviderError, ImportConflict, RemovalRefused) as exc:
+        err.print(f"Sync failed, nothing was changed: {exc}", markup=False)
+        return 1
+    finally:
+        await store.close()
+        await client.http.close()
+    _print_changes(report.outcome.changes, report.outcome.silent_races, report.outcome.applied)
+    usage = report.usage
+    extra = [f"{n} × {status}" for status, n in sorted(usage.statuses.items()) if status != 200]
+    out.print(
+        f"Jolpica: {usage.requests} requests ({usage.not_modified} not modified"
+        f"{', ' + ', '.join(extra) if extra else ''}) of the 500/hour budget;"
+        f" waited {usage.waited_seconds:.1f} s for limits and retries.",
+        markup=False,
+    )
+    return 0
+
+
+@app.command()
+def sync(
+    series: Annotated[str, typer.Argument(help="The series to sync: f1 (from Jolpica-F1).")],
+    season: Annotated[int | None, typer.Option(help="Season year (default: this year).")] = None,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removals", help="Apply a version that removes much of what is stored (refused otherwise)."
+        ),
+    ] = False,
+) -> None:
+    """Fetch a season from its provider (F1: Jolpica-F1, PITBOARD_JOLPICA_URL) into the store, once."""
+    if series.casefold() != "f1":
+        err.print(f"No provider for {series!r}: only f1 syncs (from Jolpica-F1).", markup=False)
+        raise typer.Exit(2)
+    settings = _settings()
+    try:
+        max_age = news_age_from_env()
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    code = asyncio.run(
+        sync_f1(settings.database, settings.jolpica_url, season, allow_removals=allow_removals, max_age=max_age)
+    )
+    raise typer.Exit(code)
 
 
 def _print_standings(tables: list[StandingsTable], fmt: str) -> None:

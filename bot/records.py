@@ -164,7 +164,7 @@ class SeasonRec:
 class ImportBatch:
     """Everything one import writes; applied all-or-nothing."""
 
-    source: str  # ergast, alkamel, gtwc, native, ics
+    source: str  # ergast, alkamel, gtwc, native, ics, jolpica
     series_slug: str
     series_name: str
     seasons: list[SeasonRec]
@@ -172,6 +172,8 @@ class ImportBatch:
     notes: list[str] = field(default_factory=list)  # what the importer normalised or inferred
     paths: list[str] = field(default_factory=list)
     digest: str = ""
+    # Whose ids the drivers' and teams' source ids are, when not the source's own: Jolpica serves Ergast's.
+    id_source: str | None = None
 
     def row_count(self) -> int:
         count = 0

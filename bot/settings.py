@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     watch_series: str | None = Field(default=None, alias="PITBOARD_WATCH_SERIES")
     watch_season: int | None = Field(default=None, ge=1900, le=2100, alias="PITBOARD_WATCH_SEASON")
     watch_every: float = Field(default=60.0, ge=1, le=86400, alias="PITBOARD_WATCH_EVERY")
+    # Jolpica-F1 (Ergast-compatible): `pitboard sync f1` and the bot's F1 sync read it from here.
+    jolpica_url: str = Field(default="https://api.jolpi.ca/ergast/f1/", alias="PITBOARD_JOLPICA_URL")
+    # `pitboard run` keeps F1 current from Jolpica (calendar daily, results after each session) unless this
+    # is false. The demo and tests never start it (bot/app.py: providers=False).
+    sync_f1: bool = Field(default=True, alias="PITBOARD_SYNC_F1")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -98,6 +103,17 @@ class Settings(BaseSettings):
     @classmethod
     def _api_url(cls, value: object) -> object:
         return normalise_api_url(value) if isinstance(value, str) else value
+
+    @field_validator("jolpica_url", mode="before")
+    @classmethod
+    def _jolpica_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or "https://api.jolpi.ca/ergast/f1/"
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http(s) URL such as https://api.jolpi.ca/ergast/f1/")
+            value = value if value.endswith("/") else value + "/"
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

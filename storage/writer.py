@@ -389,7 +389,7 @@ class _Writer:
             timezone = event.timezone or row["timezone"] or (venue.timezone if venue else None)
             if not (event.timezone or row["timezone"]) and venue:
                 self._zone_from_table.add(event_id)
-            authoritative = self.batch.source in ("native", "ergast")
+            authoritative = self.batch.source in ("native", "ergast", "jolpica")
             wanted: dict[str, Any] = {
                 "round": event.round,
                 "circuit": event.circuit or (venue.circuit if venue and not row["circuit"] else None),
@@ -642,11 +642,12 @@ class _Writer:
             )
         }
         rows = []
+        ids = self.batch.id_source or self.batch.source
         for rec in season.official_standings:
             if rec.subject_kind == "driver":
-                subject = self.drivers.by_source.get((self.batch.source, rec.subject_source_id))
+                subject = self.drivers.by_source.get((ids, rec.subject_source_id))
             else:
-                subject = self.teams.by_source.get((self.batch.source, rec.subject_source_id))
+                subject = self.teams.by_source.get((ids, rec.subject_source_id))
             event_id = event_ids.get(rec.event_key)
             if subject is None or event_id is None:
                 raise ImportConflict(

@@ -130,6 +130,7 @@ async def running_bot(
     clock: Clock = SYSTEM,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     settings: dict[str, Any] | None = None,
+    providers: bool = False,
 ) -> AsyncIterator[BotEnv]:
     """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
     flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
@@ -147,7 +148,11 @@ async def running_bot(
         }
     )
     app = build_application(
-        configured, store=store, gate=FloodGate(limits, clock=clock) if limits else None, clock=clock
+        configured,
+        store=store,
+        gate=FloodGate(limits, clock=clock) if limits else None,
+        clock=clock,
+        providers=providers,
     )
     try:
         async with polling(app, allowed_updates):
