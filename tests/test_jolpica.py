@@ -99,7 +99,7 @@ async def test_sync_2024_through_429s_and_a_5xx_burst_gives_the_official_table(
         assert rounds == 24 and problems == []
 
 
-@pytest.mark.parametrize("year", [2021, 1995])
+@pytest.mark.parametrize("year", [2024, 2021, 1995])
 async def test_other_seasons_sync_and_agree_with_the_csv_import(
     standin: JolpicaStandIn, tmp_path: Path, year: int
 ) -> None:
@@ -114,9 +114,16 @@ async def test_other_seasons_sync_and_agree_with_the_csv_import(
         async with await Store.open(db) as store:
             rounds, problems = await _compare(store, year)
             assert rounds > 10 and problems == [], problems[:5]
-            views.append((await _stored_final(store, year), await _results_view(store, year)))
+            views.append(
+                (await _stored_final(store, year), await _results_view(store, year), await _sessions_view(store, year))
+            )
     assert views[0] == views[1]
     assert views[0][0] == _official_final(year)
+
+
+async def _sessions_view(store: Store, year: int) -> list[tuple[Any, ...]]:
+    """Every session of the season: a 2024 sprint weekend's sprint qualifying is one session from both sources."""
+    return sorted((s.event_key, s.key, s.kind, s.start_utc) for s in await store.schedule("f1", year))
 
 
 async def _results_view(store: Store, year: int) -> list[tuple[Any, ...]]:

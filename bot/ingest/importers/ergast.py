@@ -215,19 +215,26 @@ def _event(
 ) -> EventRec:
     date = _value(race, "date")
     sessions: list[SessionRec] = []
+    # From 2023 a sprint weekend's second session is the sprint qualifying (shootout), which the dump files as
+    # fp2; Jolpica names it SprintQualifying. Both sources store it as the same session.
+    sprint_qualifying = _value(race, "sprint_date") is not None and int(_value(race, "year") or 0) >= 2023
     for prefix, name, kind in _SESSION_TIMES:
         day = _value(race, f"{prefix}_date")
         if day is None:
             continue
+        key = "qualifying" if prefix == "quali" else prefix
+        grid_for = "race" if prefix == "quali" else None
+        if prefix == "fp2" and sprint_qualifying:
+            key, name, kind, grid_for = "sprint-qualifying", "Sprint Qualifying", "qualifying", "sprint"
         sessions.append(
             SessionRec(
-                key="qualifying" if prefix == "quali" else prefix,
+                key=key,
                 name=name,
                 kind=kind,
                 start_date=day,
                 start_utc=_utc(day, _value(race, f"{prefix}_time")),
-                sets_grid=prefix == "quali",
-                parent_key="race" if prefix == "quali" else None,
+                sets_grid=grid_for is not None,
+                parent_key=grid_for,
             )
         )
     race_session = SessionRec(
