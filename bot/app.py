@@ -146,7 +146,7 @@ def build_application(
             await notifier.close()
         f1_sync = app.bot_data.get("f1_sync")
         if isinstance(f1_sync, F1Sync):
-            await f1_sync.client.http.close()
+            await f1_sync.stop()
         services = app.bot_data.get("services")
         if isinstance(services, Services):
             await services.delivery.close()

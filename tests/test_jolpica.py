@@ -364,6 +364,26 @@ async def test_an_outage_is_logged_kept_in_the_status_and_never_raised(tmp_path:
     assert status.next_run is not None and status.last_success is None
 
 
+async def test_a_run_waiting_for_an_unreachable_jolpica_does_not_hold_up_the_stop(tmp_path: Path) -> None:
+    """As found trying it as a new user: with no route to api.jolpi.ca, Ctrl-C waited 21 s for the job's
+    retries, because python-telegram-bot waits for running jobs. The run now goes on beside the job."""
+    db = tmp_path / "f1.db"
+    await _rules(db)
+    clock = ManualClock(datetime(2025, 3, 1, tzinfo=UTC))  # backoff sleeps on it: never over unless advanced
+    async with await Store.open(db) as store:
+        from bot.ingest.providers.f1_sync import make_client, run_once
+
+        sync = F1Sync(store, make_client("http://127.0.0.1:9/ergast/f1/", clock), clock=clock)
+        sync.running = asyncio.create_task(run_once(sync))
+        for _ in range(100):  # the first attempt fails at once; the run then waits out its backoff
+            if clock.sleepers():
+                break
+            await asyncio.sleep(0.01)
+        assert not sync.running.done()
+        await asyncio.wait_for(sync.stop(), timeout=5)
+        assert sync.running.cancelled()
+
+
 def test_settings_read_the_jolpica_url_and_the_switch() -> None:
     from pydantic import ValidationError
 

@@ -9,6 +9,8 @@ sessions waiting for results and those given up on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -120,6 +122,16 @@ class F1Sync:
         self.waiting: dict[int, Waiting] = {}
         self.next_calendar: datetime | None = None
         self._status = ProviderStatus(PROVIDER, enabled=True)
+        self.running: asyncio.Task[None] | None = None  # the job's run, going on beside it
+
+    async def stop(self) -> None:
+        """At shutdown: a run waiting for Jolpica is cancelled (it is retried at the next start), then the
+        HTTP client is closed."""
+        if self.running is not None and not self.running.done():
+            self.running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.running
+        await self.client.http.close()
 
     def status(self) -> ProviderStatus:
         waiting = [w for w in self.waiting.values() if not w.gave_up]
@@ -229,14 +241,23 @@ def make_client(base_url: str, clock: Clock, cache: FileCache | None = None) -> 
 async def f1_sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue's F1 sync: never raises (an outage is logged, kept in the status, and retried)."""
     sync = context.application.bot_data.get("f1_sync")
-    if isinstance(sync, F1Sync):
-        before = sync.status()
-        try:
-            await sync.tick(sync.clock.now())
-        except Exception as exc:
-            sync.failed(sync.clock.now(), "sync", exc)
-            log.exception("F1 sync failed; the next run retries")
-        await record_status(sync, before)
+    if not isinstance(sync, F1Sync):
+        return
+    # The run goes on beside the job: python-telegram-bot waits for running jobs at shutdown, and a Jolpica
+    # that does not answer (backing off for a minute) must not hold up a stop. `stop()` cancels it.
+    if sync.running is None or sync.running.done():
+        sync.running = asyncio.create_task(run_once(sync), name="f1-sync")
+
+
+async def run_once(sync: F1Sync) -> None:
+    """One run of the job: never raises (an outage is logged, kept in the status, and retried)."""
+    before = sync.status()
+    try:
+        await sync.tick(sync.clock.now())
+    except Exception as exc:
+        sync.failed(sync.clock.now(), "sync", exc)
+        log.exception("F1 sync failed; the next run retries")
+    await record_status(sync, before)
 
 
 async def record_status(sync: F1Sync, before: ProviderStatus) -> None:
