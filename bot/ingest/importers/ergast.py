@@ -30,7 +30,9 @@ _SESSION_TIMES = (
     ("quali", "Qualifying", "qualifying"),
     ("sprint", "Sprint", "sprint"),
 )
-_POSITION_TEXT = {"R": "dnf", "D": "dsq", "E": "dsq", "W": "dns", "F": "dns", "N": "not_classified"}
+# Ergast's positionText letters (Jolpica sends the same): retired, disqualified, excluded, withdrawn, failed to
+# qualify, not classified.
+POSITION_TEXT = {"R": "dnf", "D": "dsq", "E": "dsq", "W": "dns", "F": "dns", "N": "not_classified"}
 
 
 def is_dump(folder: Path) -> bool:
@@ -319,7 +321,7 @@ def _event(
 
 def _result(row: Row, key: str, statuses: dict[str, str], path: Path) -> ResultRec:
     text = row.get("positionText")
-    status = "classified" if text.isdigit() else _POSITION_TEXT.get(text)
+    status = "classified" if text.isdigit() else POSITION_TEXT.get(text)
     if status is None:
         raise ImportFailure(path, f"unknown positionText {text!r}", row.line)
     detail = statuses.get(row.get("statusId"))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.ingest.importers.ergast import POSITION_TEXT
 from bot.ingest.providers.client import HttpClient, ProviderError, parse_json
 from bot.records import (
     DriverRec,
@@ -47,7 +48,6 @@ SESSIONS = (
 )
 RESULT_KEYS = {"results": "Results", "sprint": "SprintResults", "qualifying": "QualifyingResults"}
 STANDINGS_KEYS = {"driverstandings": "DriverStandings", "constructorstandings": "ConstructorStandings"}
-_POSITION_TEXT = {"R": "dnf", "D": "dsq", "E": "dsq", "W": "dns", "F": "dns", "N": "not_classified"}
 
 Progress = Callable[[str], None]
 
@@ -346,7 +346,7 @@ class _Weekend:
 
 def _result(read: _Reader, row: dict[str, Any], key: str, where: str) -> ResultRec:
     text = read.text(row, "positionText", where)
-    status = "classified" if text.isdigit() else _POSITION_TEXT.get(text)
+    status = "classified" if text.isdigit() else POSITION_TEXT.get(text)
     if status is None:
         raise read.fail(f"{where}: unknown positionText {text!r}")
     detail = read.maybe(row, "status")
