@@ -309,19 +309,33 @@ class _Writer:
             self.conn.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?", (session_id,))
             self.changes.sessions_updated += 1
             self._cancelled += 1
-            self.changes.session_changes.append(
-                SessionChange(
-                    session_id=session_id,
-                    series_slug=self.batch.series_slug,
-                    year=year,
-                    event_name=event_name,
-                    session_name=name,
-                    kind=kind,
-                    what="cancelled",
-                    old_start_utc=start_utc,
-                    new_start_utc=None,
-                )
+            self._note(session_id, year, event_name, name, kind, "cancelled", start_utc, None)
+
+    def _note(
+        self,
+        session_id: int,
+        year: int,
+        event_name: str,
+        session_name: str,
+        kind: str,
+        what: str,
+        old: str | None,
+        new: str | None,
+    ) -> None:
+        """One entry of the change feed (what the alert planner reads)."""
+        self.changes.session_changes.append(
+            SessionChange(
+                session_id=session_id,
+                series_slug=self.batch.series_slug,
+                year=year,
+                event_name=event_name,
+                session_name=session_name,
+                kind=kind,
+                what=what,
+                old_start_utc=old,
+                new_start_utc=new,
             )
+        )
 
     def _championships(self, season_id: int, season: SeasonRec) -> None:
         for champ in season.championships:
@@ -497,19 +511,7 @@ class _Writer:
         status = session.status or ("finished" if has_results else None)
 
         def change(what: str, old: str | None = None, new: str | None = None) -> None:
-            self.changes.session_changes.append(
-                SessionChange(
-                    session_id=session_id,
-                    series_slug=self.batch.series_slug,
-                    year=year,
-                    event_name=event_name,
-                    session_name=session.name,
-                    kind=session.kind,
-                    what=what,
-                    old_start_utc=old,
-                    new_start_utc=new,
-                )
-            )
+            self._note(session_id, year, event_name, session.name, session.kind, what, old, new)
 
         if row is None:
             cur = conn.execute(
