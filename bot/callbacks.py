@@ -14,6 +14,11 @@ SERIES_COMMANDS = {"next": "n", "calendar": "c", "results": "r"}
 _COMMAND_NAMES = {v: k for k, v in SERIES_COMMANDS.items()}
 
 
+def pattern(*actions: str) -> str:
+    """The CallbackQueryHandler pattern of a feature's buttons: its action codes under this version."""
+    return rf"^{VERSION}:({'|'.join(re.escape(a) for a in actions)}):"
+
+
 def follow(kind: str, target_id: int) -> str:
     return f"{VERSION}:fo:{_KINDS[kind]}:{target_id}"
 

@@ -9,7 +9,7 @@ from bot import render
 from bot.ingest.fetch import is_url
 from bot.status_view import provider_lines
 from handlers import upload
-from handlers.common import Context, chat_for, command_text, is_bot_admin, reply, services
+from handlers.common import Context, buttons, chat_for, command_text, is_bot_admin, reply, services
 from storage.outbox import BROADCAST_PRIORITY
 
 
@@ -82,3 +82,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("import", import_command))
     app.add_handler(CommandHandler("broadcast", broadcast_command))
     app.add_handler(MessageHandler(filters.Document.ALL, upload.document))
+    app.add_handler(buttons(("im",), upload.on_button))

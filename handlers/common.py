@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import render
+from bot import callbacks, render
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
 from bot.notifier import Notifier
@@ -169,3 +171,28 @@ async def replan_reminders(context: Context, chat_id: int) -> None:
             await notifier.replan_chat(chat_id)
         except Exception:
             log.exception("re-planning reminders for a chat failed; the next poll plans them")
+
+
+async def button_expired(update: Update, context: Context) -> None:
+    """A press of a button we no longer know (old version, tampered, or its target is gone)."""
+    query = update.callback_query
+    if query is None:
+        return
+    _, t = await chat_for(update, context)
+    await query.answer(t("That button has expired — send the command again."), show_alert=True)
+
+
+def buttons(
+    actions: tuple[str, ...], on_press: Callable[[Update, Context, Any], Awaitable[None]]
+) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    """A feature's own button handler: presses of its action codes, parsed as untrusted data first."""
+
+    async def handle(update: Update, context: Context) -> None:
+        query = update.callback_query
+        action = callbacks.parse(query.data if query else None)
+        if action is None:
+            await button_expired(update, context)
+            return
+        await on_press(update, context, action)
+
+    return CallbackQueryHandler(handle, pattern=callbacks.pattern(*actions))

@@ -11,6 +11,7 @@ from bot.i18n import Translator
 from bot.services import Target, find_targets, parse_follow_query, suggestions
 from handlers.common import (
     Context,
+    buttons,
     chat_for,
     command_text,
     edit_or_reply,
@@ -142,3 +143,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("follow", follow_command))
     app.add_handler(CommandHandler("unfollow", unfollow_command))
     app.add_handler(CommandHandler("following", following_command))
+    app.add_handler(buttons(("fo", "uf"), on_button))

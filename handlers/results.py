@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot import render
+from bot import callbacks, render
 from bot.alerts import race_summary, recipients
 from bot.search import search_drivers
 from bot.services import Target, driver_profile, race_report
 from bot.standings.service import NotFound
-from handlers.common import Context, chat_for, command_text, edit_or_reply, reply, services
+from handlers.common import Context, buttons, chat_for, command_text, edit_or_reply, reply, services
 
 
 async def results_command(update: Update, context: Context) -> None:
@@ -80,6 +80,19 @@ async def on_show_results(update: Update, context: Context, session_id: int) -> 
     await edit_or_reply(update, context, render.race_summary(t, summary), None)
 
 
+async def on_button(update: Update, context: Context, action: callbacks.Action) -> None:
+    if isinstance(action, callbacks.ShowResultsAction):
+        await on_show_results(update, context, action.session_id)
+        return
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if isinstance(action, callbacks.SeriesCommandAction):
+        series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)
+        if series is not None:
+            await show_results(update, context, series.slug)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("results", results_command))
     app.add_handler(CommandHandler("driver", driver_command))
+    app.add_handler(buttons(("rs", "sc:r"), on_button))

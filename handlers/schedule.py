@@ -12,7 +12,7 @@ from bot import callbacks, render
 from bot.ingest.definitions import ensure_shipped
 from bot.ingest.ics_export import chat_calendar
 from bot.services import chat_series, upcoming_for_chat
-from handlers.common import Context, chat_for, command_text, reply, services, thread_of
+from handlers.common import Context, buttons, chat_for, command_text, reply, services, thread_of
 
 
 def now() -> datetime:
@@ -77,7 +77,19 @@ async def show_calendar(update: Update, context: Context, series_slug: str) -> N
     await reply(update, context, render.calendar(t, series.name, year, sessions, chat.timezone, today))
 
 
+async def on_button(update: Update, context: Context, action: callbacks.Action) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if isinstance(action, callbacks.IcsAction):
+        await ics_command(update, context)
+    elif isinstance(action, callbacks.SeriesCommandAction):
+        series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)
+        if series is not None:
+            await show_calendar(update, context, series.slug)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("next", next_command))
     app.add_handler(CommandHandler("calendar", calendar_command))
     app.add_handler(CommandHandler("ics", ics_command))
+    app.add_handler(buttons(("ic", "sc:c"), on_button))

@@ -13,6 +13,7 @@ from bot.core.zones import resolve_zone, suggest_zones
 from bot.i18n import LANGUAGES, Translator
 from handlers.common import (
     Context,
+    buttons,
     chat_for,
     command_text,
     edit_or_reply,
@@ -150,3 +151,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("timezone", timezone_command))
     app.add_handler(CommandHandler("language", language_command))
     app.add_handler(CommandHandler("here", here_command))
+    app.add_handler(buttons(("se",), on_button))

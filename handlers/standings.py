@@ -10,7 +10,7 @@ from bot.callbacks import StandingsAction
 from bot.i18n import Translator
 from bot.services import chat_series
 from bot.standings.service import NotFound, StandingsTable, standings_table
-from handlers.common import Context, chat_for, edit_or_reply, reply, services
+from handlers.common import Context, buttons, chat_for, edit_or_reply, reply, services
 from storage.chats import Chat
 from storage.store import SeriesInfo, Store
 
@@ -139,3 +139,4 @@ async def on_button(update: Update, context: Context, action: StandingsAction) -
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("standings", standings_command))
+    app.add_handler(buttons(("st",), on_button))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import render
 from handlers import follow
-from handlers.common import Context, chat_for, clean_text, is_bot_admin, reply, services
+from handlers.common import Context, button_expired, chat_for, clean_text, is_bot_admin, reply, services
 
 
 async def start(update: Update, context: Context) -> None:
@@ -59,4 +59,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(CallbackQueryHandler(button_expired))  # after every feature's own buttons
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
