@@ -25,7 +25,7 @@ from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
-from handlers import admin, follow, groups, guard, results, schedule, settings, standings, start
+from handlers import admin, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
 
@@ -165,7 +165,7 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    for module in (guard, start, follow, standings, schedule, results, settings, groups, admin):
+    for module in (guard, start, follow, standings, schedule, results, drivers, settings, groups, admin):
         module.register(app)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)

@@ -31,6 +31,12 @@ def standings(series_id: int, year: int, class_index: int, teams: bool) -> str:
     return f"{VERSION}:st:{series_id}:{year}:{class_index}:{'t' if teams else 'd'}"
 
 
+def chart(series_id: int, year: int, championship: int, class_index: int, teams: bool) -> str:
+    """/standings' "📈 Chart": `championship` is the place in the season's championship list (0-based),
+    `class_index` the class's place in the table's class list (1-based, 0: no class), as for standings."""
+    return f"{VERSION}:ch:{series_id}:{year}:{championship}:{class_index}:{'t' if teams else 'd'}"
+
+
 def setting(name: str, value: str) -> str:
     return f"{VERSION}:se:{name}:{value}"
 
@@ -69,6 +75,15 @@ class StandingsAction:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartAction:
+    series_id: int
+    year: int
+    championship: int
+    class_index: int
+    teams: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SettingAction:
     name: str
     value: str
@@ -97,7 +112,14 @@ class ImportAction:
 
 
 Action = (
-    FollowAction | StandingsAction | SettingAction | SeriesCommandAction | ShowResultsAction | ImportAction | IcsAction
+    FollowAction
+    | StandingsAction
+    | ChartAction
+    | SettingAction
+    | SeriesCommandAction
+    | ShowResultsAction
+    | ImportAction
+    | IcsAction
 )
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
@@ -125,6 +147,12 @@ def parse(data: str | None) -> Action | None:
         if series_id is None or year is None or index is None:
             return None
         return StandingsAction(series_id, year, index, args[3] == "t")
+    if action == "ch" and len(args) == 5 and args[4] in ("d", "t"):
+        numbers = (_int(args[0], 1), _int(args[1], 1900, 3000), _int(args[2], 0, 50), _int(args[3], 0, 50))
+        if None in numbers:
+            return None
+        series_id, year, championship, class_index = (n for n in numbers if n is not None)
+        return ChartAction(series_id, year, championship, class_index, args[4] == "t")
     if action == "se" and len(args) == 2 and args[0] in SETTING_NAMES:
         return SettingAction(args[0], args[1])
     if action == "rs" and len(args) == 1:

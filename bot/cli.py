@@ -29,7 +29,8 @@ from bot.ingest.urls import load_fetched
 from bot.records import ChangeSet, ImportBatch
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
-from bot.standings.service import NotFound, ResultsTable, StandingsTable, results_table, standings_table
+from bot.standings.results import ResultsTable, results_table
+from bot.standings.service import NotFound, StandingsTable, standings_table
 from storage.providers import ProviderStatus
 from storage.removals import RemovalRefused
 from storage.store import Store
@@ -522,12 +523,12 @@ def export_ics(
         for wanted in series or ():
             found = await store.find_series(wanted)
             if found is None:
-                raise NotFound(f"No series {wanted!r} in the store.")
+                raise NotFound("No series {name!r} in the store.", name=wanted)
             slugs.append(found.slug)
         if driver:
             matches = await search_drivers(store, driver, limit=1)
             if not matches:
-                raise NotFound(f"No driver {driver!r} in the store.")
+                raise NotFound("No driver {name!r} in the store.", name=driver)
             slugs.extend(e.series_slug for e in await store.driver_entries(matches[0].driver_id))
         if not series and not driver:
             slugs = [s.slug for s in await store.series()]

@@ -196,3 +196,13 @@ def buttons(
         await on_press(update, context, action)
 
     return CallbackQueryHandler(handle, pattern=callbacks.pattern(*actions))
+
+
+async def ask_series(update: Update, context: Context, command: str, wanted: str | None = None) -> None:
+    """`command` needs a series the text did not name and the chat has none of its own: offer the store's."""
+    _, t = await chat_for(update, context)
+    choices = [(s.id, s.name) for s in await services(context).store.series() if s.years]
+    text, markup = render.pick_series(t, choices, command)
+    if wanted:
+        text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
+    await reply(update, context, text, markup)

@@ -1,4 +1,4 @@
-"""/results [series] [event] and /driver NAME."""
+"""/results [series] [event], and the spoiler-safe "show the result" button."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from telegram.ext import Application, CommandHandler
 
 from bot import callbacks, render
 from bot.alerts import race_summary, recipients
-from bot.search import search_drivers
-from bot.services import Target, driver_profile, race_report
+from bot.services import race_report
 from bot.standings.service import NotFound
-from handlers.common import Context, buttons, chat_for, command_text, edit_or_reply, reply, services
+from handlers.common import Context, ask_series, buttons, chat_for, command_text, edit_or_reply, reply, services
 
 
 async def results_command(update: Update, context: Context) -> None:
@@ -32,8 +31,7 @@ async def show_results(update: Update, context: Context, text: str) -> None:
     except NotFound as exc:
         message = str(exc)
         if message == "NO_SERIES":
-            buttons = [(s.id, s.name) for s in await store.series() if s.years]
-            await reply(update, context, *render.pick_series(t, buttons, "results"))
+            await ask_series(update, context, "results")
             return
         if message == "NO_RESULTS":
             await reply(update, context, render.e(t("No race results yet this season.")))
@@ -41,28 +39,6 @@ async def show_results(update: Update, context: Context, text: str) -> None:
         await reply(update, context, render.not_found(t, exc))
         return
     await reply(update, context, render.race_report(t, report))
-
-
-async def driver_command(update: Update, context: Context) -> None:
-    _, t = await chat_for(update, context)
-    store = services(context).store
-    query = command_text(context)[:100]
-    if not query:
-        examples = await store.follow_examples()
-        example = f"<code>/driver {render.e(examples[0] if examples else 'NAME')}</code>"
-        await reply(update, context, t("Whose profile? For example {example}", example=example))
-        return
-    matches = await search_drivers(store, query, limit=6)
-    if not matches:
-        await reply(update, context, *render.follow_none(t, query, []))
-        return
-    if len(matches) > 1 and matches[0].score < 99.5:
-        await reply(
-            update, context, *render.follow_choices(t, query, [Target("driver", m.driver_id, m.name) for m in matches])
-        )
-        return
-    profile = await driver_profile(store, matches[0].driver_id, matches[0].name)
-    await reply(update, context, *render.driver_profile(t, profile))
 
 
 async def on_show_results(update: Update, context: Context, session_id: int) -> None:
@@ -94,5 +70,4 @@ async def on_button(update: Update, context: Context, action: callbacks.Action) 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("results", results_command))
-    app.add_handler(CommandHandler("driver", driver_command))
     app.add_handler(buttons(("rs", "sc:r"), on_button))

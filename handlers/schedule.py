@@ -12,7 +12,7 @@ from bot import callbacks, render
 from bot.ingest.definitions import ensure_shipped
 from bot.ingest.ics_export import chat_calendar
 from bot.services import chat_series, upcoming_for_chat
-from handlers.common import Context, buttons, chat_for, command_text, reply, services, thread_of
+from handlers.common import Context, ask_series, buttons, chat_for, command_text, reply, services, thread_of
 
 
 def now() -> datetime:
@@ -45,7 +45,7 @@ async def ics_command(update: Update, context: Context) -> None:
 
 
 async def calendar_command(update: Update, context: Context) -> None:
-    chat, t = await chat_for(update, context)
+    chat, _ = await chat_for(update, context)
     store = services(context).store
     wanted = command_text(context)[:60]
     series = await store.find_series(wanted) if wanted else None
@@ -53,11 +53,7 @@ async def calendar_command(update: Update, context: Context) -> None:
         mine = await chat_series(store, chat.id)
         series = await store.find_series(mine[0]) if mine else None
     if series is None:
-        buttons = [(s.id, s.name) for s in await store.series() if s.years]
-        text, markup = render.pick_series(t, buttons, "calendar")
-        if wanted:
-            text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
-        await reply(update, context, text, markup)
+        await ask_series(update, context, "calendar", wanted)
         return
     await show_calendar(update, context, series.slug)
 

@@ -10,7 +10,7 @@ from bot.callbacks import StandingsAction
 from bot.i18n import Translator
 from bot.services import chat_series
 from bot.standings.service import NotFound, StandingsTable, standings_table
-from handlers.common import Context, buttons, chat_for, edit_or_reply, reply, services
+from handlers.common import Context, ask_series, buttons, chat_for, edit_or_reply, reply, services
 from storage.chats import Chat
 from storage.store import SeriesInfo, Store
 
@@ -107,7 +107,7 @@ async def standings_command(update: Update, context: Context) -> None:
             await reply(update, context, render.not_found(t, problem))
             return
     if series is None:
-        await reply(update, context, *render.pick_series(t, await _series_buttons(store), "standings"))
+        await ask_series(update, context, "standings")
         return
     await show(update, context, chat, t, series, None, car_class, teams, edit=False)
 

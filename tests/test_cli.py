@@ -91,7 +91,7 @@ def test_results_table_and_csv(full_db: Path) -> None:
 
 def test_friendly_errors(full_db: Path) -> None:
     unknown = run_cli("standings", "indycar", db=full_db)
-    assert unknown.returncode == 2 and "Unknown series 'indycar'" in unknown.stderr and "gtwc-europe" in unknown.stderr
+    assert unknown.returncode == 2 and "Unknown series “indycar”" in unknown.stderr and "gtwc-europe" in unknown.stderr
     no_class = run_cli("standings", "imsa", "--class", "Hypercar", db=full_db)
     assert no_class.returncode == 2 and "GTDPRO" in no_class.stderr
     no_event = run_cli("results", "gtwc-europe", "--event", "monaco", db=full_db)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.standings.service import results_table, standings_table
+from bot.standings.results import results_table
+from bot.standings.service import standings_table
 from storage.store import Store
 
 

@@ -16,6 +16,7 @@ from bot.render.common import MAX_TABLE_ROWS as MAX_TABLE_ROWS
 from bot.render.common import STATUS_SHORT as STATUS_SHORT
 from bot.render.common import Rendered as Rendered
 from bot.render.common import e as e
+from bot.render.drivers import driver_profile as driver_profile
 from bot.render.follow import follow_choices as follow_choices
 from bot.render.follow import follow_none as follow_none
 from bot.render.follow import follow_usage as follow_usage
@@ -23,8 +24,9 @@ from bot.render.follow import followed as followed
 from bot.render.follow import following as following
 from bot.render.follow import kind_label as kind_label
 from bot.render.follow import unfollowed as unfollowed
+from bot.render.questions import not_found as not_found
+from bot.render.questions import pick_series as pick_series
 from bot.render.results import car_short as car_short
-from bot.render.results import driver_profile as driver_profile
 from bot.render.results import race_report as race_report
 from bot.render.results import result_position as result_position
 from bot.render.schedule import calendar as calendar
@@ -37,8 +39,6 @@ from bot.render.settings import LEAD_CHOICES as LEAD_CHOICES
 from bot.render.settings import lead_label as lead_label
 from bot.render.settings import settings as settings
 from bot.render.settings import spoiler_label as spoiler_label
-from bot.render.standings import not_found as not_found
-from bot.render.standings import pick_series as pick_series
 from bot.render.standings import standings as standings
 from bot.render.start import group_welcome as group_welcome
 from bot.render.start import help_text as help_text

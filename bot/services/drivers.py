@@ -30,7 +30,7 @@ class DriverProfile:
 
 
 async def driver_profile(store: Store, driver_id: int, name: str) -> DriverProfile:
-    from bot.standings.service import results_table
+    from bot.standings.results import results_table
 
     entries = await store.driver_entries(driver_id)
     latest_year: dict[str, int] = {}

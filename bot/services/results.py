@@ -23,7 +23,7 @@ class RaceReport:
 
 
 async def race_report(store: Store, chat_id: int, series: str | None, event: str | None) -> RaceReport:
-    from bot.standings.service import results_table
+    from bot.standings.results import results_table
 
     slugs = [series] if series else await chat_series(store, chat_id)
     if not slugs:

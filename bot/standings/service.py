@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.i18n import N_
 from bot.ingest.definitions import RULES_DOC, ShippedSeason, ensure_shipped, example_season, nearest_shipped
 from bot.standings.engine import SeasonData, Subject, standings
 from bot.standings.rules import ChampionshipDef
-from storage.store import ResultLine, Store
+from storage.store import Store
 
 
 class NotFound(LookupError):
-    """A friendly message for the user: unknown series, season, class, event or championship."""
+    """A friendly message for the user: unknown series, season, class, event or championship.
+
+    `message` is an English catalogue id (marked with N_ where raised) with {placeholders}; the bot shows it
+    translated and escaped (render.not_found), the CLI as str(exc) in English.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values) if values else message)
 
 
 class NoRules(NotFound):
     """A season without points rules, shipped or imported: says what to write and where to start from."""
 
     def __init__(self, series_slug: str, series_name: str, year: int) -> None:
+        self.message, self.values = "", {}
         self.series_name = series_name
         self.year = year
         self.doc = RULES_DOC
@@ -25,10 +36,11 @@ class NoRules(NotFound):
         self.own = nearest_shipped(series_slug, year)
         self.start_from: ShippedSeason = self.own or example_season()
         start = self.start_from
-        super().__init__(
+        LookupError.__init__(
+            self,
             f"No points rules for {series_name} {year}. Write them as a Pitboard JSON file (format: {self.doc})"
             f" and import it with `pitboard import FILE`; start from the shipped {start.name} {start.year}"
-            f" definition: {start.path}"
+            f" definition: {start.path}",
         )
 
 
@@ -56,27 +68,21 @@ class StandingsTable:
     classes: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class ResultsTable:
-    series_name: str
-    year: int
-    event_name: str
-    session_name: str
-    results_status: str
-    car_class: str | None
-    rows: list[ResultLine]
-
-
-async def _season(store: Store, series_text: str, year: int | None) -> SeasonData:
+async def season_data(store: Store, series_text: str, year: int | None) -> SeasonData:
     series = await store.find_series(series_text)
     if series is None:
         known = ", ".join(s.slug for s in await store.series()) or "none imported yet"
-        raise NotFound(f"Unknown series {series_text!r}. Known series: {known}.")
+        raise NotFound(N_("Unknown series “{name}”. Known series: {known}."), name=series_text, known=known)
     if not series.years:
-        raise NotFound(f"{series.name} has no seasons yet.")
+        raise NotFound(N_("{series} has no seasons yet."), series=series.name)
     chosen = year if year is not None else max(series.years)
     if chosen not in series.years:
-        raise NotFound(f"{series.name} has no {chosen} season. Seasons: {_years(series.years)}.")
+        raise NotFound(
+            N_("{series} has no {year} season. Seasons: {years}."),
+            series=series.name,
+            year=chosen,
+            years=_years(series.years),
+        )
     # A known season the store holds without its rules or calendar gets the shipped ones first.
     await ensure_shipped(store, series.slug, chosen)
     data = await store.season_data(series.slug, chosen)
@@ -95,9 +101,19 @@ def _championship(data: SeasonData, key: str | None, subject: Subject) -> Champi
         found = data.championship(key)
         if found is None:
             names = ", ".join(c.key for c in data.championships)
-            raise NotFound(f"No championship {key!r} in {data.series_name} {data.year}. Championships: {names}.")
+            raise NotFound(
+                N_("No championship “{name}” in {season}. Championships: {names}."),
+                name=key,
+                season=f"{data.series_name} {data.year}",
+                names=names,
+            )
         if subject not in found.rules.subjects:
-            raise NotFound(f"{found.name} has no {subject} standings.")
+            raise NotFound(
+                N_("{championship} has no team standings.")
+                if subject == "teams"
+                else N_("{championship} has no driver standings."),
+                championship=found.name,
+            )
         return found
     default = data.championship()
     if default is not None and subject in default.rules.subjects:
@@ -105,7 +121,10 @@ def _championship(data: SeasonData, key: str | None, subject: Subject) -> Champi
     for champ in data.championships:
         if subject in champ.rules.subjects:
             return champ
-    raise NotFound(f"{data.series_name} {data.year} has no {subject} standings.")
+    raise NotFound(
+        N_("{season} has no team standings.") if subject == "teams" else N_("{season} has no driver standings."),
+        season=f"{data.series_name} {data.year}",
+    )
 
 
 async def standings_table(
@@ -118,7 +137,7 @@ async def standings_table(
     computed: bool = False,
 ) -> list[StandingsTable]:
     """One table, or one per class when the championship is per class and no class was asked for."""
-    data = await _season(store, series, year)
+    data = await season_data(store, series, year)
     subject: Subject = "teams" if teams else "drivers"
     champ = _championship(data, championship, subject)
     if not computed:
@@ -127,14 +146,23 @@ async def standings_table(
             return [official]
     result = standings(data, champ, subject)
     if result is None:
-        raise NotFound(f"No results yet for {champ.name}, {data.series_name} {data.year}.")
+        raise NotFound(
+            N_("No results yet for {championship}, {season}."),
+            championship=champ.name,
+            season=f"{data.series_name} {data.year}",
+        )
     classes = list(result.classes)
     if car_class is not None:
         wanted = [c for c in classes if c.casefold() == car_class.casefold()]
         if not wanted:
             wanted = [c for c in classes if car_class.casefold() in c.casefold()]
         if len(wanted) != 1:
-            raise NotFound(f"No class {car_class!r} in {champ.name}. Classes: {', '.join(c for c in classes if c)}.")
+            raise NotFound(
+                N_("No class “{name}” in {championship}. Classes: {classes}."),
+                name=car_class,
+                championship=champ.name,
+                classes=", ".join(c for c in classes if c),
+            )
         classes = wanted
     tables = []
     for name in classes:
@@ -181,37 +209,3 @@ async def _official(
         event,
         [TableRow(r.position, r.name, r.points, r.wins, (), r.subject_id) for r in rows],
     )
-
-
-async def results_table(
-    store: Store, series: str, year: int | None, event: str, session: str = "race", car_class: str | None = None
-) -> ResultsTable:
-    data = await _season(store, series, year)
-    events = await store.find_events(data.series_slug, data.year, event)
-    if not events:
-        names = ", ".join(e.name for e in data.events)
-        raise NotFound(f"No event matching {event!r} in {data.series_name} {data.year}. Events: {names}.")
-    if len(events) > 1:
-        exact = [e for e in events if event.casefold() in (e[1].casefold(), e[2].casefold())]
-        if len(exact) != 1:
-            raise NotFound(f"{event!r} matches several events: {', '.join(e[2] for e in events)}. Be more specific.")
-        events = exact
-    event_id, _, event_name = events[0]
-    sessions = await store.event_sessions(event_id)
-    wanted = session.casefold()
-    match = next((s for s in sessions if s[0] == wanted), None) or next(
-        (s for s in sessions if wanted in s[0] or wanted in s[1].casefold()), None
-    )
-    if match is None:
-        raise NotFound(f"{event_name} has no session {session!r}. Sessions: {', '.join(s[0] for s in sessions)}.")
-    rows = await store.session_results(event_id, match[0])
-    if car_class is not None:
-        classes = sorted({r.car_class for r in rows if r.car_class})
-        chosen = [c for c in classes if c.casefold() == car_class.casefold()] or [
-            c for c in classes if car_class.casefold() in c.casefold()
-        ]
-        if len(chosen) != 1:
-            raise NotFound(f"No class {car_class!r} at {event_name}. Classes: {', '.join(classes) or 'none'}.")
-        rows = [r for r in rows if r.car_class == chosen[0]]
-        car_class = chosen[0]
-    return ResultsTable(data.series_name, data.year, event_name, match[1], match[3], car_class, rows)

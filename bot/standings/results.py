@@ -1,0 +1,73 @@
+"""One session's classification as the CLI and the bot ask for it: by series, season, event, session and class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import N_
+from bot.standings.service import NotFound, season_data
+from storage.store import ResultLine, Store
+
+
+@dataclass(slots=True)
+class ResultsTable:
+    series_name: str
+    year: int
+    event_name: str
+    session_name: str
+    results_status: str
+    car_class: str | None
+    rows: list[ResultLine]
+
+
+async def results_table(
+    store: Store, series: str, year: int | None, event: str, session: str = "race", car_class: str | None = None
+) -> ResultsTable:
+    data = await season_data(store, series, year)
+    events = await store.find_events(data.series_slug, data.year, event)
+    if not events:
+        names = ", ".join(e.name for e in data.events)
+        raise NotFound(
+            N_("No event “{name}” in {season}. Events: {names}."),
+            name=event,
+            season=f"{data.series_name} {data.year}",
+            names=names,
+        )
+    if len(events) > 1:
+        exact = [e for e in events if event.casefold() in (e[1].casefold(), e[2].casefold())]
+        if len(exact) != 1:
+            raise NotFound(
+                N_("“{name}” matches several events: {names}. Be more specific."),
+                name=event,
+                names=", ".join(e[2] for e in events),
+            )
+        events = exact
+    event_id, _, event_name = events[0]
+    sessions = await store.event_sessions(event_id)
+    wanted = session.casefold()
+    match = next((s for s in sessions if s[0] == wanted), None) or next(
+        (s for s in sessions if wanted in s[0] or wanted in s[1].casefold()), None
+    )
+    if match is None:
+        raise NotFound(
+            N_("{event} has no session “{name}”. Sessions: {names}."),
+            event=event_name,
+            name=session,
+            names=", ".join(s[0] for s in sessions),
+        )
+    rows = await store.session_results(event_id, match[0])
+    if car_class is not None:
+        classes = sorted({r.car_class for r in rows if r.car_class})
+        chosen = [c for c in classes if c.casefold() == car_class.casefold()] or [
+            c for c in classes if car_class.casefold() in c.casefold()
+        ]
+        if len(chosen) != 1:
+            raise NotFound(
+                N_("No class “{name}” at {event}. Classes: {classes}."),
+                name=car_class,
+                event=event_name,
+                classes=", ".join(classes) or "–",
+            )
+        rows = [r for r in rows if r.car_class == chosen[0]]
+        car_class = chosen[0]
+    return ResultsTable(data.series_name, data.year, event_name, match[1], match[3], car_class, rows)
