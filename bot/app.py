@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.core.clock import SYSTEM, Clock
+from bot.core.redact import redact
 from bot.delivery import Delivery, FloodGate, Limits
 from bot.http import AiohttpRequest
-from bot.i18n import LANGUAGES, N_, Translator
+from bot.i18n import LANGUAGES, Translator
 from bot.ingest.fetch import FetchLimits
 from bot.ingest.importing import news_age
 from bot.ingest.providers.client import cache_beside
@@ -24,7 +26,8 @@ from bot.ingest.providers.f1_sync import F1Sync, f1_sync_job, make_client
 from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
-from bot.startup import serve, set_commands
+from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
+from bot.startup import serve, set_commands, until_reachable
 from handlers import admin, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
@@ -33,20 +36,6 @@ log = logging.getLogger(__name__)
 
 # What the bot asks Telegram for. No edited_message: an edit never runs a command again (handlers/guard.py).
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-
-COMMANDS = (
-    ("follow", N_("Follow a driver, team or series")),
-    ("next", N_("Next sessions of your drivers")),
-    ("standings", N_("Championship standings")),
-    ("results", N_("The latest race")),
-    ("calendar", N_("The season calendar")),
-    ("ics", N_("Your sessions as a calendar file")),
-    ("driver", N_("A driver's profile")),
-    ("following", N_("What this chat follows")),
-    ("unfollow", N_("Stop following")),
-    ("settings", N_("Time zone, language, reminders")),
-    ("help", N_("All commands")),
-)
 
 
 def quiet_logging() -> None:
@@ -131,11 +120,8 @@ def build_application(
             app.job_queue.run_repeating(
                 f1_sync_job, interval=60, first=5, name="f1-sync", job_kwargs={"max_instances": 1}
             )
-        for language in LANGUAGES:
-            t = Translator(language)
-            commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
-            code = None if language == "en" else language
-            await set_commands(functools.partial(app.bot.set_my_commands, commands, language_code=code), api_url)
+        await publish_menus(app.bot, settings_.admins, api_url)
+        await publish_descriptions(app.bot, api_url)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         watch = app.bot_data.get("watch")
@@ -170,6 +156,43 @@ def build_application(
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app
+
+
+async def publish_menus(bot: Bot, admins: list[int], api_url: str) -> None:
+    """The command menus per scope (private chats, groups, group admins, each Pitboard admin) and language."""
+    for scope, audience in scopes(admins):
+        for language in LANGUAGES:
+            commands = menu(Translator(language), audience)
+            code = None if language == "en" else language
+            await set_commands(
+                functools.partial(bot.set_my_commands, commands, scope=scope, language_code=code), api_url
+            )
+
+
+async def publish_descriptions(bot: Bot, api_url: str) -> None:
+    """The bot's description and short description per language, set only where Telegram holds another
+    text: they are rate-limited, and most starts change nothing."""
+    for language in LANGUAGES:
+        t = Translator(language)
+        code = "" if language == "en" else language
+        for what, call in (
+            ("setMyDescription", functools.partial(_description, bot, t(DESCRIPTION), code)),
+            ("setMyShortDescription", functools.partial(_short_description, bot, t(SHORT_DESCRIPTION), code)),
+        ):
+            try:
+                await until_reachable(call, what, api_url, give_up=(BadRequest, Forbidden))
+            except (BadRequest, Forbidden) as exc:
+                log.warning("the bot's description was not set: %s", redact(str(exc)))
+
+
+async def _description(bot: Bot, text: str, language_code: str) -> None:
+    if (await bot.get_my_description(language_code=language_code)).description != text:
+        await bot.set_my_description(text, language_code=language_code)
+
+
+async def _short_description(bot: Bot, text: str, language_code: str) -> None:
+    if (await bot.get_my_short_description(language_code=language_code)).short_description != text:
+        await bot.set_my_short_description(text, language_code=language_code)
 
 
 async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -14,6 +15,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from bot import callbacks, render
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
+from bot.ingest.importers import native
+from bot.ingest.shipped import series_files
 from bot.notifier import Notifier
 from bot.settings import Settings
 from storage.chats import Chat
@@ -108,12 +111,23 @@ def thread_of(update: Update) -> int | None:
     return None
 
 
+def replying_to(update: Update) -> int | None:
+    """In a group, the command a reply answers (many people talk there); in a private chat, none."""
+    chat = update.effective_chat
+    message = update.message  # a command, not a button press (that edits its own message or adds one)
+    if chat is None or chat.type == ChatType.PRIVATE or message is None:
+        return None
+    return message.message_id
+
+
 async def reply(
     update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
     chat = update.effective_chat
     assert chat is not None
-    return await services(context).delivery.send(chat.id, text, markup, thread_id=thread_of(update))
+    return await services(context).delivery.send(
+        chat.id, text, markup, thread_id=thread_of(update), reply_to=replying_to(update)
+    )
 
 
 async def edit_or_reply(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -199,10 +213,35 @@ def buttons(
 
 
 async def ask_series(update: Update, context: Context, command: str, wanted: str | None = None) -> None:
-    """`command` needs a series the text did not name and the chat has none of its own: offer the store's."""
+    """`command` needs a series the text did not name and the chat has none of its own: offer the store's.
+    An empty store has none to offer: admins learn how to load one, everyone else that none is loaded."""
     _, t = await chat_for(update, context)
     choices = [(s.id, s.name) for s in await services(context).store.series() if s.years]
-    text, markup = render.pick_series(t, choices, command)
-    if wanted:
+    admin = not choices and await may_load_data(update, context)
+    text, markup = render.pick_series(t, choices, command, admin=admin, shipped=shipped_series())
+    if wanted and choices:
         text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
     await reply(update, context, text, markup)
+
+
+async def may_load_data(update: Update, context: Context) -> bool:
+    """Who is told how to load data into an empty store: Pitboard's admins, and a group's admins (they
+    set the bot up for their group)."""
+    chat = update.effective_chat
+    if is_bot_admin(update, context):
+        return True
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return False
+    return await may_change(update, context)
+
+
+@cache
+def shipped_series() -> tuple[str, ...]:
+    """The series whose rules (and calendars) ship with Pitboard, with their seasons: "Formula 1 1950–2026"."""
+    names: list[str] = []
+    for path in series_files():
+        batch = native.load([path], None, None)
+        years = sorted(season.year for season in batch.seasons)
+        span = f"{years[0]}" if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+        names.append(f"{batch.series_name} {span}")
+    return tuple(names)

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import render
 from handlers import follow
-from handlers.common import Context, button_expired, chat_for, clean_text, is_bot_admin, reply, services
+from handlers.common import (
+    Context,
+    button_expired,
+    chat_for,
+    clean_text,
+    is_bot_admin,
+    may_change,
+    may_load_data,
+    reply,
+    services,
+    shipped_series,
+)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -18,18 +30,25 @@ async def start(update: Update, context: Context) -> None:
         await follow.follow_text(update, context, chat, t, payload.removeprefix("follow_").replace("_", " "))
         return
     user = update.effective_user
-    await reply(
-        update,
-        context,
-        render.welcome(
-            t, chat, clean_text(user.first_name) if user else None, await services(context).store.follow_examples()
-        ),
-    )
+    examples = await services(context).store.follow_examples()
+    text = render.welcome(t, chat, clean_text(user.first_name) if user else None, examples)
+    if examples is None:  # an empty store: what to do first, instead of examples that cannot work yet
+        text += "\n\n" + render.no_series(t, await may_load_data(update, context), shipped_series())
+    await reply(update, context, text)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    _, t = await chat_for(update, context)
-    await reply(update, context, render.help_text(t, is_bot_admin(update, context)))
+    chat, t = await chat_for(update, context)
+    tg_chat = update.effective_chat
+    group = chat.is_group
+    text = render.help_text(
+        t,
+        group=group,
+        forum=bool(tg_chat and tg_chat.is_forum),
+        group_admin=group and await may_change(update, context),
+        bot_admin=not group and is_bot_admin(update, context),
+    )
+    await reply(update, context, text)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -37,8 +56,12 @@ async def unknown_command(update: Update, context: Context) -> None:
     if message is None or not message.text:
         return
     command = message.text.split()[0]
-    if "@" in command and not command.endswith("@" + (context.bot.username or "")):
-        return  # addressed to another bot in a group
+    if "@" in command and command.split("@", 1)[1].casefold() != (context.bot.username or "").casefold():
+        return  # addressed to another bot
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        # In a group an unknown command is most likely another bot's: answering it would be noise.
+        return
     _, t = await chat_for(update, context)
     await reply(
         update, context, t("I don't know {command}. /help lists what I can do.", command=render.e(command[:40]))

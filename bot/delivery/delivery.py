@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
@@ -99,8 +99,10 @@ class Delivery:
         markup: InlineKeyboardMarkup | None = None,
         thread_id: int | None = None,
         priority: int = REPLY_PRIORITY,
+        reply_to: int | None = None,
     ) -> Message | None:
         """Send (in parts if longer than Telegram allows); returns the last message, None if undeliverable.
+        `reply_to`: the message (in this chat) the first part answers; sent anyway if it was deleted.
 
         During an outage the reply waits for the API and goes out when it is back, unless by then the
         question is older than relevance.REPLY_MAX_AGE."""
@@ -115,8 +117,11 @@ class Delivery:
             part_markup = markup if index == len(parts) - 1 else None
             serialized = json.dumps(part_markup.to_dict()) if part_markup else None
             row_id = await self.outbox.enqueue_sending(chat_id, part, serialized, priority)
+            reply_to = reply_to if index == 0 else None
             try:
-                last = await self._deliver(row_id, chat_id, part, part_markup, thread_id, stale, marked=True)
+                last = await self._deliver(
+                    row_id, chat_id, part, part_markup, thread_id, stale, marked=True, reply_to=reply_to
+                )
             except Undeliverable:
                 return None
         return last
@@ -250,7 +255,13 @@ class Delivery:
         self.outage.close()
 
     async def send_document(
-        self, chat_id: int, filename: str, content: bytes, caption: str | None = None, thread_id: int | None = None
+        self,
+        chat_id: int,
+        filename: str,
+        content: bytes,
+        caption: str | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Message | None:
         """A file as a reply (e.g. the chat's .ics calendar): the flood gate, 429 waits, outage holds and the
         permanent-error table apply as for text. No outbox row: a reply file lost to a crash is asked for
@@ -263,6 +274,11 @@ class Delivery:
                 caption=caption,
                 parse_mode=ParseMode.HTML if caption else None,
                 message_thread_id=thread,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to is not None and target == chat_id
+                    else None
+                ),
             )
 
         try:
@@ -294,8 +310,12 @@ class Delivery:
         stale: Stale,
         broadcast: bool = False,
         marked: bool = False,
+        reply_to: int | None = None,
     ) -> Message | None:
         paid = broadcast and self.paid_broadcast
+        # A reply to a deleted command still goes out; in a chat that moved (a group upgraded to a supergroup)
+        # the old message id means nothing, so there it is no reply.
+        replying = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
 
         async def call(target: int, thread: int | None) -> Any:
             if broadcast:
@@ -321,6 +341,7 @@ class Delivery:
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                 message_thread_id=thread,
                 disable_web_page_preview=True,
+                reply_parameters=replying if target == chat_id else None,
             )
 
         if broadcast:

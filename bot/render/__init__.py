@@ -43,3 +43,4 @@ from bot.render.standings import standings as standings
 from bot.render.start import group_welcome as group_welcome
 from bot.render.start import help_text as help_text
 from bot.render.start import welcome as welcome
+from bot.render.questions import no_series as no_series

@@ -10,7 +10,12 @@ from bot.render.common import Rendered, e
 from bot.standings.service import NoRules, NotFound
 
 
-def pick_series(t: Translator, series: list[tuple[int, str]], command: str) -> Rendered:
+def pick_series(
+    t: Translator, series: list[tuple[int, str]], command: str, *, admin: bool = False, shipped: tuple[str, ...] = ()
+) -> Rendered:
+    """Which series? — with a button per series; with none stored, what to do instead (see `no_series`)."""
+    if not series:
+        return no_series(t, admin, shipped), None
     buttons = [
         [InlineKeyboardButton(name, callback_data=callbacks.standings(sid, 0, 0, False))] for sid, name in series
     ]
@@ -18,7 +23,40 @@ def pick_series(t: Translator, series: list[tuple[int, str]], command: str) -> R
         buttons = [
             [InlineKeyboardButton(name, callback_data=callbacks.series_command(command, sid))] for sid, name in series
         ]
-    return t("Which series?"), InlineKeyboardMarkup(buttons) if buttons else None
+    return t("Which series?"), InlineKeyboardMarkup(buttons)
+
+
+def no_series(t: Translator, admin: bool, shipped: tuple[str, ...]) -> str:
+    """An empty store. `admin`: the reader can load data (how, on the server and here); `shipped`: the series
+    whose rules and calendars come with Pitboard."""
+    if not admin:
+        return t("No series is loaded yet, so there is nothing to show. An admin of this bot has to load one first.")
+    lines = [
+        t("No series is loaded yet. To load one:"),
+        "• "
+        + t(
+            "on the server: {command} with result files, a folder or a URL (add {quiet} for past seasons), or"
+            " {sync} for Formula 1 from Jolpica-F1;",
+            command="<code>pitboard import PATH</code>",
+            quiet="<code>--quiet</code>",
+            sync="<code>pitboard sync f1</code>",
+        ),
+        "• "
+        + t(
+            "here (Pitboard admins): send a result file with the caption {command}, or {url}.",
+            command="<code>/import</code>",
+            url="<code>/import https://…</code>",
+        ),
+    ]
+    if shipped:
+        lines.append(
+            t(
+                "Points rules and calendars ship with Pitboard for {series}: they apply themselves when that"
+                " series' results are imported.",
+                series=", ".join(e(name) for name in shipped),
+            )
+        )
+    return "\n".join(lines)
 
 
 def not_found(t: Translator, problem: NotFound) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import menus
 from bot.i18n import Translator
 from bot.render.common import e
 from storage.chats import Chat
@@ -43,20 +44,34 @@ def group_welcome(t: Translator, title: str | None, forum: bool) -> str:
     return "\n".join(lines)
 
 
-def help_text(t: Translator, is_admin: bool) -> str:
-    lines = [
-        f"<b>{t('Commands')}</b>",
-        f"/follow {t('NAME')} — {t('follow a driver (also: series SLUG, team NAME)')}",
-        f"/unfollow — {t('stop following')}",
-        f"/following — {t('what this chat follows')}",
-        f"/next — {t('the next sessions of your drivers')}",
-        f"/calendar — {t('the season calendar')}",
-        f"/standings — {t('championship standings')}",
-        f"/results — {t('the latest race')}",
-        f"/driver {t('NAME')} — {t('a driver profile')}",
-        f"/settings — {t('time zone, language, reminders, alerts')}",
-        "/timezone Europe/Vienna · /language de",
+def help_text(t: Translator, *, group: bool, forum: bool, group_admin: bool, bot_admin: bool) -> str:
+    """/help for the chat it is asked in: a private chat lists everything a person can do there; a group
+    what every member can ask, then what its admins can change (/here only in forum groups)."""
+
+    def line(command: menus.Command) -> str:
+        argument = f" {e(t(command.argument))}" if command.argument else ""
+        return f"/{command.name}{argument} — {e(t(command.description))}"
+
+    if not group:
+        lines = [f"<b>{t('Commands')}</b>"]
+        lines += [line(c) for c in menus.commands_for(menus.Audience.PRIVATE)]
+        lines.append(t("Add me to a group to share race updates there."))
+        if bot_admin:
+            admin_only = [
+                c for c in menus.commands_for(menus.Audience.BOT_ADMIN) if c.audience == {menus.Audience.BOT_ADMIN}
+            ]
+            lines += ["", f"<b>{t('Admin')}</b>", *(line(c) for c in admin_only)]
+        return "\n".join(lines)
+    everyone = menus.commands_for(menus.Audience.GROUP)
+    admins = [
+        c for c in menus.commands_for(menus.Audience.GROUP_ADMIN) if c not in everyone and (forum or c.name != "here")
     ]
-    if is_admin:
-        lines += ["", f"<b>{t('Admin')}</b>", "/stats · /import · /broadcast TEXT"]
+    lines = [f"<b>{t('Commands for everyone here')}</b>", *(line(c) for c in everyone), ""]
+    admins_title = t("For the group's admins")
+    lines.append(f"<b>{admins_title}</b>")
+    lines += [line(c) for c in admins]
+    if forum:
+        lines.append(t("Send /here in the topic that should receive race alerts."))
+    if not group_admin:
+        lines.append(t("Only the group's admins can change what it follows and its settings."))
     return "\n".join(lines)

@@ -166,6 +166,8 @@ class BotApiStandIn:
         self._last_query_id = 0
         self._files: dict[str, StoredFile] = {}
         self._commands: dict[tuple[str, str], list[Params]] = {}
+        # (kind, language code) → text; kind is "description" or "short_description". "" is the default language.
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._down: str | None = None
@@ -191,6 +193,10 @@ class BotApiStandIn:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
             "getChatAdministrators": self._get_chat_administrators,
@@ -465,6 +471,29 @@ class BotApiStandIn:
 
     async def _delete_my_commands(self, p: Params) -> bool:
         self._commands.pop(_commands_key(p), None)
+        return True
+
+    async def _set_my_description(self, p: Params) -> bool:
+        return self._set_description("description", p, 512)
+
+    async def _get_my_description(self, p: Params) -> Params:
+        return {"description": self.description(p.get("language_code") or "")}
+
+    async def _set_my_short_description(self, p: Params) -> bool:
+        return self._set_description("short_description", p, 120)
+
+    async def _get_my_short_description(self, p: Params) -> Params:
+        return {"short_description": self.short_description(p.get("language_code") or "")}
+
+    def _set_description(self, kind: str, p: Params, limit: int) -> bool:
+        text = p.get(kind) or ""
+        if not isinstance(text, str) or len(text) > limit:
+            raise bad_request(f"{kind.upper()}_INVALID")
+        language = p.get("language_code") or ""
+        if text:
+            self._descriptions[(kind, language)] = text
+        else:  # an empty text removes the language's own one
+            self._descriptions.pop((kind, language), None)
         return True
 
     async def _get_chat(self, p: Params) -> Params:
@@ -789,6 +818,13 @@ class BotApiStandIn:
             stored.data["entities"] = entities
         return self.inject_update({"edited_message": copy.deepcopy(stored.data)})
 
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Someone (the user, an admin) deletes a message of the chat."""
+        stored = self._messages.get(chat_id, {}).get(message_id)
+        if stored is None:
+            raise ValueError(f"no message {message_id} in chat {chat_id}")
+        stored.deleted = True
+
     def press_inline_button(self, user_id: int, inline_message_id: str, callback_data: str) -> Params:
         """A button of an inline-mode message is pressed: the query has `inline_message_id` and no `message`."""
         self._last_query_id += 1
@@ -1065,6 +1101,15 @@ class BotApiStandIn:
 
     def commands(self, scope: Params | None = None, language_code: str = "") -> list[Params]:
         return list(self._commands.get(_commands_key({"scope": scope, "language_code": language_code}), []))
+
+    def description(self, language_code: str = "") -> str:
+        """The bot's description for a language: its own, else the default one (as Telegram shows it)."""
+        found = self._descriptions.get(("description", language_code))
+        return found if found is not None else self._descriptions.get(("description", ""), "")
+
+    def short_description(self, language_code: str = "") -> str:
+        found = self._descriptions.get(("short_description", language_code))
+        return found if found is not None else self._descriptions.get(("short_description", ""), "")
 
     def file_content(self, file_id: str) -> bytes:
         return self._files[file_id].data
