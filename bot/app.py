@@ -24,9 +24,9 @@ from bot.ingest.importing import news_age
 from bot.ingest.providers.client import cache_beside
 from bot.ingest.providers.f1_sync import F1Sync, f1_sync_job, make_client
 from bot.ingest.providers.watch import Watch
+from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
-from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.startup import serve, set_commands, until_reachable
 from handlers import admin, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply

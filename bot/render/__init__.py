@@ -24,6 +24,7 @@ from bot.render.follow import followed as followed
 from bot.render.follow import following as following
 from bot.render.follow import kind_label as kind_label
 from bot.render.follow import unfollowed as unfollowed
+from bot.render.questions import no_series as no_series
 from bot.render.questions import not_found as not_found
 from bot.render.questions import pick_series as pick_series
 from bot.render.results import car_short as car_short
@@ -43,4 +44,3 @@ from bot.render.standings import standings as standings
 from bot.render.start import group_welcome as group_welcome
 from bot.render.start import help_text as help_text
 from bot.render.start import welcome as welcome
-from bot.render.questions import no_series as no_series
