@@ -74,7 +74,7 @@ def build_application(
             clock=clock,
             max_age=timedelta(hours=settings_.alert_max_age_hours),
         )
-        app.bot_data["services"] = Services(opened, delivery, settings_)
+        app.bot_data["services"] = Services(opened, delivery, settings_, clock)
         notifier = Notifier(opened, delivery, app, clock=clock, results_news_age=news_age(settings_.results_news_days))
         await notifier.open_feed()
         app.bot_data["notifier"] = notifier

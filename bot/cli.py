@@ -18,6 +18,7 @@ from rich.table import Table
 
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import excepthook, redact
+from bot.i18n import LANGUAGES
 from bot.ingest.definitions import Applied, grouped
 from bot.ingest.fetch import FetchLimits, fetch_all, is_url, shown_url
 from bot.ingest.importers import FORMATS, load_paths
@@ -631,13 +632,22 @@ def split_driver(
 @app.command()
 def demo(
     script: Annotated[bool, typer.Option("--script", help="Run the scripted tour and exit.")] = False,
-    language: Annotated[str, typer.Option(help="Your Telegram language: en or de.")] = "en",
+    language: Annotated[
+        str,
+        typer.Option(
+            help="The language of your demo chat, as Telegram would tell it: en or de (German: --language de)."
+        ),
+    ] = "en",
     data: Annotated[
         Path | None,
-        typer.Option(help="A folder holding gtwc-europe/2023 (default: the season that ships with Pitboard)."),
+        typer.Option(
+            help="A folder laid out like Pitboard's shared data: gtwc-europe/2023, and where present f1-ergast and"
+            " imsa/2023 (default: the data that ships with Pitboard)."
+        ),
     ] = None,
 ) -> None:
-    """Offline: the real bot against the local Bot API stand-in, with GTWC Europe 2023 replayed; chat in the console."""
+    """Offline: the real bot against the local Bot API stand-in, replaying 1 October 2023 with F1, IMSA and GT World
+    Challenge Europe loaded; chat in the console (in German with --language de)."""
     from bot.demo import DEMO_DATA, run_demo
     from bot.startup import configure_logging
 
@@ -646,6 +656,9 @@ def demo(
     if not (data / "gtwc-europe" / "2023").is_dir():
         err.print(f"The real race data is expected in {data}.", markup=False)
         raise typer.Exit(1)
+    if language not in LANGUAGES:
+        err.print(f"--language: one of {', '.join(LANGUAGES)}.", markup=False)
+        raise typer.Exit(2)
     raise typer.Exit(asyncio.run(run_demo(PROJECT_ROOT, data, script, language)))
 
 

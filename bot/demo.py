@@ -1,5 +1,9 @@
-"""The offline demo: the local Bot API stand-in, the real bot, the real GTWC Europe 2023 season
-replayed so that its last rounds lie ahead, and a console chat to talk to the bot."""
+"""The offline demo: the local Bot API stand-in, the real bot, every series Pitboard ships data for (F1
+1950–2023, IMSA 2023, GT World Challenge Europe 2023) and a console chat to talk to the bot.
+
+The demo replays a past day: the bot runs on a clock set to the morning of GTWC Europe's Barcelona race
+(1 October 2023), so every date it reads or shows is that season's. The rounds before it come with their
+real results, the later ones lie ahead; the Barcelona results arrive when its race "ends"."""
 
 from __future__ import annotations
 
@@ -10,31 +14,36 @@ import logging
 import re
 import sys
 import tempfile
+import time as wall
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from telegram.ext import Application
 
 from bot.app import build_application, polling
+from bot.core.clock import SYSTEM, Clock
 from bot.ingest.importers import load_paths
 from bot.ingest.shipped import SERIES_DIR
 from bot.notifier import Notifier
+from bot.records import EventRec, ImportBatch, SessionRec
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store
 
-# The demo's season ships with the package (credited in its README), so the demo runs from an installed wheel.
+# The demo's data ships with the package (credited in its READMEs), so the demo runs from an installed wheel.
 DEMO_DATA = Path(__file__).resolve().parent / "demodata"
 TOKEN = "123456:DEMO-TOKEN"
 USER_ID = 424242
 SCRIPT = (
     "/start",
     "/follow bachler",
+    "/follow verstappen",
     "/next",
     "/standings bronze",
     "/results",
@@ -43,47 +52,114 @@ SCRIPT = (
     "/timezone Europe/Vienna",
     "/next",
 )
-NEXT_ROUND = "barcelona"  # the round the replay puts just ahead of today
+NEXT_ROUND = "barcelona"  # the round the replay puts just ahead
+# The data has no start times (shared/data/README.md): the demo starts the Barcelona race at 15:00 local.
+RACE_START_LOCAL = time(15, 0)
+
+
+class ReplayClock:
+    """The wall clock set back to a moment of a past season: time runs at its normal pace (the reminder
+    comes after the real seconds), and every date the bot reads or shows is the season's."""
+
+    def __init__(self, at: datetime, wall_clock: Clock = SYSTEM) -> None:
+        self._wall = wall_clock
+        self._offset = at - wall_clock.now()
+
+    def now(self) -> datetime:
+        return self._wall.now() + self._offset
+
+    def monotonic(self) -> float:
+        return self._wall.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._wall.sleep(seconds)
 
 
 @dataclass(slots=True)
 class DemoData:
-    calendar: Path
-    results: list[Path]
+    sources: list[Path]  # what the store holds at the start: definitions, calendar, the results so far
     finale: Path  # the replayed round's real results, imported when its race "ends"
-    shift_days: int
     race_start: datetime
+    opens_at: datetime  # the replayed moment the demo starts at
+    loaded: list[str]  # the series loaded, for the introduction
 
 
-def replay_season(
-    project_root: Path, shared: Path, workdir: Path, now: datetime, reminder_in: timedelta = timedelta(seconds=20)
-) -> DemoData:
-    """GTWC Europe 2023 moved so that its Barcelona race starts today, an hour and `reminder_in` from now:
-    the 1-hour reminder comes while you watch, then the real results arrive and with them the summary.
-    The rounds before Barcelona come with their real results; the dates keep their order, not weekdays."""
+def replay_season(data: Path, workdir: Path, reminder_in: timedelta = timedelta(seconds=20)) -> DemoData:
+    """The demo's day: GTWC Europe 2023 as published, its Barcelona race at RACE_START_LOCAL, and the clock
+    an hour and `reminder_in` before it (the 1-hour reminder comes while you watch, then the real results
+    and with them the summary). F1 and IMSA come along where `data` holds them (`f1-ergast/`, `imsa/2023/`)."""
     doc: dict[str, Any] = json.loads((SERIES_DIR / "gtwc-europe-2023.json").read_text("utf-8"))
     events = doc["seasons"][0]["events"]
     pivot = next(e for e in events if e["key"] == NEXT_ROUND)
-    shift = (now.date() - date.fromisoformat(pivot["end_date"])).days
-    race_start = (now + timedelta(hours=1) + reminder_in).replace(microsecond=0)
-
-    def moved(day: str | None) -> str | None:
-        return (date.fromisoformat(day) + timedelta(days=shift)).isoformat() if day else None
-
-    for event in events:
-        event["start_date"], event["end_date"] = moved(event.get("start_date")), moved(event.get("end_date"))
-        for session in event.get("sessions", []):
-            if session.get("date"):
-                session["date"] = moved(session["date"])
-            if event is pivot and session["key"] == "race":
-                session["start"] = race_start.strftime("%Y-%m-%dT%H:%M:%SZ")
-    calendar = workdir / "gtwc-europe-replay.json"
+    race = next(s for s in pivot["sessions"] if s["key"] == "race")
+    local = datetime.combine(date.fromisoformat(race["date"]), RACE_START_LOCAL, ZoneInfo(pivot["timezone"]))
+    race_start = local.astimezone(UTC)
+    race["start"] = race_start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    calendar = workdir / "gtwc-europe-2023-replay.json"
     calendar.write_text(json.dumps(doc), encoding="utf-8")
-    today = now.date()
-    past = {alias for e in events if date.fromisoformat(e["end_date"]) < today for alias in e.get("aliases", [])}
-    rounds = shared / "gtwc-europe" / "2023"
+    opens_at = race_start - timedelta(hours=1) - reminder_in
+    past = {
+        alias for e in events if date.fromisoformat(e["end_date"]) < opens_at.date() for alias in e.get("aliases", [])
+    }
+    rounds = data / "gtwc-europe" / "2023"
     folders = [p for p in sorted(rounds.iterdir()) if p.is_dir() and p.name in past]
-    return DemoData(calendar, folders, rounds / "Barcelona", shift, race_start)
+    sources = [calendar, *folders]
+    loaded = ["GT World Challenge Europe 2023"]
+    if (data / "f1-ergast").is_dir():
+        sources += [SERIES_DIR / "f1.json", data / "f1-ergast"]
+        loaded.append(f"Formula 1 1950–{opens_at.year}")
+    if (data / "imsa" / "2023").is_dir():
+        sources += [SERIES_DIR / "imsa-2023.json", data / "imsa" / "2023"]
+        loaded.append("IMSA WeatherTech SportsCar Championship 2023")
+    return DemoData(sources, rounds / "Barcelona", race_start, opens_at, loaded)
+
+
+def load_replay(data: DemoData) -> list[ImportBatch]:
+    """The demo's sources as of its moment (the GTWC result tables do not say their season)."""
+    batches: list[ImportBatch] = []
+    for source in data.sources:
+        season = 2023 if "gtwc-europe" in source.parts else None
+        batches += load_paths([source], season=season)
+    return as_of(batches, data.opens_at)
+
+
+def as_of(batches: list[ImportBatch], moment: datetime) -> list[ImportBatch]:
+    """The batches as they stood at `moment`: later seasons left out, and the results, entry lists and
+    official standings of sessions not yet run taken off (their schedule stays). Changes `batches`."""
+    kept: list[ImportBatch] = []
+    for batch in batches:
+        batch.seasons = [season for season in batch.seasons if season.year <= moment.year]
+        for season in batch.seasons:
+            ahead = {event.key for event in season.events if _clear_future(event, moment)}
+            season.official_standings = [s for s in season.official_standings if s.event_key not in ahead]
+        if batch.seasons:
+            kept.append(batch)
+    return kept
+
+
+def _clear_future(event: EventRec, moment: datetime) -> bool:
+    """Clears the results of `event`'s sessions after `moment`; True if none of its sessions has run."""
+    if not event.sessions:
+        return False
+    ran = False
+    for session in event.sessions:
+        if _after(session, moment):
+            session.results = None
+            session.status = None
+            session.results_status = None
+        else:
+            ran = True
+    if not ran:
+        event.entries = []
+    return not ran
+
+
+def _after(session: SessionRec, moment: datetime) -> bool:
+    if session.start_utc:
+        return datetime.fromisoformat(session.start_utc.replace("Z", "+00:00")) > moment
+    day = session.start_date or (session.start_local or "")[:10]
+    # A day without a time: on the day itself, the session is not known to have run yet.
+    return bool(day) and date.fromisoformat(day) >= moment.date()
 
 
 def to_console(text: str) -> str:
@@ -195,23 +271,20 @@ class ConsoleChat:
         self.show(await self._replies(before))
 
 
-async def run_demo(project_root: Path, shared: Path, script: bool, language: str = "en") -> int:
+async def run_demo(project_root: Path, data_dir: Path, script: bool, language: str = "en") -> int:
     console = Console(highlight=False)
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        data = replay_season(project_root, shared, workdir, datetime.now(UTC))
+        began = wall.perf_counter()
+        data = replay_season(data_dir, workdir)
+        clock = ReplayClock(data.opens_at)
         console.rule("Pitboard offline demo")
-        console.print(
-            f"GT World Challenge Europe 2023, replayed so that Barcelona is raced today: {len(data.results)} rounds"
-            f" done, the race starts at {data.race_start:%H:%M} UTC. No Telegram token needed: the bot talks to"
-            " Pitboard's local Bot API stand-in."
-        )
         # Whatever fails on the way in (a missing data file) closes what is open: an open store's thread
         # would keep the process alive after the error.
         async with AsyncExitStack() as stack:
-            store = await stack.enter_async_context(await Store.open(workdir / "demo.db"))
-            await store.apply(load_paths([data.calendar, *data.results], season=2023))
+            store = await stack.enter_async_context(await Store.open(workdir / "demo.db", clock=clock))
+            await store.apply(load_replay(data))
             standin = BotApiStandIn(token=TOKEN, bot_username="pitboard_bot")
             await standin.start()
             stack.push_async_callback(standin.stop)
@@ -224,9 +297,30 @@ async def run_demo(project_root: Path, shared: Path, script: bool, language: str
                     "PITBOARD_ALERT_POLL_SECONDS": 5,
                 }
             )
-            app = build_application(settings, store=store)
-            await _tour(app, store, standin, data, console, script, language)
+            app = build_application(settings, store=store, clock=clock)
+            _schedule_on(clock)
+            console.print(introduction(data, wall.perf_counter() - began))
+            await _tour(app, store, standin, data, clock, console, script, language)
     return 0
+
+
+def introduction(data: DemoData, took: float) -> str:
+    start = data.race_start
+    return (
+        f"Replaying {data.opens_at:%A %-d %B %Y}, {data.opens_at:%H:%M} UTC: the bot's clock stands there, so every"
+        f" date it shows is that season's. Loaded in {took:.1f} s: {', '.join(data.loaded)}, with the results"
+        f" known that morning. The GT World Challenge Europe race at Barcelona starts at {start:%H:%M} UTC (the"
+        " data has no start times: the demo sets it); its reminder comes in a minute, its real results after it."
+        " Try /follow verstappen. No Telegram token needed: the bot talks to Pitboard's local Bot API stand-in."
+    )
+
+
+def _schedule_on(clock: Clock) -> None:
+    """/next and /calendar (handlers/schedule.py) read the wall clock through their module's `now()`; the
+    demo points it at the replayed day. (To go once they ask handlers.common.now(context).)"""
+    from handlers import schedule
+
+    schedule.now = clock.now
 
 
 async def _tour(
@@ -234,6 +328,7 @@ async def _tour(
     store: Store,
     standin: BotApiStandIn,
     data: DemoData,
+    clock: Clock,
     console: Console,
     script: bool,
     language: str,
@@ -243,7 +338,7 @@ async def _tour(
         await store.apply(load_paths([data.finale], season=2023))
         notifier = app.bot_data.get("notifier")
         if isinstance(notifier, Notifier):
-            await notifier.poll(datetime.now(UTC))
+            await notifier.poll(clock.now())
 
     async with polling(app):
         chat = ConsoleChat(standin, console, language)

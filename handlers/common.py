@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot import callbacks, render
+from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
 from bot.ingest.importers import native
@@ -32,6 +34,12 @@ class Services:
     store: Store
     delivery: Delivery
     settings: Settings
+    clock: Clock = SYSTEM  # the demo replays a past season on its own clock
+
+
+def now(context: Context) -> datetime:
+    """What time it is for the bot: the wall clock, or the replayed season's in the demo."""
+    return services(context).clock.now()
 
 
 def services(context: Context) -> Services:
