@@ -224,12 +224,17 @@ async def ask_series(update: Update, context: Context, command: str, wanted: str
     """`command` needs a series the text did not name and the chat has none of its own: offer the store's.
     An empty store has none to offer: admins learn how to load one, everyone else that none is loaded."""
     _, t = await chat_for(update, context)
-    choices = [(s.id, s.name) for s in await services(context).store.series() if s.years]
+    choices = await stored_series(context)
     admin = not choices and await may_load_data(update, context)
     text, markup = render.pick_series(t, choices, command, admin=admin, shipped=shipped_series())
     if wanted and choices:
         text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
     await reply(update, context, text, markup)
+
+
+async def stored_series(context: Context) -> list[tuple[int, str]]:
+    """(id, name) of every series with a season in the store; none on a fresh install."""
+    return [(s.id, s.name) for s in await services(context).store.series() if s.years]
 
 
 async def may_load_data(update: Update, context: Context) -> bool:

@@ -19,6 +19,7 @@ from handlers.common import (
     reply,
     services,
     shipped_series,
+    stored_series,
 )
 
 
@@ -32,7 +33,7 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     examples = await services(context).store.follow_examples()
     text = render.welcome(t, chat, clean_text(user.first_name) if user else None, examples)
-    if examples is None:  # an empty store: what to do first, instead of examples that cannot work yet
+    if not await stored_series(context):  # an empty store: what to do first, as examples cannot work yet
         text += "\n\n" + render.no_series(t, await may_load_data(update, context), shipped_series())
     await reply(update, context, text)
 

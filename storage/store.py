@@ -696,7 +696,7 @@ class Store:
         store actually knows, whatever series it holds."""
         async with self.conn.execute(
             "SELECT d.name, se.slug, t.name FROM entries e JOIN teams t ON t.id = e.team_id"
-            " JOIN entry_drivers ed ON ed.entry_id = e.id AND ed.position = 0"
+            " JOIN entry_drivers ed ON ed.entry_id = e.id AND ed.position = 1"
             " JOIN drivers d ON d.id = ed.driver_id JOIN events ev ON ev.id = e.event_id"
             " JOIN seasons sn ON sn.id = ev.season_id JOIN series se ON se.id = sn.series_id"
             " ORDER BY e.id DESC LIMIT 1"
