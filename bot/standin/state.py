@@ -165,6 +165,7 @@ class StoredMessage:
             "date": self.data["date"],
             "edit_date": self.data.get("edit_date"),
             "deleted": self.deleted,
+            "reply_to_message_id": (self.data.get("reply_to_message") or {}).get("message_id"),
         }
 
 
