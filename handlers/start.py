@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import render
 from handlers import follow
@@ -76,9 +83,25 @@ async def private_text(update: Update, context: Context) -> None:
     await reply(update, context, t("Send a command — for example {example}. /help lists them all.", example=example))
 
 
+# After the guard (handlers/guard.py), before the features: commands that would search an empty store.
+EMPTY_STORE_GROUP = -1
+SEARCHING = ("follow", "driver", "next")
+
+
+async def empty_store(update: Update, context: Context) -> None:
+    """On a fresh install /follow NAME would answer "I know no one called NAME, check the spelling" and /next
+    "no upcoming sessions": both true, neither helpful. Say what is missing instead (as ask_series does)."""
+    if await stored_series(context):
+        return
+    _, t = await chat_for(update, context)
+    await reply(update, context, render.no_series(t, await may_load_data(update, context), shipped_series()))
+    raise ApplicationHandlerStop
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler(SEARCHING, empty_store), group=EMPTY_STORE_GROUP)
 
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]

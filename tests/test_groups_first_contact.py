@@ -220,7 +220,10 @@ EMPTY_USER = {"en": "No series is loaded yet", "de": "Es ist noch keine Serie ge
 EMPTY_ADMIN = "pitboard import"
 
 
-@pytest.mark.parametrize("command", ["/standings", "/calendar", "/results", "/standings bronze"])
+@pytest.mark.parametrize(
+    "command",
+    ["/standings", "/calendar", "/results", "/standings bronze", "/follow verstappen", "/driver hamilton", "/next"],
+)
 @pytest.mark.parametrize("language", ["en", "de"])
 async def test_an_empty_store_says_what_to_do(empty: BotEnv, command: str, language: str) -> None:
     user = EN if language == "en" else DE
