@@ -297,10 +297,20 @@ async def test_unreachable_api_at_start_is_retried_until_it_answers(tmp_path: Pa
     assert "the command menu was not set: Not today" in log
     # The start job (the outbox resumed, the alerts feed read) still ran after the slow post_init.
     assert 'Job "alerts-start (trigger' in log and "was missed" not in log
-    assert [c.params.get("language_code") for c in standin.calls if c.method == "setMyCommands"] == [
-        None,
-        None,
-        "de",
+    # The refused menu (private chats, English) is skipped; the others are still set: per scope and language.
+    menus = [
+        (str((c.params.get("scope") or {}).get("type")), c.params.get("language_code"))
+        for c in standin.calls
+        if c.method == "setMyCommands"
+    ]
+    assert menus == [
+        ("all_private_chats", None),
+        ("all_private_chats", None),
+        ("all_private_chats", "de"),
+        ("all_group_chats", None),
+        ("all_group_chats", "de"),
+        ("all_chat_administrators", None),
+        ("all_chat_administrators", "de"),
     ]
     assert leaks(bot.stdout, bot.stderr) == {"stdout.txt": 0, "stderr.txt": 0}
 
