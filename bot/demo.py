@@ -28,6 +28,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.core.clock import SYSTEM, Clock
+from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.ingest.shipped import SERIES_DIR
 from bot.notifier import Notifier
@@ -180,10 +181,11 @@ def to_console(text: str) -> str:
 
 
 class ConsoleChat:
-    def __init__(self, standin: BotApiStandIn, console: Console, language: str) -> None:
+    def __init__(self, standin: BotApiStandIn, console: Console, t: Translator) -> None:
         self.standin = standin
         self.console = console
-        self.user = standin.user(USER_ID, first_name="Demo", language_code=language)
+        self.t = t
+        self.user = standin.user(USER_ID, first_name="Demo", language_code=t.language)
         self.chat = standin.private_chat(self.user)
         self.buttons: list[tuple[int, str, str]] = []  # (message id, label, callback data)
         self.seen: dict[int, str] = {}
@@ -263,10 +265,12 @@ class ConsoleChat:
         before = self._snapshot()
         if line.isdigit() and self.buttons and 1 <= int(line) <= len(self.buttons):
             message_id, label, data = self.buttons[int(line) - 1]
-            self.console.print(f"[bold green]you[/bold green] [dim]pressed[/dim] {rich_escape(label)}")
+            self.console.print(
+                f"[bold green]{self.t('you')}[/bold green] [dim]{self.t('pressed')}[/dim] {rich_escape(label)}"
+            )
             self.standin.press_button(self.chat_id, USER_ID, message_id, data)
         else:
-            self.console.print(f"[bold green]you[/bold green] {rich_escape(line)}")
+            self.console.print(f"[bold green]{self.t('you')}[/bold green] {rich_escape(line)}")
             self.standin.send_text(self.chat_id, USER_ID, line)
         self.show(await self._replies(before))
 
@@ -279,7 +283,8 @@ async def run_demo(project_root: Path, data_dir: Path, script: bool, language: s
         began = wall.perf_counter()
         data = replay_season(data_dir, workdir)
         clock = ReplayClock(data.opens_at)
-        console.rule("Pitboard offline demo")
+        t = Translator(language)
+        console.rule(t("Pitboard offline demo"))
         # Whatever fails on the way in (a missing data file) closes what is open: an open store's thread
         # would keep the process alive after the error.
         async with AsyncExitStack() as stack:
@@ -299,19 +304,24 @@ async def run_demo(project_root: Path, data_dir: Path, script: bool, language: s
             )
             app = build_application(settings, store=store, clock=clock)
             _schedule_on(clock)
-            console.print(introduction(data, wall.perf_counter() - began))
-            await _tour(app, store, standin, data, clock, console, script, language)
+            console.print(introduction(t, data, wall.perf_counter() - began))
+            await _tour(app, store, standin, data, clock, console, script, t)
     return 0
 
 
-def introduction(data: DemoData, took: float) -> str:
-    start = data.race_start
-    return (
-        f"Replaying {data.opens_at:%A %-d %B %Y}, {data.opens_at:%H:%M} UTC: the bot's clock stands there, so every"
-        f" date it shows is that season's. Loaded in {took:.1f} s: {', '.join(data.loaded)}, with the results"
-        f" known that morning. The GT World Challenge Europe race at Barcelona starts at {start:%H:%M} UTC (the"
-        " data has no start times: the demo sets it); its reminder comes in a minute, its real results after it."
-        " Try /follow verstappen. No Telegram token needed: the bot talks to Pitboard's local Bot API stand-in."
+def introduction(t: Translator, data: DemoData, took: float) -> str:
+    """What the demo replays, in the demo chat's language (dates as the bot writes them)."""
+    return t(
+        "Replaying {day}, {time} UTC: the bot's clock stands there, so every date it shows is that season's."
+        " Loaded in {seconds} s: {series}, with the results known that morning. The GT World Challenge Europe"
+        " race at Barcelona starts at {start} UTC (the data has no start times: the demo sets it); its 1-hour"
+        " reminder comes in about 20 seconds, its real results after it. Try /follow verstappen. No Telegram"
+        " token needed: the bot talks to Pitboard's local Bot API stand-in.",
+        day=t.date(data.opens_at),
+        time=t.time(data.opens_at, "UTC"),
+        seconds=t.points(round(took, 1)),
+        series=", ".join(data.loaded),
+        start=t.time(data.race_start, "UTC"),
     )
 
 
@@ -331,30 +341,32 @@ async def _tour(
     clock: Clock,
     console: Console,
     script: bool,
-    language: str,
+    t: Translator,
 ) -> None:
     async def finish_race() -> None:
-        console.print("[bold]The Barcelona race is over: its real results come in.[/bold]\n")
+        console.print(f"[bold]{rich_escape(t('The Barcelona race is over: its real results come in.'))}[/bold]\n")
         await store.apply(load_paths([data.finale], season=2023))
         notifier = app.bot_data.get("notifier")
         if isinstance(notifier, Notifier):
             await notifier.poll(clock.now())
 
     async with polling(app):
-        chat = ConsoleChat(standin, console, language)
+        chat = ConsoleChat(standin, console, t)
         watcher = asyncio.get_running_loop().create_task(chat.watch())
         if script:
             for scripted in SCRIPT:
                 await chat.say(scripted)
-            console.print("[bold]Waiting for the 1-hour reminder of the Barcelona race…[/bold]\n")
+            waiting = t("Waiting for the 1-hour reminder of the Barcelona race…")
+            console.print(f"[bold]{rich_escape(waiting)}[/bold]\n")
             await chat.wait_for_bot(timeout=90)
             await finish_race()
             await chat.wait_for_bot(timeout=30)
         else:
-            console.print(
-                "[dim]Type commands (/help), a number to press a button, '!finish' to end the"
-                " Barcelona race now, or 'quit'. The 1-hour reminder comes by itself.[/dim]\n"
+            how = t(
+                "Type commands (/help), a number to press a button, '!finish' to end the Barcelona race now, or"
+                " 'quit'. The 1-hour reminder comes by itself."
             )
+            console.print(f"[dim]{rich_escape(how)}[/dim]\n")
             while True:
                 typed: str | None = await asyncio.to_thread(_read_line)
                 if typed is None or typed.strip() in ("quit", "exit"):
