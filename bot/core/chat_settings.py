@@ -123,9 +123,13 @@ class ChatSettings:
         return bool(getattr(self, f"alert_{name}"))
 
     def with_alert(self, name: str, on: bool) -> ChatSettings:
-        if name not in ALERTS:
-            raise ValueError(name)
-        return replace(self, **{f"alert_{name}": on})
+        if name == "race":
+            return replace(self, alert_race=on)
+        if name == "qualifying":
+            return replace(self, alert_qualifying=on)
+        if name == "schedule":
+            return replace(self, alert_schedule=on)
+        raise ValueError(name)
 
     def with_lead(self, minutes: int, on: bool) -> ChatSettings:
         leads = set(self.reminder_minutes) | {minutes} if on else set(self.reminder_minutes) - {minutes}

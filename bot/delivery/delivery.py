@@ -150,7 +150,7 @@ class Delivery:
                     # message. The crash bound stays: 'pending' and 'sending' rows both resume on start.
                     await self.outbox.mark_sending_many([row.id for row in rows])
                     chats = await self.chats.get_many(sorted({row.chat_id for row in rows}))
-                    threads = {c.id: c.settings.get("thread_id") for c in chats.values()}
+                    threads = {c.id: c.prefs.thread_id for c in chats.values()}
                     for row in rows:
                         in_flight.add(row.id)
                         await queue.put((row, threads.get(row.chat_id)))
