@@ -106,8 +106,9 @@ def _change(t: Translator, s: ChatSettings, action: SettingAction) -> tuple[Chat
             return None
         return replace(s, timezone=named), t("Time zone: {zone}", zone=named), "tz"
     if name == "lang" and value in LANGUAGES:
-        # The toast in the language just chosen: the fan sees it speaks it.
-        return replace(s, language=value), Translator(value)("Language: English"), "lang"
+        # The toast in the language just chosen: the fan sees at once that it speaks it.
+        t = Translator(value)
+        return replace(s, language=value), t("Language: English"), "lang"
     if name == "lead" and value.isdigit() and int(value) in LEAD_CHOICES:
         minutes = int(value)
         on = minutes not in s.reminder_minutes
