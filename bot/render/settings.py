@@ -55,8 +55,8 @@ def spoiler_label(t: Translator, s: dict[str, object]) -> str:
 
 def alert_label(t: Translator, name: str) -> str:
     return {
-        "race": t("Races: reminders and results"),
-        "qualifying": t("Qualifying: reminders"),
+        "race": t("Race reminders and summaries"),
+        "qualifying": t("Qualifying reminders"),
         "schedule": t("Schedule changes"),
     }[name]
 
