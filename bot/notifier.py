@@ -132,10 +132,13 @@ class Notifier:
         later: list[tuple[int, str, int]] = []
         for chat_id, drivers in plan.chats.items():
             chat = chats.get(chat_id)
-            if chat is None or not chat.active or not chat.prefs.alert_race:
+            if chat is None or not chat.active:
                 continue
-            spoiler = chat.prefs.spoiler.safe and not correction
-            delay = chat.prefs.spoiler.delay_hours if spoiler else 0
+            prefs = chat.prefs
+            if not prefs.alert_race:
+                continue
+            spoiler = prefs.spoiler.safe and not correction
+            delay = prefs.spoiler.delay_hours if spoiler else 0
             # Thousands of chats follow the same few drivers: render each distinct message once.
             cache_key = (chat.language, frozenset(drivers), spoiler, delay)
             if cache_key not in rendered:

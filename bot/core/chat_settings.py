@@ -85,8 +85,9 @@ class ChatSettings:
     @classmethod
     def read(cls, language: str, timezone: str, stored: Mapping[str, Any]) -> ChatSettings:
         """From the store's columns and JSON; anything malformed counts as its default."""
+        if not stored:  # most chats never change a setting: read for every alert, so kept cheap
+            return cls(timezone or DEFAULT_TIMEZONE, language or DEFAULT_LANGUAGE)
         d = DEFAULTS
-        thread = stored.get("thread_id")
         return cls(
             timezone=timezone or d.timezone,
             language=language or d.language,
@@ -98,7 +99,7 @@ class ChatSettings:
                 _bool(stored.get("spoiler_safe"), d.spoiler.safe),
                 _int(stored.get("spoiler_delay_hours"), d.spoiler.delay_hours),
             ),
-            thread_id=thread if isinstance(thread, int) and not isinstance(thread, bool) else None,
+            thread_id=thread_of(stored),
             extra={k: v for k, v in stored.items() if k not in STORED_KEYS},
         )
 
@@ -141,6 +142,12 @@ STORED_KEYS = frozenset(
     {"reminder_minutes", "alert_race", "alert_qualifying", "alert_schedule", "spoiler_safe", "spoiler_delay_hours"}
     | {"thread_id"}
 )
+
+
+def thread_of(stored: Mapping[str, Any]) -> int | None:
+    """The forum topic of a stored settings object, without reading the rest (the delivery's hot path)."""
+    thread = stored.get("thread_id")
+    return thread if isinstance(thread, int) and not isinstance(thread, bool) else None
 
 
 def first_zone(language_code: str | None) -> str:
