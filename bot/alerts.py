@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.chat_settings import DEFAULTS
 from bot.rides import Ride
 from bot.standings.engine import SeasonData, StandingRow, Standings, decided_titles, progression
 from bot.standings.rules import ChampionshipDef
@@ -217,7 +218,7 @@ async def recipients(store: Store, session_id: int) -> dict[int, frozenset[int]]
 
 # --- reminders ------------------------------------------------------------------------------------
 
-DEFAULT_LEAD_MINUTES = (1440, 60)
+DEFAULT_LEAD_MINUTES = DEFAULTS.reminder_minutes  # kept for older imports; the default lives in bot/core
 
 
 @dataclass(slots=True)

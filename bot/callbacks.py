@@ -9,7 +9,7 @@ VERSION = "v1"
 _KINDS = {"driver": "d", "team": "t", "series": "s"}
 _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 _SAFE = re.compile(r"^[A-Za-z0-9:_\-.]{1,64}$")
-SETTING_NAMES = ("tz", "lang", "lead", "alert", "spoiler")
+SETTING_NAMES = ("tz", "lang", "lead", "alert", "spoiler", "sec", "open", "zone")
 SERIES_COMMANDS = {"next": "n", "calendar": "c", "results": "r"}
 _COMMAND_NAMES = {v: k for k, v in SERIES_COMMANDS.items()}
 
@@ -166,3 +166,15 @@ def parse(data: str | None) -> Action | None:
     if action == "im" and len(args) == 2 and args[0] in ("y", "n") and _TOKEN.match(args[1]):
         return ImportAction(args[0] == "y", args[1])
     return None
+
+
+def setting_zone(zone: str) -> str | None:
+    """A button setting the time zone `zone` ('America/New_York' → `v1:se:zone:America.New_York`); None for
+    a name callback data cannot carry ('Etc/GMT+5': no '+' allowed; offsets are typed, not offered)."""
+    data = setting("zone", zone.replace("/", "."))
+    return data if _SAFE.match(data) and "." not in zone else None
+
+
+def zone_of(value: str) -> str:
+    """The zone name in a `zone` setting's value (still to be checked against the zone list)."""
+    return value.replace(".", "/")

@@ -14,7 +14,8 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.alerts import DEFAULT_LEAD_MINUTES, plan_summaries
+from bot.alerts import plan_summaries
+from bot.core.chat_settings import DEFAULTS
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
 from bot.delivery import Delivery
@@ -131,10 +132,13 @@ class Notifier:
         later: list[tuple[int, str, int]] = []
         for chat_id, drivers in plan.chats.items():
             chat = chats.get(chat_id)
-            if chat is None or not chat.active or not chat.settings.get("alert_race", True):
+            if chat is None or not chat.active:
                 continue
-            spoiler = bool(chat.settings.get("spoiler_safe")) and not correction
-            delay = int(chat.settings.get("spoiler_delay_hours", 0)) if spoiler else 0
+            prefs = chat.prefs
+            if not prefs.alert_race:
+                continue
+            spoiler = prefs.spoiler.safe and not correction
+            delay = prefs.spoiler.delay_hours if spoiler else 0
             # Thousands of chats follow the same few drivers: render each distinct message once.
             cache_key = (chat.language, frozenset(drivers), spoiler, delay)
             if cache_key not in rendered:
@@ -189,7 +193,7 @@ class Notifier:
 
     async def _lead_times(self) -> set[int]:
         if self._leads is None:
-            self._leads = await self.store.reminders.leads_in_use() | set(DEFAULT_LEAD_MINUTES)
+            self._leads = await self.store.reminders.leads_in_use() | set(DEFAULTS.reminder_minutes)
         return self._leads
 
     async def plan_reminders(self, now: datetime, again: bool = False) -> int:
@@ -214,8 +218,7 @@ class Notifier:
         now = now or self.clock.now()
         chat = await self.store.chats.get(chat_id)
         if chat is not None:
-            leads = chat.settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))
-            (await self._lead_times()).update(int(m) for m in leads)
+            (await self._lead_times()).update(chat.prefs.reminder_minutes)
         queued = await self.plan_reminders(now)
         async with self._planning:
             pairs = await self._pairs(now)

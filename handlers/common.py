@@ -14,6 +14,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot import callbacks, render
+from bot.core.chat_settings import DEFAULT_TIMEZONE, first_zone
 from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
@@ -27,6 +28,8 @@ from storage.store import Store
 Context = ContextTypes.DEFAULT_TYPE
 log = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# chat_data key: a new chat's guessed time zone, stated under the first reply (see reply()).
+FIRST_ZONE_NOTE = "first_zone_note"
 
 
 @dataclass(slots=True)
@@ -82,10 +85,15 @@ async def chat_for(update: Update, context: Context) -> tuple[Chat, Translator]:
     assert tg_chat is not None
     user = update.effective_user
     title = clean_text(tg_chat.title or tg_chat.full_name)
-    chat, _ = await services(context).store.chats.ensure(
-        tg_chat.id, tg_chat.type, title, pick_language(user.language_code if user else None)
+    code = user.language_code if user else None
+    chat, created = await services(context).store.chats.ensure(
+        tg_chat.id, tg_chat.type, title, pick_language(code), first_zone(code)
     )
-    return chat, Translator(chat.language)
+    t = Translator(chat.language)
+    if created and chat.timezone != DEFAULT_TIMEZONE and context.chat_data is not None:
+        # A zone guessed from the language is said out loud, with one tap to change it.
+        context.chat_data[FIRST_ZONE_NOTE] = render.first_zone_note(t, chat.timezone)
+    return chat, t
 
 
 def is_bot_admin(update: Update, context: Context) -> bool:
@@ -133,6 +141,11 @@ async def reply(
 ) -> Message | None:
     chat = update.effective_chat
     assert chat is not None
+    note = context.chat_data.pop(FIRST_ZONE_NOTE, None) if context.chat_data is not None else None
+    if note is not None:
+        line, button = note
+        text = f"{text}\n\n{line}"
+        markup = InlineKeyboardMarkup([*(markup.inline_keyboard if markup else ()), [button]])
     return await services(context).delivery.send(
         chat.id, text, markup, thread_id=thread_of(update), reply_to=replying_to(update)
     )

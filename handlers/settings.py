@@ -1,16 +1,20 @@
-"""/settings with buttons, the /timezone and /language shortcuts, and /here for forum topics."""
+"""/settings in sections with buttons, the /timezone and /language shortcuts, and /here for forum topics."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot import render
+from bot import callbacks, render
 from bot.callbacks import SettingAction
-from bot.core.zones import resolve_zone, suggest_zones
+from bot.core.chat_settings import ALERTS, LEAD_CHOICES, ChatSettings, Spoiler
+from bot.core.zone_lookup import find_zones
+from bot.core.zones import resolve_zone
 from bot.i18n import LANGUAGES, Translator
+from bot.render.settings import COMMON_ZONES, SECTIONS
 from handlers.common import (
     Context,
     buttons,
@@ -23,7 +27,13 @@ from handlers.common import (
     services,
 )
 
-DEFAULT_LEADS = [1440, 60]
+SPOILER_CHOICES = {choice.value: choice for choice in Spoiler}
+# Presses that change nothing (moving between sections) are open to everyone who can read the chat.
+CHANGES = ("tz", "zone", "lang", "lead", "alert", "spoiler")
+
+
+def _now(context: Context) -> datetime:
+    return services(context).delivery.clock.now()
 
 
 async def settings_command(update: Update, context: Context) -> None:
@@ -34,57 +44,34 @@ async def settings_command(update: Update, context: Context) -> None:
 async def timezone_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
     wanted = command_text(context)
+    now = _now(context)
     if not wanted:
-        await reply(
-            update,
-            context,
-            t(
-                "This chat's time zone is {zone}. Change it with {example}.",
-                zone=f"<b>{render.e(chat.timezone)}</b>",
-                example="<code>/timezone Europe/Vienna</code>",
-            ),
-        )
+        await reply(update, context, *render.settings_section(t, chat, "tz", now))
         return
     if await refuse_non_admin(update, context, t):
         return
-    zone = resolve_zone(wanted)
-    if zone is None:
-        await reply(update, context, _unknown_zone(t, wanted))
-        return
-    await services(context).store.chats.set_timezone(chat.id, zone)
-    await reply(
-        update,
-        context,
-        t("Time zone set to {zone}. Times are shown in it from now on.", zone=f"<b>{render.e(zone)}</b>"),
-    )
-
-
-def _unknown_zone(t: Translator, wanted: str) -> str:
-    text = t(
-        "“{zone}” is not a time zone I know. Use a name like {a} or {b}.",
-        zone=render.e(wanted[:64]),
-        a="<code>Europe/Vienna</code>",
-        b="<code>America/New_York</code>",
-    )
-    close = suggest_zones(wanted)
-    if close:
-        text += "\n" + t("Did you mean {zones}?", zones=", ".join(f"<code>/timezone {z}</code>" for z in close))
-    return text
+    lookup = find_zones(wanted, now)
+    if len(lookup.zones) == 1:
+        zone = lookup.zones[0]
+        await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, timezone=zone))
+        await reply(update, context, render.zone_set(t, lookup, zone, now))
+    elif lookup.zones:
+        await reply(update, context, *render.zone_question(t, wanted, lookup, now))
+    else:
+        await reply(update, context, *render.zone_unknown(t, wanted, lookup.suggestions, now))
 
 
 async def language_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
     wanted = command_text(context).casefold()[:10]
     if wanted not in LANGUAGES:
-        await reply(
-            update, context, t("Choose {choices}.", choices="<code>/language en</code>, <code>/language de</code>")
-        )
+        # Alone or with something we do not speak: the picker.
+        await reply(update, context, *render.settings_section(t, chat, "lang", _now(context)))
         return
     if await refuse_non_admin(update, context, t):
         return
-    await services(context).store.chats.set_language(chat.id, wanted)
-    t = Translator(wanted)
-    await reply(update, context, t("I speak English in this chat now."))
+    await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, language=wanted))
+    await reply(update, context, render.language_set(Translator(wanted)))
 
 
 async def here_command(update: Update, context: Context) -> None:
@@ -95,10 +82,8 @@ async def here_command(update: Update, context: Context) -> None:
         return
     if await refuse_non_admin(update, context, t):
         return
-    settings: dict[str, Any] = dict(chat.settings)
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
-    settings["thread_id"] = thread
-    await services(context).store.chats.set_settings(chat.id, settings)
+    await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, thread_id=thread))
     await reply(
         update,
         context,
@@ -108,40 +93,68 @@ async def here_command(update: Update, context: Context) -> None:
     )
 
 
+def _change(t: Translator, s: ChatSettings, action: SettingAction) -> tuple[ChatSettings, str, str] | None:
+    """The settings after the press, the toast that confirms it, and the section to show; None for a button
+    whose value is not one we offer (old or forged)."""
+    name, value = action.name, action.value
+    if name == "tz" and value.isdigit() and int(value) < len(COMMON_ZONES):
+        zone = COMMON_ZONES[int(value)]
+        return replace(s, timezone=zone), t("Time zone: {zone}", zone=zone), "tz"
+    if name == "zone":
+        named = resolve_zone(callbacks.zone_of(value))
+        if named is None:
+            return None
+        return replace(s, timezone=named), t("Time zone: {zone}", zone=named), "tz"
+    if name == "lang" and value in LANGUAGES:
+        # The toast in the language just chosen: the fan sees at once that it speaks it.
+        t = Translator(value)
+        return replace(s, language=value), t("Language: English"), "lang"
+    if name == "lead" and value.isdigit() and int(value) in LEAD_CHOICES:
+        minutes = int(value)
+        on = minutes not in s.reminder_minutes
+        label = render.lead_label(t, minutes)
+        toast = t("Reminder {time} before: on", time=label) if on else t("Reminder {time} before: off", time=label)
+        return s.with_lead(minutes, on), toast, "rem"
+    if name == "alert" and value in ALERTS:
+        on = not s.alert(value)
+        label = render.alert_label(t, value)
+        return s.with_alert(value, on), (t("{alert}: on", alert=label) if on else t("{alert}: off", alert=label)), "al"
+    if name == "spoiler" and value in SPOILER_CHOICES:
+        choice = SPOILER_CHOICES[value]
+        return replace(s, spoiler=choice), t("Spoiler-safe: {choice}", choice=render.spoiler_choice(t, choice)), "sp"
+    return None
+
+
 async def on_button(update: Update, context: Context, action: SettingAction) -> None:
     chat, t = await chat_for(update, context)
-    if await refuse_non_admin(update, context, t):
-        return
-    store = services(context).store
-    settings: dict[str, Any] = dict(chat.settings)
     query = update.callback_query
-    if action.name == "tz" and action.value.isdigit() and int(action.value) < len(render.COMMON_ZONES):
-        await store.chats.set_timezone(chat.id, render.COMMON_ZONES[int(action.value)])
-    elif action.name == "lang" and action.value in LANGUAGES:
-        await store.chats.set_language(chat.id, action.value)
-    elif action.name == "lead" and action.value.isdigit() and int(action.value) in render.LEAD_CHOICES:
-        leads = set(settings.get("reminder_minutes", DEFAULT_LEADS))
-        leads ^= {int(action.value)}
-        settings["reminder_minutes"] = sorted(leads, reverse=True)
-    elif action.name == "alert" and action.value in ("race", "qualifying", "schedule"):
-        key = f"alert_{action.value}"
-        settings[key] = not settings.get(key, action.value != "qualifying")
-    elif action.name == "spoiler":
-        # off → only when asked → after 6 h → after 24 h → off
-        steps = [(False, 0), (True, 0), (True, 6), (True, 24)]
-        now = (bool(settings.get("spoiler_safe", False)), int(settings.get("spoiler_delay_hours", 0)))
-        following = steps[(steps.index(now) + 1) % len(steps)] if now in steps else steps[1]
-        settings["spoiler_safe"], settings["spoiler_delay_hours"] = following
-    else:
+    now = _now(context)
+    if action.name in ("sec", "open") or (action.name == "spoiler" and action.value == "x"):
+        # Moving between sections; "spoiler:x" is the old one-button cycle: it opens the choices now.
+        name = "sp" if action.name == "spoiler" else action.value if action.value in SECTIONS else "main"
+        if query:
+            await query.answer()
+        view = render.settings_section(t, chat, name, now)
+        if action.name == "open":
+            await reply(update, context, *view)  # under another reply (the first-contact note): a new message
+        else:
+            await edit_or_reply(update, context, *view)
+        return
+    if action.name in CHANGES and await refuse_non_admin(update, context, t):
+        return
+    changed = _change(t, chat.prefs, action)
+    if changed is None:
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)
         return
-    if settings != chat.settings:
-        await store.chats.set_settings(chat.id, settings)
-    if query:
-        await query.answer()
+    prefs, toast, shown = changed
+    store = services(context).store
+    if prefs != chat.prefs:
+        await store.chats.save_settings(chat.id, prefs)
     chat, t = await chat_for(update, context)
-    await edit_or_reply(update, context, *render.settings(t, chat))
+    if query:
+        await query.answer(toast)
+    await edit_or_reply(update, context, *render.settings_section(t, chat, shown, now))
     if action.name in ("lead", "alert"):
         await replan_reminders(context, chat.id)
 

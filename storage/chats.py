@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.chat_settings import DEFAULT_TIMEZONE, ChatSettings
 from storage.db import WriteGuard
 
 FOLLOW_KINDS = ("driver", "team", "series")
@@ -31,6 +32,11 @@ class Chat:
     @property
     def is_group(self) -> bool:
         return self.kind in ("group", "supergroup", "channel")
+
+    @property
+    def prefs(self) -> ChatSettings:
+        """The settings typed, with their defaults (bot/core/chat_settings.py)."""
+        return ChatSettings.read(self.language, self.timezone, self.settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +82,11 @@ class Chats:
                     found[r[0]] = Chat(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))
         return found
 
-    async def ensure(self, chat_id: int, kind: str, title: str | None, language: str) -> tuple[Chat, bool]:
-        """The chat, created on first contact with the first user's language; True when new."""
+    async def ensure(
+        self, chat_id: int, kind: str, title: str | None, language: str, timezone: str = DEFAULT_TIMEZONE
+    ) -> tuple[Chat, bool]:
+        """The chat, created on first contact with the first user's language (and a time zone guessed from
+        it); True when new."""
         existing = await self.get(chat_id)
         if existing is not None:
             if not existing.active or existing.title != title:
@@ -86,8 +95,8 @@ class Chats:
             return existing, False
         await self._write(
             "INSERT INTO chats (id, kind, title, language, timezone, active, settings, created_at)"
-            " VALUES (?, ?, ?, ?, 'UTC', 1, '{}', ?) ON CONFLICT (id) DO NOTHING",
-            (chat_id, kind, title, language, _now()),
+            " VALUES (?, ?, ?, ?, ?, 1, '{}', ?) ON CONFLICT (id) DO NOTHING",
+            (chat_id, kind, title, language, timezone, _now()),
         )
         chat = await self.get(chat_id)
         assert chat is not None
@@ -101,6 +110,13 @@ class Chats:
 
     async def set_settings(self, chat_id: int, settings: dict[str, Any]) -> None:
         await self._write("UPDATE chats SET settings = ? WHERE id = ?", (json.dumps(settings, sort_keys=True), chat_id))
+
+    async def save_settings(self, chat_id: int, prefs: ChatSettings) -> None:
+        """Language, time zone and the JSON settings of a chat, in one write."""
+        await self._write(
+            "UPDATE chats SET language = ?, timezone = ?, settings = ? WHERE id = ?",
+            (prefs.language, prefs.timezone, json.dumps(prefs.stored(), sort_keys=True), chat_id),
+        )
 
     async def clear_setting(self, chat_id: int, key: str) -> None:
         """Forget one setting (a closed topic's thread_id), leaving the others as they are."""

@@ -14,9 +14,11 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.chat_settings import DEFAULTS
 from storage.db import WriteGuard
 
-DEFAULT_LEADS_JSON = "[1440,60]"  # chats without their own reminder_minutes (bot/alerts.py DEFAULT_LEAD_MINUTES)
+# What a chat that never changed a setting gets (bot/core/chat_settings.py), handed to the SQL as parameters.
+DEFAULT_LEADS_JSON = json.dumps(list(DEFAULTS.reminder_minutes), separators=(",", ":"))
 BATCH = 20_000  # audience rows per fetch and outbox rows per transaction: memory stays flat, writers take turns
 
 
@@ -128,16 +130,17 @@ class ReminderQueries:
     ) -> AsyncIterator[list[Recipient]]:
         """The session's active followers who want reminders of this kind of session, in batches."""
         wants = (
-            "coalesce(json_extract(c.settings, '$.alert_qualifying'), 0) != 0"
+            "coalesce(json_extract(c.settings, '$.alert_qualifying'), ?4) != 0"
             if qualifying
-            else "coalesce(json_extract(c.settings, '$.alert_race'), 1) != 0"
+            else "coalesce(json_extract(c.settings, '$.alert_race'), ?4) != 0"
         )
+        wants_default = DEFAULTS.alert_qualifying if qualifying else DEFAULTS.alert_race
         sql = (
             _AUDIENCE + _BY_CHAT + "SELECT b.chat_id, b.drivers, c.language, c.timezone,"
             " coalesce(json_extract(c.settings, '$.reminder_minutes'), ?3)"
             f" FROM byChat b JOIN chats c ON c.id = b.chat_id WHERE c.active = 1 AND {wants}"
         )
-        async for rows in self._batches(sql, (session_id, chat_id, DEFAULT_LEADS_JSON)):
+        async for rows in self._batches(sql, (session_id, chat_id, DEFAULT_LEADS_JSON, int(wants_default))):
             yield rows
 
     async def schedule_audience(self, session_id: int) -> AsyncIterator[list[tuple[int, str, str]]]:
@@ -146,9 +149,9 @@ class ReminderQueries:
             _AUDIENCE
             + _CHATS
             + "SELECT b.chat_id, c.language, c.timezone FROM byChat b JOIN chats c ON c.id = b.chat_id"
-            " WHERE c.active = 1 AND coalesce(json_extract(c.settings, '$.alert_schedule'), 1) != 0"
+            " WHERE c.active = 1 AND coalesce(json_extract(c.settings, '$.alert_schedule'), ?3) != 0"
         )
-        async for rows in self._batches(sql, (session_id, None)):
+        async for rows in self._batches(sql, (session_id, None, int(DEFAULTS.alert_schedule))):
             yield rows
 
     async def _batches(self, sql: str, params: tuple[object, ...]) -> AsyncIterator[list[tuple[Any, ...]]]:

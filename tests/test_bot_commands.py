@@ -167,12 +167,17 @@ async def test_calendar(env: BotEnv) -> None:
 async def test_settings_buttons_and_shortcuts(env: BotEnv) -> None:
     reply = await env.say(ANA, ANA, "/settings")
     assert "Time zone: UTC" in text(reply)
-    vienna = await env.press(ANA, ANA, reply[0], "Vienna")
+    zones = await env.press(ANA, ANA, reply[0], "Time zone")
+    vienna = await env.press(ANA, ANA, zones[0], "Vienna")
     assert "Europe/Vienna" in text(vienna)
-    german = await env.press(ANA, ANA, vienna[0], "Deutsch")
-    assert "Zeitzone" in text(german)
-    spoiler = await env.press(ANA, ANA, german[0], "Spoiler")
-    assert "Spoilerschutz: nur auf Nachfrage" in text(spoiler)
+    languages = await env.press(ANA, ANA, (await env.press(ANA, ANA, vienna[0], "Back"))[0], "Language")
+    german = await env.press(ANA, ANA, languages[0], "Deutsch")
+    menu = await env.press(ANA, ANA, german[0], "Zurück")
+    assert "Zeitzone: Europe/Vienna" in text(menu)
+    choices = await env.press(ANA, ANA, menu[0], "Spoilerschutz")
+    await env.press(ANA, ANA, choices[0], "Auf Nachfrage")
+    spoiler = await env.press(ANA, ANA, (await env.say(ANA, ANA, "/settings"))[0], "Spoilerschutz")
+    assert "🔘 Auf Nachfrage" in str(buttons(spoiler[0]))
     chat = await env.store.chats.get(ANA)
     assert chat is not None and chat.settings["spoiler_safe"] is True and chat.language == "de"
     assert "nicht" in text(await env.say(ANA, ANA, "/timezone Mars/Base")) or "keine Zeitzone" in text(

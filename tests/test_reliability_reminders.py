@@ -116,7 +116,7 @@ async def test_finding_11_a_new_lead_time_is_reminded_at_its_due_time(imsa_db: P
         env.standin.private_chat(FAN)
         await notifier(env).poll(clock.now())  # the 1-hour reminder, late ("16 min"); the 24-hour one skipped
         await eventually(lambda: len(texts(env, FAN)) == 1, "the late 1-hour reminder")
-        shown = await env.say(FAN, FAN, "/settings")
+        shown = await env.press(FAN, FAN, (await env.say(FAN, FAN, "/settings"))[0], "Reminders")
         assert await env.press(FAN, FAN, shown[0], "15 min")
         await eventually(lambda: quarter_due in notifier(env).wakeups.planned(), "a wake-up at the new lead time")
         before = len(texts(env, FAN))

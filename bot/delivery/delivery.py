@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core.chat_settings import thread_of
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import SUMMARY_MAX_AGE
 from bot.delivery.errors import Action, action_for
@@ -155,7 +156,7 @@ class Delivery:
                     # message. The crash bound stays: 'pending' and 'sending' rows both resume on start.
                     await self.outbox.mark_sending_many([row.id for row in rows])
                     chats = await self.chats.get_many(sorted({row.chat_id for row in rows}))
-                    threads = {c.id: c.settings.get("thread_id") for c in chats.values()}
+                    threads = {c.id: thread_of(c.settings) for c in chats.values()}
                     for row in rows:
                         in_flight.add(row.id)
                         await queue.put((row, threads.get(row.chat_id)))

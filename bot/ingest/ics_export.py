@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 
-from bot.alerts import DEFAULT_LEAD_MINUTES
 from bot.i18n import Translator
 from bot.ingest.importers.ics import pitboard_uid
 from storage.chats import Chat
@@ -110,5 +109,4 @@ async def chat_calendar(store: Store, chat: Chat, now: datetime) -> bytes:
     series = await chat_series(store, chat.id)
     since = f"{now.astimezone(UTC).year}-01-01T00:00:00Z"
     sessions = await store.calendar_sessions(series, since_utc=since)
-    leads = chat.settings.get("reminder_minutes", list(DEFAULT_LEAD_MINUTES))
-    return render_ics(sessions, Translator(chat.language), leads, now=now)
+    return render_ics(sessions, Translator(chat.language), list(chat.prefs.reminder_minutes), now=now)

@@ -37,9 +37,17 @@ from bot.render.schedule import session_label as session_label
 from bot.render.schedule import when as when
 from bot.render.settings import COMMON_ZONES as COMMON_ZONES
 from bot.render.settings import LEAD_CHOICES as LEAD_CHOICES
+from bot.render.settings import alert_label as alert_label
+from bot.render.settings import first_zone_note as first_zone_note
+from bot.render.settings import language_set as language_set
 from bot.render.settings import lead_label as lead_label
 from bot.render.settings import settings as settings
+from bot.render.settings import settings_section as settings_section
+from bot.render.settings import spoiler_choice as spoiler_choice
 from bot.render.settings import spoiler_label as spoiler_label
+from bot.render.settings import zone_question as zone_question
+from bot.render.settings import zone_set as zone_set
+from bot.render.settings import zone_unknown as zone_unknown
 from bot.render.standings import standings as standings
 from bot.render.start import group_welcome as group_welcome
 from bot.render.start import help_text as help_text
