@@ -3,6 +3,9 @@ and keep the rest (championship, class, drivers/teams, season, page, series)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
@@ -30,13 +33,30 @@ async def _followed(store: Store, chat: Chat) -> tuple[set[int], set[int]]:
 
 
 async def show(
-    update: Update, context: Context, chat: Chat, t: Translator, request: Request, head: str = "", edit: bool = False
+    update: Update,
+    context: Context,
+    chat: Chat,
+    t: Translator,
+    request: Request,
+    head: str = "",
+    edit: bool = False,
+    fallbacks: Sequence[SeriesInfo] = (),
 ) -> None:
+    """The table `request` means; when it cannot answer, the same question to each of `fallbacks` (the chat's
+    other series, when the command named none) before saying why."""
     store = services(context).store
-    try:
-        found = await view(store, request, *await _followed(store, chat))
-    except NotFound as exc:
-        text = head + render.not_found(t, exc)
+    followed = await _followed(store, chat)
+    problem: NotFound | None = None
+    found = None
+    for series in [request.series, *(s for s in fallbacks if s.id != request.series.id)]:
+        try:
+            found = await view(store, replace(request, series=series), *followed)
+            break
+        except NotFound as exc:
+            problem = problem or exc
+    if found is None:
+        assert problem is not None
+        text = head + render.not_found(t, problem)
         await (edit_or_reply(update, context, text, None) if edit else reply(update, context, text))
         return
     series_buttons = [(s.id, s.name) for s in await store.series() if s.years]
@@ -96,7 +116,9 @@ async def standings_command(update: Update, context: Context) -> None:
         await _season_missing(update, context, t, head, series, query.season, every)
         return
     request = Request(series, query.season, query.championship, None, query.car_class, None, teams)
-    await show(update, context, chat, t, request, head)
+    named = parse(line, vocabulary, "standings").series is not None
+    fallbacks = [] if named or query.season else [s for slug in mine for s in every if s.slug == slug]
+    await show(update, context, chat, t, request, head, fallbacks=fallbacks)
 
 
 async def on_button(update: Update, context: Context, action: StandingsAction | StandingsViewAction) -> None:

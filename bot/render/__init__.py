@@ -39,11 +39,11 @@ from bot.render.settings import LEAD_CHOICES as LEAD_CHOICES
 from bot.render.settings import lead_label as lead_label
 from bot.render.settings import settings as settings
 from bot.render.settings import spoiler_label as spoiler_label
-from bot.render.standings import standings as standings
-from bot.render.start import group_welcome as group_welcome
-from bot.render.start import help_text as help_text
-from bot.render.start import welcome as welcome
 from bot.render.standings import championship_name as championship_name
 from bot.render.standings import pick_standings_series as pick_standings_series
 from bot.render.standings import season_missing as season_missing
+from bot.render.standings import standings as standings
 from bot.render.standings import understood as understood
+from bot.render.start import group_welcome as group_welcome
+from bot.render.start import help_text as help_text
+from bot.render.start import welcome as welcome

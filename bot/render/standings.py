@@ -102,7 +102,7 @@ def _keyboard(t: Translator, view: View, series_buttons: list[tuple[int, str]]) 
         champ_buttons = [
             InlineKeyboardButton(
                 ("• " if index == champ else "") + championship_name(t, name),
-                callback_data=data(champ=index, cls=0 if index != champ else cls, teams=teams and "teams" in subjects),
+                callback_data=data(champ=index, cls=view.class_index_in(index), teams=teams and "teams" in subjects),
             )
             for index, (_, name, subjects) in enumerate(view.championships)
         ]

@@ -50,6 +50,13 @@ class View:
     rows: list[Row]  # this page
     others: list[Row]  # the chat's own rows outside this page
     notes: list[NotFound] = field(default_factory=list)  # what was asked but could not be shown
+    # Per championship, its classes for this subject: a button to another championship keeps the class by name.
+    championship_classes: list[list[str]] = field(default_factory=list)
+
+    def class_index_in(self, championship: int) -> int:
+        """The current class's place in `championship`'s class list (1-based; 0: it has no such class)."""
+        classes = self.championship_classes[championship] if championship < len(self.championship_classes) else []
+        return classes.index(self.table.car_class) + 1 if self.table.car_class in classes else 0
 
     @property
     def teams(self) -> bool:
@@ -164,6 +171,14 @@ async def view(store: Store, request: Request, drivers: set[int], teams: set[int
     page, pages, shown, others = page_of(rows, request.page)
     class_index = table.classes.index(table.car_class) + 1 if table.car_class in table.classes else 0
     championships = [(c.key, c.name, tuple(str(x) for x in c.rules.subjects)) for c in data.championships]
+    per_championship = []
+    for other in data.championships:
+        subject_teams = of_teams if len(other.rules.subjects) > 1 else other.rules.subjects[0] == "teams"
+        try:
+            found = await standings_table(store, request.series.slug, data.year, None, subject_teams, other.key)
+        except NotFound:
+            found = []
+        per_championship.append(found[0].classes if found else [])
     return View(
         request.series,
         table,
@@ -175,6 +190,7 @@ async def view(store: Store, request: Request, drivers: set[int], teams: set[int
         shown,
         others,
         [problem] if problem else [],
+        per_championship,
     )
 
 
