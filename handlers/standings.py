@@ -13,7 +13,7 @@ from bot import render
 from bot.callbacks import StandingsAction, StandingsViewAction
 from bot.i18n import N_, Translator
 from bot.services import chat_series
-from bot.services.grammar import parse, season_in
+from bot.services.grammar import parse, season_in, subject_in
 from bot.services.standings import Request, indices_for, view
 from bot.services.vocabulary import build_vocabulary
 from bot.standings.service import NotFound
@@ -99,6 +99,9 @@ async def standings_command(update: Update, context: Context) -> None:
     teams = None if query.subject is None else query.subject == "teams"
     unknown = list(query.unknown)
     if query.series is None:
+        subject, unknown = subject_in(unknown)
+        if teams is None and subject is not None:
+            teams = subject == "teams"
         candidates = query.choices.get("series") or [s.slug for s in every]
         head = render.understood(t, unknown, query.season, query.championship, query.car_class, teams)
         choices = []
