@@ -171,8 +171,12 @@ async def view(store: Store, request: Request, drivers: set[int], teams: set[int
     page, pages, shown, others = page_of(rows, request.page)
     class_index = table.classes.index(table.car_class) + 1 if table.car_class in table.classes else 0
     championships = [(c.key, c.name, tuple(str(x) for x in c.rules.subjects)) for c in data.championships]
-    per_championship = []
-    for other in data.championships:
+    per_championship: list[list[str]] = []
+    for position, other in enumerate(data.championships):
+        if position == index or not other.rules.per_class:
+            # The one shown has its classes already; a championship not per class has none (F1: no queries).
+            per_championship.append(table.classes if position == index else [])
+            continue
         subject_teams = of_teams if len(other.rules.subjects) > 1 else other.rules.subjects[0] == "teams"
         try:
             found = await standings_table(store, request.series.slug, data.year, None, subject_teams, other.key)
