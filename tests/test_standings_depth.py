@@ -12,7 +12,7 @@ import pytest
 
 from bot import callbacks
 from bot.callbacks import StandingsViewAction
-from bot.services.standings import Request, Row, page_of, view, with_gaps
+from bot.services.standings import Request, Row, indices_for, page_of, view, with_gaps
 from bot.standings.service import TableRow
 from storage.store import Store
 from tests.botenv import BotEnv, button_data, buttons, running_bot
@@ -211,3 +211,22 @@ def test_the_subject_needs_no_series() -> None:
     assert subject_in(["xyz", "Teams"]) == ("teams", ["xyz"])
     assert subject_in(["fahrer"]) == ("drivers", [])
     assert subject_in(["xyz"]) == (None, ["xyz"])
+
+
+async def test_a_class_the_championship_lacks_is_a_note_on_its_table(env: BotEnv) -> None:
+    reply = text(await env.say(EN, EN, "/standings gtwc overall pro am"))
+    assert "Overall — Pro-Am Cup" in reply
+    de = german(text(await env.say(DE, DE, "/standings gtwc sprint pro am")))
+    assert "Keine Klasse „Pro-Am Cup“ in Sprint Cup" in de and "Sprint Cup — " in de
+    over = german(text(await env.say(DE, DE, "/standings f1 pro")))
+    assert "„pro“ habe ich nicht verstanden" in over and "Formula 1 2024" in over
+
+
+async def test_buttons_of_another_series_keep_what_was_asked(store: Store) -> None:
+    gt, f1 = await _series(store, "gtwc-europe"), await _series(store, "f1")
+    assert await indices_for(store, gt, None, "endurance", "Silver Cup", True) == (2023, 2, 5, True)
+    assert await indices_for(store, gt, None, "sprint", "silver cup", False) == (2023, 1, 4, False)
+    assert await indices_for(store, f1, 2021, None, "Silver Cup", True) == (2021, 1, 0, True)
+    shown = await view(store, Request(gt, None, None, 2, None, 5, True), set(), set())
+    assert (shown.table.championship, shown.table.car_class, shown.teams) == ("Endurance Cup", "Silver Cup", True)
+    assert shown.class_index_in(1) == 4 and shown.class_index_in(0) == 5

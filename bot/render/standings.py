@@ -73,7 +73,10 @@ def standings(t: Translator, view: View, series_buttons: list[tuple[int, str]]) 
 
 
 def not_found_text(t: Translator, problem: NotFound) -> str:
-    return t(problem.message, **{k: e(v) for k, v in problem.values.items()}) if problem.message else e(str(problem))
+    if not problem.message:
+        return e(str(problem))
+    values = {k: e(championship_name(t, str(v)) if k == "championship" else v) for k, v in problem.values.items()}
+    return t(problem.message, **values)
 
 
 def _keyboard(t: Translator, view: View, series_buttons: list[tuple[int, str]]) -> list[list[InlineKeyboardButton]]:
