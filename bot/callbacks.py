@@ -111,6 +111,16 @@ class ImportAction:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class StandingsViewAction:
+    series_id: int
+    year: int  # 0: the latest season
+    championship: int
+    class_index: int
+    teams: bool
+    page: int
+
+
 Action = (
     FollowAction
     | StandingsAction
@@ -120,6 +130,7 @@ Action = (
     | ShowResultsAction
     | ImportAction
     | IcsAction
+    | StandingsViewAction
 )
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
@@ -153,6 +164,8 @@ def parse(data: str | None) -> Action | None:
             return None
         series_id, year, championship, class_index = (n for n in numbers if n is not None)
         return ChartAction(series_id, year, championship, class_index, args[4] == "t")
+    if action == "sv":
+        return _standings_view(args)
     if action == "se" and len(args) == 2 and args[0] in SETTING_NAMES:
         return SettingAction(args[0], args[1])
     if action == "rs" and len(args) == 1:
@@ -178,3 +191,22 @@ def setting_zone(zone: str) -> str | None:
 def zone_of(value: str) -> str:
     """The zone name in a `zone` setting's value (still to be checked against the zone list)."""
     return value.replace(".", "/")
+
+
+def standings_view(series_id: int, year: int, championship: int, class_index: int, teams: bool, page: int = 0) -> str:
+    """A /standings table: `year` 0 is the latest season; `championship` the place in the season's
+    championship list (0-based) and `class_index` the class's place in the table's class list (1-based, 0: none),
+    as for chart(); `page` 0-based."""
+    return f"{VERSION}:sv:{series_id}:{year}:{championship}:{class_index}:{'t' if teams else 'd'}:{page}"
+
+
+def _standings_view(args: list[str]) -> StandingsViewAction | None:
+    if len(args) != 6 or args[4] not in ("d", "t"):
+        return None
+    series_id, year, championship = _int(args[0], 1), _int(args[1], 0, 3000), _int(args[2], 0, 50)
+    class_index, page = _int(args[3], 0, 50), _int(args[5], 0, 500)
+    if series_id is None or year is None or championship is None or class_index is None or page is None:
+        return None
+    if 0 < year < 1900:
+        return None
+    return StandingsViewAction(series_id, year, championship, class_index, args[4] == "t", page)

@@ -1,61 +1,35 @@
-"""/standings [series] [class] [teams], with buttons to switch class, drivers/teams and series."""
+"""/standings [series] [season] [championship] [class] [teams], any order, with buttons that switch one thing
+and keep the rest (championship, class, drivers/teams, season, page, series)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
-from bot.callbacks import StandingsAction
-from bot.i18n import Translator
+from bot.callbacks import StandingsAction, StandingsViewAction
+from bot.i18n import N_, Translator
 from bot.services import chat_series
-from bot.standings.service import NotFound, StandingsTable, standings_table
-from handlers.common import Context, ask_series, buttons, chat_for, edit_or_reply, reply, services
+from bot.services.grammar import parse, season_in, subject_in
+from bot.services.standings import Request, indices_for, view
+from bot.services.vocabulary import build_vocabulary
+from bot.standings.service import NotFound
+from handlers.common import Context, ask_series, buttons, chat_for, command_text, edit_or_reply, reply, services
 from storage.chats import Chat
 from storage.store import SeriesInfo, Store
 
-TEAM_WORDS = ("teams", "team", "teamwertung")
+MAX_TEXT = 200  # a command line longer than this is not a question about standings
 
 
-async def _series_buttons(store: Store) -> list[tuple[int, str]]:
-    return [(s.id, s.name) for s in await store.series() if s.years]
-
-
-def _parse(words: list[str], series: list[SeriesInfo]) -> tuple[SeriesInfo | None, str | None, bool]:
-    """'/standings gtwc-europe bronze teams' → (series, class, teams); any order, series optional."""
-    teams = any(w.casefold() in TEAM_WORDS for w in words)
-    rest = [w for w in words if w.casefold() not in TEAM_WORDS]
-    chosen = None
-    for index, word in enumerate(rest):
-        wanted = word.casefold()
-        match = next((s for s in series if wanted in (s.slug, s.name.casefold())), None)
-        if match is None:
-            match = next((s for s in series if len(wanted) >= 3 and wanted in s.slug), None)
-        if match is not None:
-            chosen = match
-            rest = rest[:index] + rest[index + 1 :]
-            break
-    return chosen, " ".join(rest) or None, teams
-
-
-async def _table(
-    store: Store, chat: Chat, series: SeriesInfo, year: int | None, car_class: str | None, teams: bool
-) -> StandingsTable:
-    tables = await standings_table(store, series.slug, year, car_class, teams)
-    if len(tables) == 1:
-        return tables[0]
-    # Per-class championship and no class asked: the class of the chat's drivers, else the first.
-    followed = await store.chats.followed_driver_ids(chat.id)
-    for table in tables:
-        if followed & {r.subject_id for r in table.rows}:
-            return table
-    return tables[0]
-
-
-async def _highlight(store: Store, chat: Chat, teams: bool) -> set[int]:
+async def _followed(store: Store, chat: Chat) -> tuple[set[int], set[int]]:
     follows = await store.chats.follows(chat.id)
-    kind = "team" if teams else "driver"
-    return {f.target_id for f in follows if f.kind == kind}
+    return (
+        {f.target_id for f in follows if f.kind == "driver"},
+        {f.target_id for f in follows if f.kind == "team"},
+    )
 
 
 async def show(
@@ -63,56 +37,94 @@ async def show(
     context: Context,
     chat: Chat,
     t: Translator,
-    series: SeriesInfo,
-    year: int | None,
-    car_class: str | None,
-    teams: bool,
-    edit: bool,
+    request: Request,
+    head: str = "",
+    edit: bool = False,
+    fallbacks: Sequence[SeriesInfo] = (),
 ) -> None:
+    """The table `request` means; when it cannot answer, the same question to each of `fallbacks` (the chat's
+    other series, when the command named none) before saying why."""
     store = services(context).store
-    try:
-        table = await _table(store, chat, series, year, car_class, teams)
-    except NotFound as exc:
-        await reply(update, context, render.not_found(t, exc))
+    followed = await _followed(store, chat)
+    problem: NotFound | None = None
+    found = None
+    for series in [request.series, *(s for s in fallbacks if s.id != request.series.id)]:
+        try:
+            found = await view(store, replace(request, series=series), *followed)
+            break
+        except NotFound as exc:
+            problem = problem or exc
+    if found is None:
+        assert problem is not None
+        text = head + render.not_found(t, problem)
+        await (edit_or_reply(update, context, text, None) if edit else reply(update, context, text))
         return
-    text, markup = render.standings(
-        t, table, await _highlight(store, chat, teams), await _series_buttons(store), series.id
-    )
+    series_buttons = [(s.id, s.name) for s in await store.series() if s.years]
+    text, markup = render.standings(t, found, series_buttons)
+    text = head + ("\n" if head else "") + text
     if edit:
         await edit_or_reply(update, context, text, markup)
     else:
         await reply(update, context, text, markup)
 
 
+async def _season_missing(
+    update: Update, context: Context, t: Translator, head: str, series: SeriesInfo, year: int, every: list[SeriesInfo]
+) -> None:
+    """`/standings imsa 2019`: say which seasons there are and offer them (and series that have that year)."""
+    years = series.years
+    problem = NotFound(
+        N_("{series} has no {year} season. Seasons: {years}."),
+        series=series.name,
+        year=year,
+        years=f"{years[0]}–{years[-1]}" if len(years) > 3 else ", ".join(map(str, years)),
+    )
+    nearest = min(years, key=lambda y: abs(y - year))
+    choices = [(series.id, series.name, nearest)] + [(s.id, s.name, year) for s in every if year in s.years]
+    text, markup = render.season_missing(t, problem, choices)
+    await reply(update, context, head + text, markup)
+
+
 async def standings_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
-    all_series = await store.series()
-    series, car_class, teams = _parse(list(context.args or [])[:6], all_series)
-    if series is None:
-        # The chat's own series, the first that has standings yet.
-        mine = await chat_series(store, chat.id)
-        problem: NotFound | None = None
-        for slug in mine:
-            candidate = next(s for s in all_series if s.slug == slug)
-            try:
-                await standings_table(store, slug, None, car_class, teams)
-            except NotFound as exc:
-                problem = problem or exc
-                continue
-            series = candidate
-            break
-        if series is None and len(mine) == 1 and problem is not None:
-            # The chat's one series cannot answer: say why rather than ask which series.
-            await reply(update, context, render.not_found(t, problem))
-            return
-    if series is None:
+    every = [s for s in await store.series() if s.years]
+    if not every:
         await ask_series(update, context, "standings")
         return
-    await show(update, context, chat, t, series, None, car_class, teams, edit=False)
+    line = command_text(context)[:MAX_TEXT]
+    mine = await chat_series(store, chat.id)
+    vocabulary = await build_vocabulary(store, [season_in(line)])
+    query = parse(line, vocabulary, "standings", mine[0] if mine else None)
+    teams = None if query.subject is None else query.subject == "teams"
+    unknown = list(query.unknown)
+    if query.series is None:
+        subject, unknown = subject_in(unknown)
+        if teams is None and subject is not None:
+            teams = subject == "teams"
+        candidates = query.choices.get("series") or [s.slug for s in every]
+        head = render.understood(t, unknown, query.season, query.championship, query.car_class, teams)
+        choices = []
+        for series in every:
+            if series.slug in candidates:
+                year = query.season if query.season in series.years else None
+                kept = await indices_for(store, series, year, query.championship, query.car_class, bool(teams))
+                choices.append((series.id, series.name, kept))
+        text, markup = render.pick_standings_series(t, head, choices)
+        await reply(update, context, text, markup)
+        return
+    series = next(s for s in every if s.slug == query.series)
+    head = render.understood(t, unknown, None, None, None, None) if unknown else ""
+    if query.season is not None and query.season not in series.years:
+        await _season_missing(update, context, t, head, series, query.season, every)
+        return
+    request = Request(series, query.season, query.championship, None, query.car_class, None, teams)
+    named = parse(line, vocabulary, "standings").series is not None
+    fallbacks = [] if named or query.season else [s for slug in mine for s in every if s.slug == slug]
+    await show(update, context, chat, t, request, head, fallbacks=fallbacks)
 
 
-async def on_button(update: Update, context: Context, action: StandingsAction) -> None:
+async def on_button(update: Update, context: Context, action: StandingsAction | StandingsViewAction) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
     series = next((s for s in await store.series() if s.id == action.series_id), None)
@@ -123,20 +135,22 @@ async def on_button(update: Update, context: Context, action: StandingsAction) -
         return
     if query:
         await query.answer()
-    year = action.year or None
-    car_class = None
-    if action.class_index:
-        # Buttons carry the class's place in the table's class list (names can be longer than 64 bytes).
-        try:
-            tables = await standings_table(store, series.slug, year, None, action.teams)
-        except NotFound as exc:
-            await edit_or_reply(update, context, render.not_found(t, exc), None)
-            return
-        classes = tables[0].classes if tables else []
-        car_class = classes[action.class_index - 1] if action.class_index <= len(classes) else None
-    await show(update, context, chat, t, series, year, car_class, action.teams, edit=True)
+    if isinstance(action, StandingsViewAction):
+        request = Request(
+            series,
+            action.year or None,
+            None,
+            action.championship,
+            None,
+            action.class_index or None,
+            action.teams,
+            action.page,
+        )
+    else:  # buttons of the first version: no championship, no page
+        request = Request(series, action.year or None, None, None, None, action.class_index or None, action.teams)
+    await show(update, context, chat, t, request, edit=True)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("standings", standings_command))
-    app.add_handler(buttons(("st",), on_button))
+    app.add_handler(buttons(("st", "sv"), on_button))

@@ -130,6 +130,26 @@ CASES: list[tuple[Context, str, str | None, dict[str, Any]]] = [
 ]
 
 
+# /standings in depth (issue 10, item 4): past seasons, constructors, cups per class, teams, what is left over.
+CASES += [
+    ("standings", "f1 1995", None, {"series": "f1", "season": 1995, "unknown": []}),
+    ("standings", "f1 teams 1995", None, {"series": "f1", "season": 1995, "subject": "teams", "championship": None}),
+    ("standings", "konstrukteure", None, {"series": "f1", "championship": "constructors"}),
+    ("standings", "gtwc sprint silber", None, {"series": GT, "championship": "sprint", "car_class": "Silver Cup"}),
+    (
+        "standings",
+        "endurance cup pro am teams",
+        None,
+        {"series": GT, "championship": "endurance", "car_class": "Pro-Am Cup", "subject": "teams"},
+    ),
+    ("standings", "imsa gtd pro teams", None, {"series": "imsa", "car_class": "GTDPRO", "subject": "teams"}),
+    ("standings", "f1 2021 qwerty", None, {"series": "f1", "season": 2021, "unknown": ["qwerty"]}),
+    ("standings", "xyz 2021", None, {"series": None, "season": 2021, "unknown": ["xyz"]}),
+    # No series: the subject is left over; handlers/standings.py keeps it with grammar.subject_in.
+    ("standings", "teams", None, {"series": None, "unknown": ["teams"]}),
+]
+
+
 def _vocabulary(full_db: Path, season: int | None) -> Vocabulary:
     if season not in _VOCABULARIES:
 

@@ -48,7 +48,11 @@ from bot.render.settings import spoiler_label as spoiler_label
 from bot.render.settings import zone_question as zone_question
 from bot.render.settings import zone_set as zone_set
 from bot.render.settings import zone_unknown as zone_unknown
+from bot.render.standings import championship_name as championship_name
+from bot.render.standings import pick_standings_series as pick_standings_series
+from bot.render.standings import season_missing as season_missing
 from bot.render.standings import standings as standings
+from bot.render.standings import understood as understood
 from bot.render.start import group_welcome as group_welcome
 from bot.render.start import help_text as help_text
 from bot.render.start import welcome as welcome

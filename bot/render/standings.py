@@ -2,58 +2,177 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.i18n import Translator
-from bot.render.common import MAX_TABLE_ROWS, Rendered, e
-from bot.standings.service import StandingsTable
+from bot.i18n import N_, Translator
+from bot.render.common import Rendered, e
+from bot.services.standings import Row, View
+from bot.standings.service import NotFound, StandingsTable
+
+NAME_WIDTH = 20  # the table must fit a phone's width
+# Championship names the shipped definitions use, so a German chat reads them in German.
+CHAMPIONSHIP_NAMES = {
+    "Drivers' Championship": N_("Drivers' Championship"),
+    "Constructors' Championship": N_("Constructors' Championship"),
+    "Overall": N_("Overall"),
+    "Sprint Cup": N_("Sprint Cup"),
+    "Endurance Cup": N_("Endurance Cup"),
+}
+CHAMPIONSHIP_KEYS = {
+    "drivers": "Drivers' Championship",
+    "constructors": "Constructors' Championship",
+    "overall": "Overall",
+    "sprint": "Sprint Cup",
+    "endurance": "Endurance Cup",
+}
 
 
-def standings(
-    t: Translator, table: StandingsTable, highlight: set[int], series_buttons: list[tuple[int, str]], series_id: int
-) -> Rendered:
-    title = f"{e(table.series_name)} {table.year} — {e(table.championship)}"
+def championship_name(t: Translator, name: str) -> str:
+    known = CHAMPIONSHIP_NAMES.get(name)
+    return t(known) if known else name
+
+
+def _rows(t: Translator, table: StandingsTable, rows: Sequence[Row], others: Sequence[Row]) -> list[str]:
+    subject = t("Team") if table.subject == "teams" else t("Driver")
+    width = min(NAME_WIDTH, max([len(subject), *(len(r.name) for r in [*rows, *others])]))
+    lines = [f" {'#':>3} {subject:<{width}} {t('Pts'):>6} {t('Gap'):>6}"]
+
+    def line(row: Row) -> str:
+        mark = "»" if row.mine else " "
+        name = row.name if len(row.name) <= width else row.name[: width - 1] + "…"
+        gap = "" if row.gap is None else "-" + t.points(row.gap)
+        return f"{mark}{row.position or '–':>3} {name:<{width}} {t.points(row.points):>6} {gap:>6}"
+
+    lines += [line(r) for r in rows]
+    if others:
+        lines.append(f" {'…':>3}")
+        lines += [line(r) for r in others]
+    return lines
+
+
+def standings(t: Translator, view: View, series_buttons: list[tuple[int, str]]) -> Rendered:
+    table = view.table
+    title = f"{e(table.series_name)} {table.year} — {e(championship_name(t, table.championship))}"
     if table.car_class:
         title += f" — {e(table.car_class)}"
-    subject = t("Team") if table.subject == "teams" else t("Driver")
-    rows = table.rows[:MAX_TABLE_ROWS]
-    marked = [r for r in table.rows[MAX_TABLE_ROWS:] if r.subject_id in highlight]
-    width = min(24, max([len(subject), *(len(r.name) for r in rows + marked)]))
-    lines = [f"{'':1}{'#':>3} {subject:<{width}} {t('Pts'):>6}"]
-    for row in [*rows, *marked]:
-        mark = "»" if row.subject_id in highlight else " "
-        name = row.name if len(row.name) <= width else row.name[: width - 1] + "…"
-        lines.append(f"{mark}{row.position or '–':>3} {name:<{width}} {t.points(row.points):>6}")
+    if view.teams and view.other_subject:
+        title += f" — {e(t('Teams'))}"
+    lines = _rows(t, table, view.rows, view.others)
     source = t("official") if table.source == "official" else t("computed from results")
     footer = t("{source}, after {event}", source=source, event=e(table.after_event or "—"))
-    if highlight & {r.subject_id for r in table.rows}:
-        footer += " · » " + t("your drivers")
-    text = f"<b>{title}</b>\n<pre>{e(chr(10).join(lines))}</pre>\n<i>{footer}</i>"
+    if view.pages > 1:
+        footer += " · " + t("page {page} of {pages}", page=view.page + 1, pages=view.pages)
+    if any(r.mine for r in [*view.rows, *view.others]):
+        footer += " · » " + (t("your teams") if view.teams else t("your drivers"))
+    notes = "".join(f"{not_found_text(t, note)}\n" for note in view.notes)
+    text = f"{notes}<b>{title}</b>\n<pre>{e(chr(10).join(lines))}</pre>\n<i>{footer}</i>"
+    return text, InlineKeyboardMarkup(_keyboard(t, view, series_buttons))
+
+
+def not_found_text(t: Translator, problem: NotFound) -> str:
+    if not problem.message:
+        return e(str(problem))
+    values = {k: e(championship_name(t, str(v)) if k == "championship" else v) for k, v in problem.values.items()}
+    return t(problem.message, **values)
+
+
+def _keyboard(t: Translator, view: View, series_buttons: list[tuple[int, str]]) -> list[list[InlineKeyboardButton]]:
+    table = view.table
+    sid, year, champ, cls, teams = view.series.id, table.year, view.championship_index, view.class_index, view.teams
+
+    def data(*, year: int = year, champ: int = champ, cls: int = cls, teams: bool = teams, page: int = 0) -> str:
+        return callbacks.standings_view(sid, year, champ, cls, teams, page)
+
     keyboard: list[list[InlineKeyboardButton]] = []
-    if table.classes and len(table.classes) > 1:
-        row_buttons = []
-        for index, name in enumerate(table.classes):
-            label = ("• " if name == table.car_class else "") + name
-            row_buttons.append(
-                InlineKeyboardButton(
-                    label, callback_data=callbacks.standings(series_id, table.year, index + 1, table.subject == "teams")
-                )
-            )
-        keyboard += [row_buttons[i : i + 3] for i in range(0, len(row_buttons), 3)]
-    class_index = table.classes.index(table.car_class) + 1 if table.car_class in table.classes else 0
-    other = t("Drivers") if table.subject == "teams" else t("Teams")
-    keyboard.append(
-        [
-            InlineKeyboardButton(
-                other, callback_data=callbacks.standings(series_id, table.year, class_index, table.subject != "teams")
-            )
+    if view.pages > 1:
+        paging = []
+        if view.page > 0:
+            paging.append(InlineKeyboardButton("◀", callback_data=data(page=view.page - 1)))
+        if view.page < view.pages - 1:
+            paging.append(InlineKeyboardButton("▶", callback_data=data(page=view.page + 1)))
+        keyboard.append(paging)
+    if len(table.classes) > 1:
+        row_buttons = [
+            InlineKeyboardButton(("• " if name == table.car_class else "") + name, callback_data=data(cls=index + 1))
+            for index, name in enumerate(table.classes)
         ]
-    )
+        keyboard += [row_buttons[i : i + 3] for i in range(0, len(row_buttons), 3)]
+    if len(view.championships) > 1:
+        # A class keeps its name across championships, not always its place (the Sprint Cup has no Pro-Am).
+        champ_buttons = [
+            InlineKeyboardButton(
+                ("• " if index == champ else "") + championship_name(t, name),
+                callback_data=data(champ=index, cls=view.class_index_in(index), teams=teams and "teams" in subjects),
+            )
+            for index, (_, name, subjects) in enumerate(view.championships)
+        ]
+        keyboard += [champ_buttons[i : i + 3] for i in range(0, len(champ_buttons), 3)]
+    actions = []
+    if view.other_subject:
+        other = t("Drivers") if teams else t("Teams")
+        actions.append(InlineKeyboardButton(other, callback_data=data(teams=not teams)))
+    actions.append(InlineKeyboardButton(t("📈 Chart"), callback_data=callbacks.chart(sid, year, champ, cls, teams)))
+    keyboard.append(actions)
+    seasons = []
+    if view.previous_year:
+        seasons.append(InlineKeyboardButton(f"⏪ {view.previous_year}", callback_data=data(year=view.previous_year)))
+    if view.next_year:
+        seasons.append(InlineKeyboardButton(f"{view.next_year} ⏩", callback_data=data(year=view.next_year)))
+    if seasons:
+        keyboard.append(seasons)
     others = [
-        InlineKeyboardButton(name, callback_data=callbacks.standings(sid, 0, 0, False))
-        for sid, name in series_buttons
-        if sid != series_id
+        InlineKeyboardButton(name, callback_data=callbacks.standings_view(other_id, 0, 0, 0, False))
+        for other_id, name in series_buttons
+        if other_id != sid
     ]
     keyboard += [others[i : i + 3] for i in range(0, len(others), 3)]
-    return text, InlineKeyboardMarkup(keyboard)
+    return keyboard
+
+
+def understood(
+    t: Translator,
+    unknown: Sequence[str],
+    season: int | None,
+    championship: str | None,
+    car_class: str | None,
+    teams: bool | None,
+) -> str:
+    """What a command line said that was understood, and what was not: the head of the question that follows."""
+    parts = []
+    if season:
+        parts.append(str(season))
+    if championship:
+        parts.append(e(championship_name(t, CHAMPIONSHIP_KEYS.get(championship, championship))))
+    if car_class:
+        parts.append(e(car_class))
+    if teams is not None:
+        parts.append(t("Teams") if teams else t("Drivers"))
+    text = ""
+    if unknown:
+        text += t("I did not understand “{words}”.", words=e(" ".join(unknown))) + " "
+    if parts:
+        text += t("Understood: {what}.", what=", ".join(parts)) + " "
+    return text
+
+
+def pick_standings_series(
+    t: Translator, head: str, choices: Sequence[tuple[int, str, tuple[int, int, int, bool]]]
+) -> Rendered:
+    """ "Which series?" with one button per series, each keeping the season, championship, class and subject."""
+    buttons = [
+        [InlineKeyboardButton(name, callback_data=callbacks.standings_view(sid, year, champ, cls, teams))]
+        for sid, name, (year, champ, cls, teams) in choices
+    ]
+    return head + t("Which series?"), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def season_missing(t: Translator, problem: NotFound, choices: Sequence[tuple[int, str, int]]) -> Rendered:
+    """A season the series does not have: say so, and offer the seasons (and series) there are."""
+    buttons = [
+        [InlineKeyboardButton(f"{name} {year}", callback_data=callbacks.standings_view(sid, year, 0, 0, False))]
+        for sid, name, year in choices
+    ]
+    return not_found_text(t, problem), InlineKeyboardMarkup(buttons) if buttons else None

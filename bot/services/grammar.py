@@ -442,3 +442,17 @@ def _resolve_session(query: Query, series: SeriesWords) -> None:
     if wanted not in keys:
         query.session = None
         query.choices["session"] = keys
+
+
+def subject_in(words: Iterable[str]) -> tuple[str | None, list[str]]:
+    """("drivers"/"teams", the other words) for words left unplaced because no series was known: the subject
+    means the same in every series, so "/standings teams" keeps it through "which series?"."""
+    subject = None
+    rest = []
+    for word in words:
+        found = next((s for s, ws in _SUBJECT_WORDS.items() if normalize(word) in ws), None)
+        if found is not None and subject is None:
+            subject = found
+        else:
+            rest.append(word)
+    return subject, rest
