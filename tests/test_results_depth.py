@@ -4,6 +4,7 @@ in English and German, and the results-view buttons (sessions, classes, pages, p
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from bot import callbacks, render
 from bot.callbacks import MAX_RESULTS_PAGE, ResultsViewAction
 from bot.i18n import Translator
+from bot.ingest.importers import load_paths
 from bot.services.results import results_view
 from storage.store import Store
 from tests.botenv import BotEnv, button_data, buttons, running_bot
@@ -291,3 +293,36 @@ async def test_every_session_of_the_shipped_series_fits_one_message(store: Store
                         assert_german(render.results_view(german, view)[0], tuple(names))
                         checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_an_event_not_raced_yet_this_season_shows_last_years(env: BotEnv, tmp_path: Path, language: str) -> None:
+    """A new season's calendar is in (F1 2025, Monaco not raced yet): "/results f1 monaco" is last year's race,
+    "/results f1 2025 monaco" says there is no result yet — in the chat's language."""
+    season = {
+        "year": 2025,
+        "events": [
+            {
+                "key": "08-monaco",
+                "name": "Monaco Grand Prix",
+                "round": 8,
+                "start_date": "2025-05-23",
+                "end_date": "2025-05-25",
+                "timezone": "Europe/Monaco",
+                "sessions": [{"key": "race", "name": "Race", "kind": "race", "start": "2025-05-25T13:00:00Z"}],
+            }
+        ],
+    }
+    doc = {"format": "pitboard/1", "series": {"slug": "f1", "name": "Formula 1"}, "seasons": [season]}
+    path = tmp_path / "f1-2025.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    await env.store.apply(load_paths([path]))
+    user = ANA if language == "en" else BEN
+    last_year = await ask(env, user, "/results f1 monaco")
+    assert "Formula 1 2024 — Monaco Grand Prix" in last_year["text"] and "🥇 #16 Charles Leclerc" in last_year["text"]
+    not_yet = await ask(env, user, "/results f1 2025 monaco")
+    expected = {
+        "en": "Monaco Grand Prix has no results yet.",
+        "de": "Für Monaco Grand Prix gibt es noch keine Ergebnisse.",
+    }
+    assert not_yet["text"] == expected[language]

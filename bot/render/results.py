@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.callbacks import ResultsViewAction
 from bot.i18n import N_, Translator
-from bot.render.common import STATUS_SHORT, Rendered, e
+from bot.render.common import Rendered, e
 from bot.services.results import ResultsQuestion, ResultsView
 from bot.standings.results import laps_down
 from storage.store import ResultLine, ResultSession
@@ -57,9 +57,18 @@ REASONS = frozenset(
 _DERIVED = re.compile(r"^(not classified after|stopped after|Finished|\+\d+ Laps?$)")
 
 
+# The short status words, in English as the paddock writes them; a German chat reads words ("nicht gewertet").
+STATUS_WORDS = {
+    "not_classified": N_("NC"),
+    "dnf": N_("DNF"),
+    "dns": N_("DNS"),
+    "dsq": N_("DSQ"),
+}
+
+
 def result_position(t: Translator, r: ResultLine) -> str:
-    if r.status in ("not_classified", "dnf", "dns", "dsq"):
-        text = STATUS_SHORT[r.status]
+    if r.status in STATUS_WORDS:
+        text = t(STATUS_WORDS[r.status])
         if r.laps:
             text += " " + t.n("after {n} lap", "after {n} laps", r.laps)
         return text
@@ -204,7 +213,8 @@ def _status(t: Translator, r: ResultLine) -> str | None:
             t.n("not classified after {n} lap", "not classified after {n} laps", laps) if laps else t("not classified")
         )
     elif r.status == "dns":
-        text = t("did not start")
+        # "Did not qualify", "Withdrew": the reason says it all.
+        return _reason(t, r) or t("did not start")
     elif r.status == "dsq":
         text = t("disqualified")
     else:

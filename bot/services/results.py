@@ -187,13 +187,39 @@ async def results_for_text(store: Store, chat_id: int, text: str) -> ResultsView
             if isinstance(found, ResultsView):
                 label = f"{found.series.name} — {found.event.name}"
                 options.append(Option(label, found.action, found.event))
+        if not options:
+            raise NoSeries(" ".join(query.unknown) or None)
         if len(options) == 1:
             return await results_view(store, chat_id, options[0].action)
         return ResultsQuestion("series", None, query.season, _session_key(query.session), None, [], options)
-    return await _resolve(store, chat_id, query)
+    found = await _resolve(store, chat_id, query)
+    if isinstance(found, _NoResultsYet) and query.season is None:
+        # "/results f1 monaco" before this year's Monaco: last year's.
+        found = await _last_year(store, chat_id, text, query.series) or found
+    if isinstance(found, _NoResultsYet):
+        raise NotFound(N_("{event} has no results yet."), event=found.event_name)
+    return found
 
 
-async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | ResultsQuestion:
+@dataclass(frozen=True, slots=True)
+class _NoResultsYet:
+    event_name: str
+
+
+async def _last_year(store: Store, chat_id: int, text: str, slug: str) -> ResultsView | ResultsQuestion | None:
+    series = await store.find_series(slug)
+    if series is None or len(series.years) < 2:
+        return None
+    year = series.years[-2]
+    vocabulary = await build_vocabulary(store, [year])
+    query = parse(f"{text} {year}", vocabulary, "results", slug)
+    if query.series != slug or query.event is None:
+        return None
+    found = await _resolve(store, chat_id, query)
+    return None if isinstance(found, _NoResultsYet) else found
+
+
+async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | ResultsQuestion | _NoResultsYet:
     assert query.series is not None
     data = await season_data(store, query.series, query.season)  # NotFound for a season the store lacks
     series = await store.find_series(data.series_slug)
@@ -211,6 +237,8 @@ async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | Re
             keys = query.choices.get("event") or [e.key for e in events]
             chosen = [e for e in events if e.key in keys]
             options = [await _option(store, e, wanted, class_index) for e in chosen]
+            if not any(options):
+                raise NotFound(N_("No race results yet this season."))
             return ResultsQuestion(
                 "event",
                 series,
@@ -224,8 +252,7 @@ async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | Re
     else:
         named = next((e for e in events if e.key == query.event), None)
         if named is None:
-            name = next((e.name for e in data.events if e.key == query.event), query.event)
-            raise NotFound(N_("{event} has no results yet."), event=name)
+            return _NoResultsYet(next((e.name for e in data.events if e.key == query.event), query.event))
         event = named
     sessions = await store.result_sessions(event.id)
     session = pick_session(sessions, wanted)
