@@ -178,15 +178,24 @@ async def results_for_text(store: Store, chat_id: int, text: str) -> ResultsView
         candidates = query.choices.get("series", [])
         if not candidates:
             raise NoSeries(" ".join(query.unknown) or None)
-        options = []
+        options: list[Option] = []
+        fits: list[bool] = []
+        wanted = _session_key(query.session)
         for slug in candidates:
             again = parse(text, vocabulary, "results", slug)
             if again.series != slug:
                 continue
-            found = await _resolve(store, chat_id, again)
+            try:
+                found = await _resolve(store, chat_id, again)
+            except NotFound:
+                continue  # "spa 1995": a season only one of them has
             if isinstance(found, ResultsView):
                 label = f"{found.series.name} — {found.event.name}"
                 options.append(Option(label, found.action, found.event))
+                fits.append(wanted is None or wanted in (found.session.key, found.session.kind))
+        if any(fits):
+            # "spa 12h": only the series whose Spa has a 12-hour classification.
+            options = [o for o, fit in zip(options, fits, strict=True) if fit]
         if not options:
             raise NoSeries(" ".join(query.unknown) or None)
         if len(options) == 1:
