@@ -210,3 +210,38 @@ def _standings_view(args: list[str]) -> StandingsViewAction | None:
     if 0 < year < 1900:
         return None
     return StandingsViewAction(series_id, year, championship, class_index, args[4] == "t", page)
+
+
+# --- /results in depth: one view of a session's classification -------------------------------------------------
+
+RESULTS_VIEW = "rv"
+MAX_RESULTS_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsViewAction:
+    """A /results view: the session (its id names series, season and event), the class's place in the season's
+    sorted class list (1-based, 0: every class), the page (0-based), and whether every race stage is listed."""
+
+    session_id: int
+    class_index: int = 0
+    page: int = 0
+    all_stages: bool = False
+
+
+def results_view(action: ResultsViewAction) -> str:
+    stages = "a" if action.all_stages else "s"
+    return f"{VERSION}:{RESULTS_VIEW}:{action.session_id}:{action.class_index}:{action.page}:{stages}"
+
+
+def parse_results_view(data: str | None) -> ResultsViewAction | None:
+    """None for anything that is not a results-view button we made."""
+    if not data or not _SAFE.match(data):
+        return None
+    parts = data.split(":")
+    if len(parts) != 6 or parts[0] != VERSION or parts[1] != RESULTS_VIEW or parts[5] not in ("a", "s"):
+        return None
+    session_id, class_index, page = _int(parts[2], 1), _int(parts[3], 0, 50), _int(parts[4], 0, MAX_RESULTS_PAGE)
+    if session_id is None or class_index is None or page is None:
+        return None
+    return ResultsViewAction(session_id, class_index, page, parts[5] == "a")

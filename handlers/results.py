@@ -1,44 +1,68 @@
-"""/results [series] [event], and the spoiler-safe "show the result" button."""
+"""/results [series] [season] [event] [session] [class], its view's buttons, and the spoiler-safe "show the result"
+button. Thin: the words go to bot/services/results.py, the view to bot/render/results.py."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, render
 from bot.alerts import race_summary, recipients
-from bot.services import race_report
+from bot.services.results import NoSeries, ResultsView, results_for_text, results_view
 from bot.standings.service import NotFound
-from handlers.common import Context, ask_series, buttons, chat_for, command_text, edit_or_reply, reply, services
+from handlers.common import (
+    Context,
+    ask_series,
+    button_expired,
+    buttons,
+    chat_for,
+    command_text,
+    edit_or_reply,
+    reply,
+    services,
+)
 
 
 async def results_command(update: Update, context: Context) -> None:
-    await show_results(update, context, command_text(context)[:100])
+    await show_results(update, context, command_text(context)[:200])
 
 
-async def show_results(update: Update, context: Context, text: str) -> None:
+async def show_results(update: Update, context: Context, text: str, edit: bool = False) -> None:
     chat, t = await chat_for(update, context)
-    store = services(context).store
-    words = text.split()
-    series = None
-    if words:
-        found = await store.find_series(words[0])
-        if found is not None:
-            series, words = found.slug, words[1:]
-    event = " ".join(words) or None  # "/results barcelona": that event in the chat's own series
     try:
-        report = await race_report(store, chat.id, series, event)
+        found = await results_for_text(services(context).store, chat.id, text)
+    except NoSeries as exc:
+        await ask_series(update, context, "results", exc.wanted)
+        return
     except NotFound as exc:
-        message = str(exc)
-        if message == "NO_SERIES":
-            await ask_series(update, context, "results")
-            return
-        if message == "NO_RESULTS":
-            await reply(update, context, render.e(t("No race results yet this season.")))
-            return
         await reply(update, context, render.not_found(t, exc))
         return
-    await reply(update, context, render.race_report(t, report))
+    if isinstance(found, ResultsView):
+        message, markup = render.results_view(t, found)
+    else:
+        message, markup = render.results_question(t, found)
+    if edit:
+        await edit_or_reply(update, context, message, markup)
+    else:
+        await reply(update, context, message, markup)
+
+
+async def on_view_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    action = callbacks.parse_results_view(query.data if query else None)
+    if action is None:
+        await button_expired(update, context)
+        return
+    chat, t = await chat_for(update, context)
+    try:
+        view = await results_view(services(context).store, chat.id, action)
+    except NotFound:
+        await button_expired(update, context)  # the session is gone (a new version of its source)
+        return
+    if query:
+        await query.answer()
+    message, markup = render.results_view(t, view)
+    await edit_or_reply(update, context, message, markup)
 
 
 async def on_show_results(update: Update, context: Context, session_id: int) -> None:
@@ -65,9 +89,10 @@ async def on_button(update: Update, context: Context, action: callbacks.Action) 
     if isinstance(action, callbacks.SeriesCommandAction):
         series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)
         if series is not None:
-            await show_results(update, context, series.slug)
+            await show_results(update, context, series.slug, edit=True)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("results", results_command))
     app.add_handler(buttons(("rs", "sc:r"), on_button))
+    app.add_handler(CallbackQueryHandler(on_view_button, pattern=callbacks.pattern(callbacks.RESULTS_VIEW)))

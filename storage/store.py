@@ -857,3 +857,56 @@ class Store:
             row = await self._one(f"SELECT count(*) FROM {table}")
             out[table] = int(row[0]) if row else 0
         return out
+
+    # --- results views (/results in depth) ---------------------------------------------------
+
+    async def result_sessions(self, event_id: int) -> list[ResultSession]:
+        """The event's sessions that have results, with how many cars each one lists."""
+        rows = await self._all(
+            "SELECT s.id, s.key, s.name, s.kind, s.stage_minutes, s.results_status, count(*) FROM sessions s"
+            " JOIN results r ON r.session_id = s.id WHERE s.event_id = ? GROUP BY s.id ORDER BY s.id",
+            (event_id,),
+        )
+        return [ResultSession(*tuple(r)) for r in rows]
+
+    async def results_events(self, series_slug: str, year: int) -> list[ResultsEvent]:
+        """The season's events that have results, in calendar order."""
+        rows = await self._all(
+            "SELECT e.id, e.key, e.name, e.round FROM events e JOIN seasons se ON se.id = e.season_id"
+            " JOIN series sr ON sr.id = se.series_id WHERE sr.slug = ? AND se.year = ?"
+            " AND EXISTS (SELECT 1 FROM sessions s JOIN results r ON r.session_id = s.id WHERE s.event_id = e.id)"
+            " ORDER BY coalesce(e.start_date, '9999'), coalesce(e.round, 9999), e.id",
+            (series_slug, year),
+        )
+        return [ResultsEvent(*tuple(r)) for r in rows]
+
+    async def season_classes(self, series_slug: str, year: int) -> list[str]:
+        """Every class entered in the season, sorted: a button's class index points into this list."""
+        rows = await self._all(
+            "SELECT DISTINCT en.class FROM entries en JOIN events e ON e.id = en.event_id"
+            " JOIN seasons se ON se.id = e.season_id JOIN series sr ON sr.id = se.series_id"
+            " WHERE sr.slug = ? AND se.year = ? AND en.class IS NOT NULL AND en.class != '' ORDER BY 1",
+            (series_slug, year),
+        )
+        return [str(r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSession:
+    """A session with results, as /results lists it."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    stage_minutes: int | None
+    results_status: str
+    cars: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsEvent:
+    id: int
+    key: str
+    name: str
+    round: int | None

@@ -127,6 +127,22 @@ CASES: list[tuple[Context, str, str | None, dict[str, Any]]] = [
     ("next", "GT World Challenge", None, {"series": GT}),
     ("next", "", GT, {"series": GT}),
     ("next", "", None, {"series": None, "unknown": []}),
+    # /results in depth: session and class together, several events at one venue, past seasons
+    ("results", "valencia race 2 bronze", None, {"event": "valencia", "session": "race-2", "car_class": "Bronze Cup"}),
+    ("results", "valencia rennen 2 silber", None, {"session": "race-2", "car_class": "Silver Cup"}),
+    (
+        "results",
+        "f1 2021 red bull ring qualifying",
+        None,
+        {"event": None, "choices": {"event": ["08-red_bull_ring", "09-red_bull_ring"]}},
+    ),
+    ("results", "imsa gtd pro daytona", None, {"event": "daytona", "car_class": "GTDPRO"}),
+    ("results", "sebring lmp2 quali", None, {"event": "sebring", "car_class": "LMP2", "session": "qualifying"}),
+    ("results", "barcelona pro am", None, {"event": "barcelona", "car_class": "Pro-Am Cup"}),
+    ("results", "f1 1995 monaco", None, {"season": 1995, "event": "05-monaco", "session": None}),
+    ("results", "spa 12h", None, {"series": None, "choices": {"series": ["f1", GT]}}),
+    ("results", "f1 2021 monaco sprint", None, {"event": "05-monaco", "session": None, "unknown": ["sprint"]}),
+    ("results", "gtwc bronze", None, {"series": GT, "car_class": "Bronze Cup", "event": None}),
 ]
 
 

@@ -28,8 +28,9 @@ from bot.render.questions import no_series as no_series
 from bot.render.questions import not_found as not_found
 from bot.render.questions import pick_series as pick_series
 from bot.render.results import car_short as car_short
-from bot.render.results import race_report as race_report
 from bot.render.results import result_position as result_position
+from bot.render.results import results_question as results_question
+from bot.render.results import results_view as results_view
 from bot.render.schedule import calendar as calendar
 from bot.render.schedule import car_line as car_line
 from bot.render.schedule import next_sessions as next_sessions

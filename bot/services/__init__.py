@@ -11,8 +11,10 @@ from bot.services.follow import Target as Target
 from bot.services.follow import find_targets as find_targets
 from bot.services.follow import parse_follow_query as parse_follow_query
 from bot.services.follow import suggestions as suggestions
-from bot.services.results import RaceReport as RaceReport
-from bot.services.results import race_report as race_report
+from bot.services.results import ResultsQuestion as ResultsQuestion
+from bot.services.results import ResultsView as ResultsView
+from bot.services.results import results_for_text as results_for_text
+from bot.services.results import results_view as results_view
 from bot.services.schedule import CarInfo as CarInfo
 from bot.services.schedule import UpcomingSession as UpcomingSession
 from bot.services.schedule import chat_series as chat_series

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.i18n import N_
@@ -71,3 +72,44 @@ async def results_table(
         rows = [r for r in rows if r.car_class == chosen[0]]
         car_class = chosen[0]
     return ResultsTable(data.series_name, data.year, event_name, match[1], match[3], car_class, rows)
+
+
+# --- one session's classification as /results pages it -----------------------------------------------------------
+
+ROWS_PER_PAGE_SINGLE = 20  # single-seaters: a line per car fits 20 in one message
+ROWS_PER_PAGE_CREWS = 12  # crews of two to five drivers: two lines per car
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationPage:
+    rows: list[ResultLine]
+    page: int  # 0-based, clamped to what exists
+    pages: int
+    first: int  # 1-based number of the first row shown (0 when there is none)
+    total: int
+
+
+def in_class(rows: list[ResultLine], car_class: str | None) -> list[ResultLine]:
+    return rows if car_class is None else [r for r in rows if r.car_class == car_class]
+
+
+def page_of(rows: list[ResultLine], page: int) -> ClassificationPage:
+    size = ROWS_PER_PAGE_CREWS if any(len(r.crew) > 1 for r in rows) else ROWS_PER_PAGE_SINGLE
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(page, 0), pages - 1)
+    shown = rows[page * size : (page + 1) * size]
+    return ClassificationPage(shown, page, pages, page * size + 1 if shown else 0, len(rows))
+
+
+def class_winners(rows: list[ResultLine], classes: list[str]) -> list[ResultLine]:
+    """The best car of each class, in the order of `classes`; nothing when the session has one class."""
+    if len(classes) < 2:
+        return []
+    best = {r.car_class: r for r in reversed(rows) if r.class_position == 1 and r.car_class}
+    return [best[c] for c in classes if c in best]
+
+
+def laps_down(status_detail: str | None) -> int | None:
+    """Ergast writes a classified car's deficit as "+3 Laps"."""
+    found = re.fullmatch(r"\+(\d+) Laps?", status_detail or "")
+    return int(found.group(1)) if found else None
