@@ -51,6 +51,10 @@ def _same(a: str, b: str) -> bool:
     return a.casefold().strip() == b.casefold().strip()
 
 
+def _names_team(car: str, team: str | None) -> bool:
+    return team is not None and (_same(car, team) or car.casefold() in team.casefold())
+
+
 def season_lines(entries: list[DriverEntry], name: str, series_names: dict[str, str]) -> list[SeasonLine]:
     grouped: dict[tuple[str, int], list[DriverEntry]] = {}
     for entry in entries:
@@ -66,9 +70,8 @@ def season_lines(entries: list[DriverEntry], name: str, series_names: dict[str, 
             if row.number not in numbers:
                 numbers.append(row.number)
             # F1's "car" is the constructor again ("Red Bull", "Red Bull"): only a model that adds something.
-            if row.car and not (row.team and (_same(row.car, row.team) or row.car.casefold() in row.team.casefold())):
-                if row.car not in models:
-                    models.append(row.car)
+            if row.car and row.car not in models and not _names_team(row.car, row.team):
+                models.append(row.car)
             if row.car_class and row.car_class not in classes:
                 classes.append(row.car_class)
             mates.update(c for c in set(row.crew) if c != name)

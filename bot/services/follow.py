@@ -15,7 +15,6 @@ from storage.store import SeriesInfo, Store
 
 FollowKind = Literal["driver", "team", "series"]
 _KIND_WORDS = {"series": "series", "serie": "series", "team": "team", "driver": "driver", "fahrer": "driver"}
-TEAMS_PER_PAGE = 12
 
 
 @dataclass(frozen=True, slots=True)

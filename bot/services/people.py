@@ -84,7 +84,9 @@ def careers(seasons: Iterable[SeasonCount]) -> tuple[Career, ...]:
     for s in seasons:
         by_series[s.series_slug].append(s)
     out = [
-        Career(slug, rows[0].series_name, min(r.year for r in rows), max(r.year for r in rows), sum(r.events for r in rows))
+        Career(
+            slug, rows[0].series_name, min(r.year for r in rows), max(r.year for r in rows), sum(r.events for r in rows)
+        )
         for slug, rows in by_series.items()
     ]
     return tuple(sorted(out, key=lambda c: (-c.last, c.series_name)))
@@ -120,9 +122,7 @@ async def _latest_years(store: Store) -> dict[str, int]:
     return {s.slug: max(s.years) for s in await store.series() if s.years}
 
 
-def _with_activity(
-    candidates: list[Candidate], activity: list[SeasonCount], latest: dict[str, int]
-) -> list[Candidate]:
+def _with_activity(candidates: list[Candidate], activity: list[SeasonCount], latest: dict[str, int]) -> list[Candidate]:
     by_id: dict[int, list[SeasonCount]] = defaultdict(list)
     for row in activity:
         by_id[row.subject_id].append(row)
