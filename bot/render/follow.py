@@ -71,6 +71,8 @@ def follow_none(t: Translator, kind: str, query: str, suggestions: list[Candidat
         hint = t("Check the spelling, or try the surname only.")
     if not suggestions:
         return text + "\n" + hint, None
+    if kind != "driver":
+        text += " " + hint  # a list is one command away, whatever the guesses below
     return text + "\n" + t("Did you mean:"), _follow_buttons(suggestions)
 
 
