@@ -9,7 +9,7 @@ from bot import render
 from bot.callbacks import FollowAction, TeamPageAction
 from bot.i18n import Translator
 from bot.services import Target, chat_series, find_targets, parse_follow_query
-from bot.services.follow import followed_ids, followed_match, series_teams, target
+from bot.services.follow import followed_ids, followed_matches, series_teams, target
 from handlers.common import (
     Context,
     buttons,
@@ -92,10 +92,14 @@ async def unfollow_command(update: Update, context: Context) -> None:
     if not name:
         await reply(update, context, *await _following(store, t, follows))
         return
-    gone = followed_match(follows, kind, name, said)
-    if gone is None:
+    matches = followed_matches(follows, kind, name, said)
+    if not matches:
         await reply(update, context, *render.not_following(t, name, await _following(store, t, follows)))
         return
+    if len(matches) > 1:
+        await reply(update, context, *render.unfollow_choices(t, name, matches))
+        return
+    gone = matches[0]
     await store.chats.unfollow(chat.id, gone.kind, gone.target_id)
     await reply(update, context, render.unfollowed(t, gone.name, True))
     await replan_reminders(context, chat.id)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.importers import load_paths
-from bot.services.follow import followed_match, parse_follow_query
+from bot.services.follow import followed_matches, parse_follow_query
 from bot.services.people import Candidate, decide, resolve, team_match, weight
 from storage.chats import Follow
 from storage.people import SeasonCount
@@ -96,10 +96,12 @@ def test_follow_query_kinds() -> None:
 
 def test_unfollow_matches_what_is_followed_only() -> None:
     follows = [Follow("driver", 1, "Max Verstappen"), Follow("team", 2, "Team WRT"), Follow("series", 3, "Formula 1")]
-    assert followed_match(follows, "driver", "verstappen", False) == follows[0]
-    assert followed_match(follows, "team", "WRT", True) == follows[1]
-    assert followed_match(follows, "driver", "xyz", False) is None
-    assert followed_match(follows, "team", "verstappen", True) is None
+    assert followed_matches(follows, "driver", "verstappen", False) == [follows[0]]
+    assert followed_matches(follows, "team", "WRT", True) == [follows[1]]
+    assert followed_matches(follows, "driver", "xyz", False) == []
+    assert followed_matches(follows, "team", "verstappen", True) == []
+    both = [*follows, Follow("driver", 4, "Jos Verstappen")]
+    assert followed_matches(both, "driver", "verstappen", False) == [both[0], both[3]]
 
 
 @pytest.mark.parametrize(
@@ -180,6 +182,10 @@ async def test_follow_series_by_short_name_in_both_languages(env: BotEnv) -> Non
     )
     assert "Du folgst jetzt GT World Challenge Europe" in text(await env.say(BEN, BEN, "/follow serie gtwc"))
     assert "Du folgst jetzt Formula 1" in text(await env.say(BEN, BEN, "/follow series Formel 1"))
+    assert "Now following GT World Challenge Europe" in text(await env.say(ANA, ANA, "/follow gtwc"))  # no driver
+    ferrari = await env.say(ANA, ANA, "/follow ferrari")  # a driver by surname and a team by name: ask
+    assert "Several matches" in text(ferrari)
+    assert [x.split(" (")[0] for x in labels(ferrari[0])] == ["Lorenzo Ferrari", "Ferrari"]
     unknown = await env.say(ANA, ANA, "/follow series nascar")
     assert "No series called “nascar”" in text(unknown) and "I know no one" not in text(unknown)
     assert "Formula 1" in labels(unknown[0])  # never a dead end: the series to tap
@@ -222,6 +228,10 @@ async def test_unfollow_says_what_is_not_followed(env: BotEnv) -> None:
     await env.say(BEN, BEN, "/follow series imsa")
     german = await env.say(BEN, BEN, "/unfollow xyz")
     assert "Dieser Chat folgt „xyz“ nicht." in text(german) and labels(german[0])
+    await env.store.chats.follow(ANA, "driver", await driver_id(env.store, "Jos Verstappen"))
+    both = await env.say(ANA, ANA, "/unfollow verstappen")
+    assert "Several matches" in text(both) and labels(both[0]) == ["✖ Jos Verstappen", "✖ Max Verstappen"]
+    await env.press(ANA, ANA, both[0], "Jos Verstappen")
     assert "Stopped following Max Verstappen" in text(await env.say(ANA, ANA, "/unfollow verstappen"))
     assert await env.store.chats.follows(ANA) == []
     assert "Dieser Chat folgt IMSA" not in text(await env.say(BEN, BEN, "/unfollow series imsa"))

@@ -31,6 +31,7 @@ from bot.render.follow import series_list as series_list
 from bot.render.follow import series_unknown as series_unknown
 from bot.render.follow import team_list as team_list
 from bot.render.follow import team_series as team_series
+from bot.render.follow import unfollow_choices as unfollow_choices
 from bot.render.follow import unfollowed as unfollowed
 from bot.render.questions import not_found as not_found
 from bot.render.questions import pick_series as pick_series

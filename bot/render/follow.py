@@ -161,6 +161,14 @@ def unfollowed(t: Translator, name: str, done: bool) -> str:
     return t("This chat does not follow {name}.", name=f"<b>{e(name)}</b>")
 
 
+def unfollow_choices(t: Translator, query: str, follows: list[Follow]) -> Rendered:
+    """/unfollow NAME naming several of the chat's follows as well ("verstappen" for Max and Jos)."""
+    buttons = [
+        [InlineKeyboardButton("✖ " + f.name, callback_data=callbacks.unfollow(f.kind, f.target_id))] for f in follows
+    ]
+    return t("Several matches for “{query}” — which one?", query=e(query)), InlineKeyboardMarkup(buttons)
+
+
 def not_following(t: Translator, query: str, follows_view: Rendered) -> Rendered:
     """/unfollow of something the chat does not follow: say so, then the follow list to pick from."""
     text, markup = follows_view

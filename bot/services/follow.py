@@ -46,20 +46,28 @@ async def find_targets(store: Store, kind: FollowKind, query: str, said: bool, c
     if not name_key(query):
         return Resolution()
     found = await resolve(store, kind, query, await followed_ids(store, chat_id, kind))
-    if said or found.chosen is not None or found.choices:
+    if said:
         return found
-    for other in (resolve_series, resolve_team):
-        guess = await other(store, query, frozenset())
-        if guess.chosen is not None:
-            return guess
+    series = await resolve_series(store, query)
+    if found.chosen is None and not found.choices and series.chosen is not None:
+        return series
+    team = await resolve_team(store, query)
+    if team.chosen is None:
+        return found
+    if found.chosen is None and not found.choices:
+        return team
+    # "McLaren": a team by its full name, a driver only by surname: ask which one is meant.
+    driver = found.chosen
+    if team.chosen.match >= 99.5 and driver is not None and name_key(driver.name) != name_key(query):
+        return Resolution(choices=[driver, team.chosen])
     return found
 
 
-def followed_match(follows: list[Follow], kind: FollowKind, query: str, said: bool) -> Follow | None:
-    """The one follow of the chat that `query` names ("/unfollow verstappen"), if exactly one fits best."""
+def followed_matches(follows: list[Follow], kind: FollowKind, query: str, said: bool) -> list[Follow]:
+    """The chat's follows that `query` names best ("/unfollow verstappen"): one, or several as good."""
     key = name_key(query)
     if not key:
-        return None
+        return []
     scored: list[tuple[float, Follow]] = []
     for f in follows:
         if said and f.kind != kind:
@@ -73,9 +81,7 @@ def followed_match(follows: list[Follow], kind: FollowKind, query: str, said: bo
         if score >= 85:
             scored.append((score, f))
     scored.sort(key=lambda x: -x[0])
-    if not scored or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 1):
-        return None
-    return scored[0][1]
+    return [f for score, f in scored if score >= scored[0][0] - 1]
 
 
 async def series_teams(store: Store, series: SeriesInfo) -> list[TeamRow]:
