@@ -121,6 +121,18 @@ class StandingsViewAction:
     page: int
 
 
+@dataclass(frozen=True, slots=True)
+class DriverAction:
+    driver_id: int
+    act: str  # "": show, "f": follow, "u": unfollow
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPageAction:
+    series_id: int
+    page: int
+
+
 Action = (
     FollowAction
     | StandingsAction
@@ -131,6 +143,8 @@ Action = (
     | ImportAction
     | IcsAction
     | StandingsViewAction
+    | DriverAction
+    | TeamPageAction
 )
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
@@ -178,6 +192,31 @@ def parse(data: str | None) -> Action | None:
         return IcsAction()
     if action == "im" and len(args) == 2 and args[0] in ("y", "n") and _TOKEN.match(args[1]):
         return ImportAction(args[0] == "y", args[1])
+    if action in ("dr", "ft"):
+        return _parse_people(action, args)
+    return None
+
+
+# --- people: /driver profiles and /follow team lists ---------------------------------------------------------
+
+
+def driver(driver_id: int, act: str = "") -> str:
+    """/driver's buttons: show the profile (""), or follow ("f") / unfollow ("u") from it and show it again."""
+    return f"{VERSION}:dr:{driver_id}" + (f":{act}" if act else "")
+
+
+def team_page(series_id: int, page: int) -> str:
+    """/follow team: one page of a series' teams."""
+    return f"{VERSION}:ft:{series_id}:{page}"
+
+
+def _parse_people(action: str, args: list[str]) -> Action | None:
+    if action == "dr" and len(args) in (1, 2) and (len(args) == 1 or args[1] in ("f", "u")):
+        driver_id = _int(args[0], 1)
+        return DriverAction(driver_id, args[1] if len(args) == 2 else "") if driver_id is not None else None
+    if action == "ft" and len(args) == 2:
+        series_id, page = _int(args[0], 1), _int(args[1], 0, 1000)
+        return TeamPageAction(series_id, page) if series_id is not None and page is not None else None
     return None
 
 

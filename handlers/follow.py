@@ -6,9 +6,10 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
-from bot.callbacks import FollowAction
+from bot.callbacks import FollowAction, TeamPageAction
 from bot.i18n import Translator
-from bot.services import Target, find_targets, parse_follow_query, suggestions
+from bot.services import Target, chat_series, find_targets, parse_follow_query
+from bot.services.follow import followed_ids, followed_matches, series_teams, target
 from handlers.common import (
     Context,
     buttons,
@@ -30,23 +31,50 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
     if await refuse_non_admin(update, context, t):
         return
     text = text.strip()[:MAX_QUERY]
-    if not text:
-        await reply(update, context, render.follow_usage(t, await services(context).store.follow_examples()))
-        return
     store = services(context).store
-    kind, query = parse_follow_query(text)
-    found = await find_targets(store, kind, query)
-    if found.exact is not None:
-        new = await store.chats.follow(chat.id, found.exact.kind, found.exact.id)
-        await reply(update, context, render.followed(t, found.exact, new))
+    if not text:
+        await reply(update, context, render.follow_usage(t, await store.follow_examples()))
+        return
+    kind, query, said = parse_follow_query(text)
+    if not query and kind == "series":
+        listed = [s for s in await store.series() if s.years]
+        await reply(update, context, *render.series_list(t, listed, await followed_ids(store, chat.id, "series")))
+        return
+    if not query and kind == "team":
+        await _ask_team(update, context, chat, t)
+        return
+    if not query:
+        await reply(update, context, render.follow_usage(t, await store.follow_examples()))
+        return
+    found = await find_targets(store, kind, query, said, chat.id)
+    if found.chosen is not None:
+        new = await store.chats.follow(chat.id, found.chosen.kind, found.chosen.id)
+        await reply(update, context, render.followed(t, target(found.chosen), new))
         await replan_reminders(context, chat.id)
     elif found.choices:
         await reply(update, context, *render.follow_choices(t, query, found.choices))
+    elif kind == "series":
+        # Never a dead end: the series there are, to tap.
+        listed = [s for s in await store.series() if s.years]
+        followed = await followed_ids(store, chat.id, "series")
+        await reply(update, context, *render.series_unknown(t, query, render.series_list(t, listed, followed)))
     else:
-        close = (
-            [Target("driver", m.driver_id, m.name) for m in await suggestions(store, query)] if kind == "driver" else []
-        )
-        await reply(update, context, *render.follow_none(t, query, close))
+        await reply(update, context, *render.follow_none(t, kind, query, found.suggestions))
+
+
+async def _ask_team(update: Update, context: Context, chat: Chat, t: Translator) -> None:
+    """/follow team without a name: the teams of the chat's series, or first which series."""
+    store = services(context).store
+    listed = [s for s in await store.series() if s.years]
+    own = await chat_series(store, chat.id)
+    mine = [s for s in listed if s.slug in own]
+    if len(mine) == 1 or len(listed) == 1:
+        series = mine[0] if mine else listed[0]
+        teams = await series_teams(store, series)
+        await reply(update, context, *render.team_list(t, series, teams, 0, await followed_ids(store, chat.id, "team")))
+        return
+    choices = sorted(mine, key=lambda s: own.index(s.slug)) if mine else listed
+    await reply(update, context, *render.team_series(t, choices))
 
 
 async def follow_command(update: Update, context: Context) -> None:
@@ -60,30 +88,21 @@ async def unfollow_command(update: Update, context: Context) -> None:
         return
     store = services(context).store
     follows = await store.chats.follows(chat.id)
-    query = command_text(context)[:MAX_QUERY]
-    if query:
-        kind, name = parse_follow_query(query)
-        found = await find_targets(store, kind, name)
-        target = found.exact or (found.choices[0] if len(found.choices) == 1 else None)
-        followed = {(f.kind, f.target_id) for f in follows}
-        if target is None:
-            target = next(
-                (
-                    Target(f.kind, f.target_id, f.name)  # type: ignore[arg-type]
-                    for f in follows
-                    if name.casefold() in f.name.casefold()
-                ),
-                None,
-            )
-        if target is not None and (target.kind, target.id) in followed:
-            await store.chats.unfollow(chat.id, target.kind, target.id)
-            await reply(update, context, render.unfollowed(t, target.name, True))
-            await replan_reminders(context, chat.id)
-            return
-        if target is not None:
-            await reply(update, context, render.unfollowed(t, target.name, False))
-            return
-    await reply(update, context, *await _following(store, t, follows))
+    kind, name, said = parse_follow_query(command_text(context)[:MAX_QUERY])
+    if not name:
+        await reply(update, context, *await _following(store, t, follows))
+        return
+    matches = followed_matches(follows, kind, name, said)
+    if not matches:
+        await reply(update, context, *render.not_following(t, name, await _following(store, t, follows)))
+        return
+    if len(matches) > 1:
+        await reply(update, context, *render.unfollow_choices(t, name, matches))
+        return
+    gone = matches[0]
+    await store.chats.unfollow(chat.id, gone.kind, gone.target_id)
+    await reply(update, context, render.unfollowed(t, gone.name, True))
+    await replan_reminders(context, chat.id)
 
 
 async def following_command(update: Update, context: Context) -> None:
@@ -92,8 +111,11 @@ async def following_command(update: Update, context: Context) -> None:
     await reply(update, context, *await _following(store, t, await store.chats.follows(chat.id)))
 
 
-async def on_button(update: Update, context: Context, action: FollowAction) -> None:
+async def on_button(update: Update, context: Context, action: FollowAction | TeamPageAction) -> None:
     chat, t = await chat_for(update, context)
+    if isinstance(action, TeamPageAction):
+        await _team_page(update, context, chat, t, action)
+        return
     if await refuse_non_admin(update, context, t):
         return
     store = services(context).store
@@ -124,6 +146,21 @@ async def on_button(update: Update, context: Context, action: FollowAction) -> N
     await replan_reminders(context, chat.id)
 
 
+async def _team_page(update: Update, context: Context, chat: Chat, t: Translator, action: TeamPageAction) -> None:
+    store = services(context).store
+    query = update.callback_query
+    series = next((s for s in await store.series() if s.id == action.series_id), None)
+    if series is None:
+        if query:
+            await query.answer(t("That button has expired — send the command again."), show_alert=True)
+        return
+    if query:
+        await query.answer()
+    teams = await series_teams(store, series)
+    view = render.team_list(t, series, teams, action.page, await followed_ids(store, chat.id, "team"))
+    await edit_or_reply(update, context, *view)
+
+
 async def _following(store: Store, t: Translator, follows: list[Follow]) -> render.Rendered:
     """The chat's follows; with none, a hint naming a driver the store knows."""
     examples = None if follows else await store.follow_examples()
@@ -135,7 +172,7 @@ async def _target_name(context: Context, action: FollowAction) -> str | None:
     if action.kind == "driver":
         return await store.driver_name(action.target_id)
     if action.kind == "team":
-        return next((team.name for team in await store.chats.teams() if team.team_id == action.target_id), None)
+        return await store.people.team_name(action.target_id)
     return next((s.name for s in await store.series() if s.id == action.target_id), None)
 
 
@@ -143,4 +180,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("follow", follow_command))
     app.add_handler(CommandHandler("unfollow", unfollow_command))
     app.add_handler(CommandHandler("following", following_command))
-    app.add_handler(buttons(("fo", "uf"), on_button))
+    app.add_handler(buttons(("fo", "uf", "ft"), on_button))

@@ -20,6 +20,7 @@ from bot.standings.rules import ChampionshipDef, ChampionshipRules
 from storage.chats import Chats
 from storage.db import BUSY_TIMEOUT, WriteGuard, connect
 from storage.outbox import Outbox
+from storage.people import PeopleQueries
 from storage.providers import Providers
 from storage.reminders import ReminderQueries
 from storage.writer import apply_batches
@@ -857,6 +858,11 @@ class Store:
             row = await self._one(f"SELECT count(*) FROM {table}")
             out[table] = int(row[0]) if row else 0
         return out
+
+    @property
+    def people(self) -> PeopleQueries:
+        """Drivers' and teams' activity, a season's teams, a driver's session results (storage/people.py)."""
+        return PeopleQueries(self.conn)
 
     # --- results views (/results in depth) ---------------------------------------------------
 

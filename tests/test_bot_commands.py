@@ -69,7 +69,7 @@ async def test_follow_finds_klaus_bachler_every_way(env: BotEnv, spelling: str) 
 async def test_follow_several_matches_gives_buttons_and_none_gives_suggestions(env: BotEnv) -> None:
     several = await env.say(ANA, ANA, "/follow Schumacher")
     labels = [label for label, _ in buttons(several[0])]
-    assert "Michael Schumacher" in labels and "Ralf Schumacher" in labels
+    assert "Michael Schumacher (F1 1991–2012)" in labels and "Ralf Schumacher (F1 1997–2007)" in labels
     chosen = await env.press(ANA, ANA, several[0], "Ralf Schumacher")
     assert "Now following Ralf Schumacher" in text(chosen)
     typo = await env.say(ANA, ANA, "/follow Bachlr Klauss")
@@ -196,7 +196,7 @@ async def test_expired_button_is_refused_politely(env: BotEnv) -> None:
     several = await env.say(ANA, ANA, "/follow Schumacher")
     names = {n.name: n.driver_id for n in await env.store.driver_names()}
     await env.store.merge_drivers(names["Michael Schumacher"], names["Ralf Schumacher"])  # an admin's fix
-    data = next(d for label, d in buttons(several[0]) if label == "Ralf Schumacher")
+    data = next(d for label, d in buttons(several[0]) if label.startswith("Ralf Schumacher ("))
     env.standin.press_button(ANA, ANA, several[0]["message_id"], data)
     await env.quiet(0.5)
     answer = [c for c in env.standin.calls if c.method == "answerCallbackQuery"][-1]

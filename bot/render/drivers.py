@@ -1,4 +1,5 @@
-"""/driver: a driver's seasons, cars and crews, recent results and championship positions."""
+"""/driver: one line per season and series, recent results per session, championship places; and the
+question between namesakes."""
 
 from __future__ import annotations
 
@@ -6,35 +7,88 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import Translator
-from bot.render.common import Rendered, e
-from bot.render.results import result_position
-from bot.services import DriverProfile
+from bot.render.common import STATUS_SHORT, Rendered, e
+from bot.render.follow import candidate_label
+from bot.render.schedule import session_label
+from bot.services import Candidate, DriverProfile, SeasonLine
+from storage.people import DriverResult
+
+MAX_SEASON_LINES = 25
 
 
-def driver_profile(t: Translator, profile: DriverProfile) -> Rendered:
+def _cars(season: SeasonLine) -> str:
+    """ "#1 Red Bull", "#33 Toro Rosso, #33 Red Bull", "#911, #9 Pure Rxcing": each team once with its numbers."""
+    parts = []
+    for team, numbers in season.cars:
+        text = ", ".join(f"#{e(n)}" for n in numbers)
+        parts.append(f"{text} {e(team)}" if team else text)
+    return ", ".join(parts)
+
+
+def season_line(t: Translator, season: SeasonLine) -> str:
+    line = f"• <b>{e(season.series_name)} {season.year}</b>: {_cars(season)}"
+    if season.models:
+        line += ", " + ", ".join(e(m) for m in season.models)
+    if season.classes:
+        line += f" ({' / '.join(e(c) for c in season.classes)})"
+    if season.teammates:
+        line += " — " + t("with {names}", names=", ".join(e(n) for n in season.teammates))
+    return line
+
+
+def result_text(t: Translator, r: DriverResult) -> str:
+    if r.status in STATUS_SHORT:
+        text = STATUS_SHORT[r.status]
+        if r.laps:
+            text += " " + t.n("after {n} lap", "after {n} laps", r.laps)
+        return text
+    text = f"P{r.position}" if r.position else "–"
+    if r.class_position and r.car_class:
+        text += " " + t("(P{pos} in {cls})", pos=r.class_position, cls=e(r.car_class))
+    return text + (" 🏆" if r.position == 1 or r.class_position == 1 else "")
+
+
+def driver_profile(t: Translator, profile: DriverProfile, others: list[Candidate] | None = None) -> Rendered:
     lines = [f"👤 <b>{e(profile.name)}</b>"]
-    for car in profile.seasons:
-        line = f"• {e(car.series_slug)} {car.year}: #{e(car.number)}"
-        if car.team:
-            line += f" {e(car.team)}"
-        if car.car:
-            line += f", {e(car.car)}"
-        if car.car_class:
-            line += f" ({e(car.car_class)})"
-        crews = "; ".join(", ".join(e(n) for n in crew) for crew in car.crews if crew)
-        if crews:
-            line += " — " + t("with {names}", names=crews)
-        lines.append(line)
+    lines += [season_line(t, s) for s in profile.seasons[:MAX_SEASON_LINES]]
+    earlier = profile.seasons[MAX_SEASON_LINES:]
+    if earlier:
+        lines.append(t.n("… and {n} earlier season", "… and {n} earlier seasons", len(earlier)))
     if profile.recent:
         lines += ["", f"<b>{t('Recent races')}</b>"]
-        for series, event, result in profile.recent:
-            shown = result_position(t, result) if result else t("no result")
-            lines.append(f"• {e(series)} {e(event)}: {shown}")
+        for r in profile.recent:
+            where = f"{e(r.series_name)} {r.year}, {e(r.event_name)}, {e(session_label(t, r.session_name))}"
+            lines.append(f"• {where}: {result_text(t, r)}")
     if profile.positions:
         lines += ["", f"<b>{t('Standings')}</b>"]
-        for series, label, position, points in profile.positions:
-            lines.append(f"• {e(series)} {e(label)}: P{position or '–'}, {t.points(points)} {t('pts')}")
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("Follow"), callback_data=callbacks.follow("driver", profile.driver_id))]]
+        for p in profile.positions:
+            label = f"{p.series_name} {p.year}, {p.championship}" + (f", {p.car_class}" if p.car_class else "")
+            lines.append(f"• {e(label)}: P{p.position or '–'}, {t.points(p.points)} {t('pts')}")
+    if profile.followed:
+        toggle = InlineKeyboardButton(t("Unfollow"), callback_data=callbacks.driver(profile.driver_id, "u"))
+    else:
+        toggle = InlineKeyboardButton(t("Follow"), callback_data=callbacks.driver(profile.driver_id, "f"))
+    rows = [[toggle]]
+    # Taken without asking: the namesakes stay one tap away ("Not them? Jos Verstappen (F1 1994–2003)").
+    rows += [
+        [InlineKeyboardButton("↪ " + candidate_label(c), callback_data=callbacks.driver(c.id))]
+        for c in (others or [])[:2]
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _profile_buttons(candidates: list[Candidate]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(candidate_label(c), callback_data=callbacks.driver(c.id))] for c in candidates[:8]]
     )
-    return "\n".join(lines), markup
+
+
+def driver_choices(t: Translator, query: str, candidates: list[Candidate]) -> Rendered:
+    return t("Several matches for “{query}” — which one?", query=e(query)), _profile_buttons(candidates)
+
+
+def driver_none(t: Translator, query: str, suggestions: list[Candidate]) -> Rendered:
+    text = t("I know no one called “{query}”.", query=e(query))
+    if not suggestions:
+        return text + "\n" + t("Check the spelling, or try the surname only."), None
+    return text + "\n" + t("Did you mean:"), _profile_buttons(suggestions)

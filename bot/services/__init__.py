@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from bot.services.drivers import ChampionshipPlace as ChampionshipPlace
 from bot.services.drivers import DriverProfile as DriverProfile
-from bot.services.drivers import SeasonCar as SeasonCar
+from bot.services.drivers import SeasonLine as SeasonLine
 from bot.services.drivers import driver_profile as driver_profile
 from bot.services.follow import FollowKind as FollowKind
-from bot.services.follow import FollowSearch as FollowSearch
 from bot.services.follow import Target as Target
 from bot.services.follow import find_targets as find_targets
 from bot.services.follow import parse_follow_query as parse_follow_query
-from bot.services.follow import suggestions as suggestions
+from bot.services.people import Candidate as Candidate
+from bot.services.people import Resolution as Resolution
+from bot.services.people import resolve as resolve
 from bot.services.results import ResultsQuestion as ResultsQuestion
 from bot.services.results import ResultsView as ResultsView
 from bot.services.results import results_for_text as results_for_text

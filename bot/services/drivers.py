@@ -1,75 +1,116 @@
-"""A driver profile for /driver: seasons, cars, crews and recent results."""
+"""A driver profile for /driver: one line per season and series, recent session results, championship places."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from bot.standings.engine import standings
-from bot.standings.service import NotFound
-from storage.store import ResultLine, Store
+from storage.people import DriverResult
+from storage.store import DriverEntry, Store
+
+RECENT_RESULTS = 5
+RESULT_KINDS = ("race", "sprint")
 
 
 @dataclass(slots=True)
-class SeasonCar:
+class SeasonLine:
+    """What the driver raced in one season of one series, every repeat folded."""
+
     series_slug: str
+    series_name: str
     year: int
-    number: str
-    team: str | None
-    car: str | None
-    car_class: str | None
-    crews: list[tuple[str, ...]]
+    cars: list[tuple[str | None, list[str]]]  # (team, its car numbers), in the order first raced
+    models: list[str]  # car models that say more than the team's name
+    classes: list[str]
+    teammates: list[str]  # everyone who shared a car with the driver, most often first
+
+
+@dataclass(frozen=True, slots=True)
+class ChampionshipPlace:
+    series_name: str
+    year: int
+    championship: str
+    car_class: str
+    position: int | None
+    points: float
 
 
 @dataclass(slots=True)
 class DriverProfile:
     driver_id: int
     name: str
-    seasons: list[SeasonCar]
-    recent: list[tuple[str, str, ResultLine | None]]  # (series, event, the car's race result)
-    positions: list[tuple[str, str, int | None, float]]  # (series, table, position, points)
+    seasons: list[SeasonLine]
+    recent: list[DriverResult]
+    positions: list[ChampionshipPlace]
+    followed: bool = False
+    series_names: dict[str, str] = field(default_factory=dict)
 
 
-async def driver_profile(store: Store, driver_id: int, name: str) -> DriverProfile:
-    from bot.standings.results import results_table
+def _same(a: str, b: str) -> bool:
+    return a.casefold().strip() == b.casefold().strip()
 
-    entries = await store.driver_entries(driver_id)
-    latest_year: dict[str, int] = {}
-    for e in entries:
-        latest_year[e.series_slug] = max(latest_year.get(e.series_slug, 0), e.year)
-    cars: dict[tuple[str, int, str], SeasonCar] = {}
-    for e in entries:
-        if e.year != latest_year[e.series_slug]:
-            continue
-        key = (e.series_slug, e.year, e.number)
-        car = cars.setdefault(key, SeasonCar(e.series_slug, e.year, e.number, e.team, e.car, e.car_class, []))
-        crew = tuple(c for c in e.crew if c != name)
-        if crew and frozenset(crew) not in {frozenset(c) for c in car.crews}:
-            car.crews.append(crew)
-    recent: list[tuple[str, str, ResultLine | None]] = []
-    for e in entries[-3:][::-1]:
-        try:
-            table = await results_table(store, e.series_slug, e.year, e.event_name, "race")
-        except NotFound:
-            recent.append((e.series_slug, e.event_name, None))
-            continue
-        line = next((r for r in table.rows if name in r.crew), None)
-        recent.append((e.series_slug, e.event_name, line))
-    positions: list[tuple[str, str, int | None, float]] = []
-    for slug, year in latest_year.items():
+
+def _names_team(car: str, team: str | None) -> bool:
+    return team is not None and (_same(car, team) or car.casefold() in team.casefold())
+
+
+def season_lines(entries: list[DriverEntry], name: str, series_names: dict[str, str]) -> list[SeasonLine]:
+    grouped: dict[tuple[str, int], list[DriverEntry]] = {}
+    for entry in entries:
+        grouped.setdefault((entry.series_slug, entry.year), []).append(entry)
+    lines = []
+    for (slug, year), rows in grouped.items():
+        cars: dict[str | None, list[str]] = {}
+        models: list[str] = []
+        classes: list[str] = []
+        mates: Counter[str] = Counter()
+        for row in rows:
+            numbers = cars.setdefault(row.team, [])
+            if row.number not in numbers:
+                numbers.append(row.number)
+            # F1's "car" is the constructor again ("Red Bull", "Red Bull"): only a model that adds something.
+            if row.car and row.car not in models and not _names_team(row.car, row.team):
+                models.append(row.car)
+            if row.car_class and row.car_class not in classes:
+                classes.append(row.car_class)
+            mates.update(c for c in set(row.crew) if c != name)
+        order = {mate: i for i, mate in enumerate(m for row in rows for m in row.crew)}
+        teammates = sorted(mates, key=lambda m: (-mates[m], order[m]))
+        lines.append(
+            SeasonLine(slug, series_names.get(slug, slug), year, list(cars.items()), models, classes, teammates)
+        )
+    return sorted(lines, key=lambda s: (-s.year, s.series_name))
+
+
+async def championship_places(store: Store, driver_id: int, seasons: list[SeasonLine]) -> list[ChampionshipPlace]:
+    """The driver's place in every drivers' championship of their latest season in each series."""
+    latest: dict[str, int] = {}
+    for s in seasons:
+        latest[s.series_slug] = max(latest.get(s.series_slug, 0), s.year)
+    places = []
+    for slug, year in latest.items():
         data = await store.season_data(slug, year)
         if data is None:
             continue
-        champ = data.championship()
-        if champ is None:
-            continue
-        result = standings(data, champ, "drivers")
-        if result is None:
-            continue
-        for class_name, rows in result.classes.items():
-            for row in rows:
-                if row.subject_id == driver_id:
-                    label = f"{champ.name} {class_name}".strip()
-                    positions.append((slug, label, row.position, row.points))
-    return DriverProfile(
-        driver_id, name, sorted(cars.values(), key=lambda c: (-c.year, c.series_slug)), recent, positions
-    )
+        for champ in data.championships:
+            if "drivers" not in champ.rules.subjects:
+                continue
+            result = standings(data, champ, "drivers")
+            if result is None:
+                continue
+            for class_name, rows in result.classes.items():
+                for row in rows:
+                    if row.subject_id == driver_id:
+                        places.append(
+                            ChampionshipPlace(data.series_name, year, champ.name, class_name, row.position, row.points)
+                        )
+    return places
+
+
+async def driver_profile(store: Store, driver_id: int, name: str, followed: bool = False) -> DriverProfile:
+    series_names = {s.slug: s.name for s in await store.series()}
+    seasons = season_lines(await store.driver_entries(driver_id), name, series_names)
+    recent = await store.people.driver_results(driver_id, RESULT_KINDS, RECENT_RESULTS)
+    places = await championship_places(store, driver_id, seasons)
+    return DriverProfile(driver_id, name, seasons, recent, places, followed, series_names)

@@ -1,17 +1,20 @@
-"""Follow targets: what "/follow …" names — a driver, a team or a series — matched against the store."""
+"""Follow targets: what "/follow …" names — a driver, a team or a series — resolved by bot/services/people.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz
 
 from bot.names import name_key
-from bot.search import DriverMatch, search_drivers
-from storage.store import Store
+from bot.services.people import Candidate, Resolution, resolve, resolve_series, resolve_team, team_match
+from storage.chats import Follow
+from storage.people import TeamRow
+from storage.store import SeriesInfo, Store
 
 FollowKind = Literal["driver", "team", "series"]
+_KIND_WORDS = {"series": "series", "serie": "series", "team": "team", "driver": "driver", "fahrer": "driver"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,61 +24,68 @@ class Target:
     name: str
 
 
-@dataclass(slots=True)
-class FollowSearch:
-    """One clear match, several to choose from, or none with suggestions."""
-
-    exact: Target | None = None
-    choices: list[Target] = field(default_factory=list)
+def target(candidate: Candidate) -> Target:
+    return Target(candidate.kind, candidate.id, candidate.name)
 
 
-def parse_follow_query(text: str) -> tuple[FollowKind, str]:
+def parse_follow_query(text: str) -> tuple[FollowKind, str, bool]:
+    """(kind, name, whether the kind was said): "team WRT" → team; "team" alone → team, no name."""
     words = text.strip().split(maxsplit=1)
-    if len(words) == 2 and words[0].casefold() in ("series", "serie", "team", "driver", "fahrer"):
-        kind = {"serie": "series", "fahrer": "driver"}.get(words[0].casefold(), words[0].casefold())
-        return kind, words[1]  # type: ignore[return-value]
-    return "driver", text.strip()
+    if words and words[0].casefold() in _KIND_WORDS:
+        kind = _KIND_WORDS[words[0].casefold()]
+        return kind, (words[1].strip() if len(words) == 2 else ""), True  # type: ignore[return-value]
+    return "driver", text.strip(), False
 
 
-async def find_targets(store: Store, kind: FollowKind, query: str) -> FollowSearch:
+async def followed_ids(store: Store, chat_id: int, kind: str) -> set[int]:
+    return {f.target_id for f in await store.chats.follows(chat_id) if f.kind == kind}
+
+
+async def find_targets(store: Store, kind: FollowKind, query: str, said: bool, chat_id: int) -> Resolution:
+    """The driver (or team, series) `query` names; a bare name that is no driver may be a series or a team."""
     if not name_key(query):
-        return FollowSearch()
-    if kind == "driver":
-        matches = await search_drivers(store, query, limit=6)
-        return _decide([Target("driver", m.driver_id, m.name) for m in matches], [m.score for m in matches])
-    if kind == "team":
-        teams = await store.chats.teams()
-        keys = [name_key(t.name) for t in teams]
-        found = process.extract(
-            name_key(query), keys, scorer=fuzz.WRatio, processor=utils.default_process, limit=12, score_cutoff=70
+        return Resolution()
+    found = await resolve(store, kind, query, await followed_ids(store, chat_id, kind))
+    if said:
+        return found
+    series = await resolve_series(store, query)
+    if found.chosen is None and not found.choices and series.chosen is not None:
+        return series
+    team = await resolve_team(store, query)
+    if team.chosen is None:
+        return found
+    if found.chosen is None and not found.choices:
+        return team
+    # "McLaren": a team by its full name, a driver only by surname: ask which one is meant.
+    driver = found.chosen
+    if team.chosen.match >= 99.5 and driver is not None and name_key(driver.name) != name_key(query):
+        return Resolution(choices=[driver, team.chosen])
+    return found
+
+
+def followed_matches(follows: list[Follow], kind: FollowKind, query: str, said: bool) -> list[Follow]:
+    """The chat's follows that `query` names best ("/unfollow verstappen"): one, or several as good."""
+    key = name_key(query)
+    if not key:
+        return []
+    scored: list[tuple[float, Follow]] = []
+    for f in follows:
+        if said and f.kind != kind:
+            continue
+        words = name_key(f.name).split()
+        score = max(
+            fuzz.WRatio(key, name_key(f.name)),
+            max((fuzz.ratio(key, w) for w in words), default=0.0) if " " not in key else 0.0,
+            team_match(query, f.name),
         )
-        seen: dict[str, tuple[Target, float]] = {}
-        for _, score, index in found:
-            team = teams[index]
-            # One team name can stand for several identities (F1 constructor and an SRO team): show it once.
-            if keys[index] not in seen:
-                seen[keys[index]] = (Target("team", team.team_id, team.name), float(score))
-        ranked = sorted(seen.values(), key=lambda item: -item[1])[:6]
-        return _decide([t for t, _ in ranked], [s for _, s in ranked])
-    series = await store.series()
-    wanted = query.casefold().strip()
-    exact = [s for s in series if wanted in (s.slug, s.name.casefold())]
-    if exact:
-        return FollowSearch(exact=Target("series", exact[0].id, exact[0].name))
-    scored = [(s, max(fuzz.partial_ratio(wanted, s.slug), fuzz.WRatio(wanted, s.name.casefold()))) for s in series]
-    ranked_series = sorted((x for x in scored if x[1] >= 60), key=lambda x: -x[1])
-    return _decide([Target("series", s.id, s.name) for s, _ in ranked_series], [float(v) for _, v in ranked_series])
+        if score >= 85:
+            scored.append((score, f))
+    scored.sort(key=lambda x: -x[0])
+    return [f for score, f in scored if score >= scored[0][0] - 1]
 
 
-def _decide(targets: list[Target], scores: list[float]) -> FollowSearch:
-    if not targets:
-        return FollowSearch()
-    clear = scores[0] >= 95 and (len(scores) == 1 or scores[1] < scores[0] - 5 or scores[0] >= 99.5 > scores[1])
-    if clear or (len(targets) == 1 and scores[0] >= 85):
-        return FollowSearch(exact=targets[0])
-    return FollowSearch(choices=targets)
-
-
-async def suggestions(store: Store, query: str) -> list[DriverMatch]:
-    """The closest names when nothing matched well."""
-    return await search_drivers(store, query, limit=3, cutoff=40.0)
+async def series_teams(store: Store, series: SeriesInfo) -> list[TeamRow]:
+    """The teams of the series' latest season."""
+    if not series.years:
+        return []
+    return await store.people.season_teams(series.id, max(series.years))
