@@ -59,6 +59,11 @@ def import_choice(confirm: bool, token: str) -> str:
     return f"{VERSION}:im:{'y' if confirm else 'n'}:{token}"
 
 
+def calendar_season(series_id: int, year: int) -> str:
+    """/calendar's previous/next season buttons: the series is kept."""
+    return f"{VERSION}:ca:{series_id}:{year}"
+
+
 @dataclass(frozen=True, slots=True)
 class FollowAction:
     follow: bool
@@ -111,6 +116,12 @@ class ImportAction:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarAction:
+    series_id: int
+    year: int
+
+
 Action = (
     FollowAction
     | StandingsAction
@@ -120,6 +131,7 @@ Action = (
     | ShowResultsAction
     | ImportAction
     | IcsAction
+    | CalendarAction
 )
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
@@ -165,4 +177,7 @@ def parse(data: str | None) -> Action | None:
         return IcsAction()
     if action == "im" and len(args) == 2 and args[0] in ("y", "n") and _TOKEN.match(args[1]):
         return ImportAction(args[0] == "y", args[1])
+    if action == "ca" and len(args) == 2:
+        series_id, year = _int(args[0], 1), _int(args[1], 1900, 3000)
+        return CalendarAction(series_id, year) if series_id is not None and year is not None else None
     return None

@@ -14,6 +14,10 @@ from bot.services.follow import suggestions as suggestions
 from bot.services.results import RaceReport as RaceReport
 from bot.services.results import race_report as race_report
 from bot.services.schedule import CarInfo as CarInfo
-from bot.services.schedule import UpcomingSession as UpcomingSession
+from bot.services.schedule import CarState as CarState
+from bot.services.schedule import SeasonCalendar as SeasonCalendar
+from bot.services.schedule import Weekend as Weekend
 from bot.services.schedule import chat_series as chat_series
-from bot.services.schedule import upcoming_for_chat as upcoming_for_chat
+from bot.services.schedule import default_season as default_season
+from bot.services.schedule import season_calendar as season_calendar
+from bot.services.schedule import weekends_ahead as weekends_ahead
