@@ -70,6 +70,7 @@ class Weekend:
     key: str
     name: str
     round: int | None
+    timezone: str | None  # where it takes place
     first_day: date | None
     last_day: date | None
     sessions: list[Session]
@@ -92,14 +93,16 @@ class Weekend:
         return WeekendState.NO_RESULTS
 
     def next_moment(self) -> datetime:
-        """When the next session starts, as far as known (for ordering weekends across series)."""
+        """When the next session starts, as far as known (for ordering weekends across series); a day without a
+        time counts from its start where the event takes place."""
+        zone = _zone(self.timezone)
         for s in self.ahead:
             if s.start is not None:
                 return s.start
             if s.day is not None:
-                return datetime.combine(s.day, time(), tzinfo=UTC)
+                return datetime.combine(s.day, time(), tzinfo=zone)
         if self.first_day is not None:
-            return datetime.combine(self.first_day, time(), tzinfo=UTC)
+            return datetime.combine(self.first_day, time(), tzinfo=zone)
         return datetime.max.replace(tzinfo=UTC)
 
 
@@ -196,6 +199,7 @@ def weekends(rows: list[TimetableRow], now: datetime) -> list[Weekend]:
                 head.event_key,
                 head.event_name,
                 head.round,
+                head.timezone,
                 first,
                 last,
                 sessions,
