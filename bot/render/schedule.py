@@ -2,7 +2,8 @@
 
 /calendar: one line per event with its dates, raced ones marked done; the events still ahead with their
 sessions, a line per day (in the chat's zone), "TBC" only where the store really has no day or time.
-/next: the weekends ahead, a session per line, then the chat's drivers with their car of that event."""
+/next: the weekends ahead in the same shape (times with their zone), then the chat's drivers with their car of
+that event: its own entry, "crew not yet announced" without an entry list, or "not on the entry list"."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def session_label(t: Translator, name: str) -> str:
     return f"{words.get(head, head)} {tail}".strip()
 
 
-def days(t: Translator, weekend: Weekend) -> str:
+def event_days(t: Translator, weekend: Weekend) -> str:
     """The event's dates, the same in /calendar and /next."""
     first, last = weekend.first_day, weekend.last_day
     if first is None or last is None:
@@ -93,7 +94,7 @@ def next_sessions(t: Translator, weekends: list[Weekend], timezone: str, series_
         )
     lines = [f"<b>{t('Next sessions')}</b> <i>({e(timezone)})</i>"]
     for weekend in weekends:
-        lines += ["", f"🏁 <b>{e(weekend.series_name)}</b> · {e(weekend.name)} — {days(t, weekend)}"]
+        lines += ["", f"🏁 <b>{e(weekend.series_name)}</b> · {e(weekend.name)} — {event_days(t, weekend)}"]
         lines += _day_lines(t, weekend.ahead, timezone, zone_names=True)
         lines += [car_line(t, car) for car in weekend.cars]
     return "\n".join(lines)
@@ -130,7 +131,7 @@ def calendar(t: Translator, season: SeasonCalendar, timezone: str) -> Rendered:
     lines = [f"<b>{e(season.series_name)} {season.year}</b> <i>({e(timezone)})</i>"]
     for weekend in season.weekends:
         state = weekend.state
-        line = f"{_MARKS[state]} {e(weekend.name)} — {days(t, weekend)}"
+        line = f"{_MARKS[state]} {e(weekend.name)} — {event_days(t, weekend)}"
         if state is WeekendState.NO_RESULTS:
             line += f" · <i>{t('no results')}</i>"
         elif state is WeekendState.CANCELLED:
