@@ -59,6 +59,11 @@ def import_choice(confirm: bool, token: str) -> str:
     return f"{VERSION}:im:{'y' if confirm else 'n'}:{token}"
 
 
+def calendar_season(series_id: int, year: int) -> str:
+    """/calendar's previous/next season buttons: the series is kept."""
+    return f"{VERSION}:ca:{series_id}:{year}"
+
+
 @dataclass(frozen=True, slots=True)
 class FollowAction:
     follow: bool
@@ -133,6 +138,12 @@ class TeamPageAction:
     page: int
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarAction:
+    series_id: int
+    year: int
+
+
 Action = (
     FollowAction
     | StandingsAction
@@ -145,6 +156,7 @@ Action = (
     | StandingsViewAction
     | DriverAction
     | TeamPageAction
+    | CalendarAction
 )
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 
@@ -194,6 +206,9 @@ def parse(data: str | None) -> Action | None:
         return ImportAction(args[0] == "y", args[1])
     if action in ("dr", "ft"):
         return _parse_people(action, args)
+    if action == "ca" and len(args) == 2:
+        series_id, year = _int(args[0], 1), _int(args[1], 1900, 3000)
+        return CalendarAction(series_id, year) if series_id is not None and year is not None else None
     return None
 
 

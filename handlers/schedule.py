@@ -1,32 +1,97 @@
-"""/next and /calendar in the chat's time zone."""
+"""/next [series], /calendar [series] [season] and /ics, in the chat's time zone.
+
+"Now" is the store's clock (the system clock in production; a test or a replay sets it)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
 from bot import callbacks, render
+from bot.i18n import Translator
 from bot.ingest.definitions import ensure_shipped
 from bot.ingest.ics_export import chat_calendar
-from bot.services import chat_series, upcoming_for_chat
-from handlers.common import Context, ask_series, buttons, chat_for, command_text, reply, services, thread_of
+from bot.services import chat_series, default_season, season_calendar, weekends_ahead
+from bot.services.grammar import Query, parse, season_in
+from bot.services.vocabulary import build_vocabulary
+from bot.textsplit import split_html
+from handlers.common import (
+    Context,
+    buttons,
+    chat_for,
+    command_text,
+    edit_or_reply,
+    reply,
+    services,
+    thread_of,
+)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def now(context: Context) -> datetime:
+    return services(context).store.clock.now()
+
+
+async def _understood(context: Context, text: str, command: str, default_series: str | None) -> Query:
+    store = services(context).store
+    vocabulary = await build_vocabulary(store, [season_in(text)])
+    return parse(text, vocabulary, "calendar" if command == "calendar" else "next", default_series)
+
+
+async def _ask_series(
+    update: Update, context: Context, command: str, query: Query | None = None, wanted: str | None = None
+) -> None:
+    """No series understood: buttons for the series a word named ("gtwc"), else for every stored one. A season
+    given ("/calendar 2021") is kept: its buttons open that season of the series that have it."""
+    _, t = await chat_for(update, context)
+    slugs = query.choices.get("series") if query is not None else None
+    season = query.season if query is not None else None
+    choices = [s for s in await services(context).store.series() if s.years and (not slugs or s.slug in slugs)]
+    if command == "calendar" and season is not None and any(season in s.years for s in choices):
+        choices = [s for s in choices if season in s.years]
+        keyboard = [
+            [InlineKeyboardButton(f"{s.name} {season}", callback_data=callbacks.calendar_season(s.id, season))]
+            for s in choices
+        ]
+    else:
+        keyboard = [
+            [InlineKeyboardButton(s.name, callback_data=callbacks.series_command(command, s.id))] for s in choices
+        ]
+    text = t("Which series?")
+    if wanted:
+        text = t("I know no series “{name}”.", name=render.e(wanted)) + " " + text
+    await reply(update, context, text, InlineKeyboardMarkup(keyboard) if keyboard else None)
+
+
+def _not_understood(t: Translator, words: list[str]) -> str:
+    return "<i>" + t("Not understood: {words}", words=render.e(" ".join(words))) + "</i>\n"
 
 
 async def next_command(update: Update, context: Context) -> None:
+    text = command_text(context)[:100]
+    series_slug = None
+    if text:
+        query = await _understood(context, text, "next", None)
+        if query.series is None:
+            wanted = None if "series" in query.choices else " ".join(query.unknown) or text
+            await _ask_series(update, context, "next", query, wanted)
+            return
+        series_slug = query.series
+    await show_next(update, context, series_slug)
+
+
+async def show_next(update: Update, context: Context, series_slug: str | None) -> None:
     chat, t = await chat_for(update, context)
-    sessions = await upcoming_for_chat(services(context).store, chat.id, now())
+    store = services(context).store
+    weekends = await weekends_ahead(store, chat.id, now(context), series_slug)
+    series = await store.find_series(series_slug) if series_slug else None
     markup = None
-    if sessions:
+    if weekends and await chat_series(store, chat.id):
         button = InlineKeyboardButton(t("📅 Add to my calendar (.ics)"), callback_data=callbacks.ics_file())
         markup = InlineKeyboardMarkup([[button]])
-    await reply(update, context, render.next_sessions(t, sessions, chat.timezone), markup)
+    body = render.next_sessions(t, weekends, chat.timezone, series.name if series else None)
+    await reply(update, context, body, markup)
 
 
 async def ics_command(update: Update, context: Context) -> None:
@@ -37,7 +102,7 @@ async def ics_command(update: Update, context: Context) -> None:
     if not await chat_series(store, chat.id):
         await reply(update, context, t("This chat follows nothing yet: follow a driver or series with /follow."))
         return
-    data = await chat_calendar(store, chat, now())
+    data = await chat_calendar(store, chat, now(context))
     caption = t("Your sessions as a calendar file, with reminders. Opening a newer one updates them.")
     await services(context).delivery.send_document(
         chat.id, "pitboard.ics", data, caption=render.e(caption), thread_id=thread_of(update)
@@ -45,32 +110,48 @@ async def ics_command(update: Update, context: Context) -> None:
 
 
 async def calendar_command(update: Update, context: Context) -> None:
-    chat, _ = await chat_for(update, context)
+    chat, t = await chat_for(update, context)
     store = services(context).store
-    wanted = command_text(context)[:60]
-    series = await store.find_series(wanted) if wanted else None
-    if series is None and not wanted:
-        mine = await chat_series(store, chat.id)
-        series = await store.find_series(mine[0]) if mine else None
-    if series is None:
-        await ask_series(update, context, "calendar", wanted)
+    text = command_text(context)[:100]
+    mine = await chat_series(store, chat.id)
+    query = await _understood(context, text, "calendar", mine[0] if mine else None)
+    if query.series is None:
+        await _ask_series(update, context, "calendar", query, " ".join(query.unknown) or None)
         return
-    await show_calendar(update, context, series.slug)
+    # "/calendar f1 2021 xyz": the calendar it understood, and what it did not.
+    note = _not_understood(t, query.unknown) if query.unknown else ""
+    await show_calendar(update, context, query.series, query.season, note=note)
 
 
-async def show_calendar(update: Update, context: Context, series_slug: str) -> None:
+async def show_calendar(
+    update: Update, context: Context, series_slug: str, year: int | None, *, note: str = "", edit: bool = False
+) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
     series = await store.find_series(series_slug)
     if series is None or not series.years:  # removed since the button was made, or no season stored yet
         await reply(update, context, t("I know no series “{name}”.", name=render.e(series_slug)))
         return
-    year = max(series.years)
+    moment = now(context)
+    if year is not None and year not in series.years:
+        text = t("No {year} season of {series} is stored.", year=year, series=render.e(series.name))
+        nearest = sorted(series.years, key=lambda y: (abs(y - year), -y))[:3]
+        row = [InlineKeyboardButton(str(y), callback_data=callbacks.calendar_season(series.id, y)) for y in nearest]
+        await reply(update, context, text, InlineKeyboardMarkup([sorted(row, key=lambda b: b.text)]))
+        return
+    season = year or default_season(series.years, moment)
+    assert season is not None
     # A season imported from results files alone gets its shipped calendar before it is shown.
-    await ensure_shipped(store, series.slug, year)
-    sessions = await store.schedule(series.slug, year)
-    today = now().astimezone(ZoneInfo(chat.timezone)).date()
-    await reply(update, context, render.calendar(t, series.name, year, sessions, chat.timezone, today))
+    await ensure_shipped(store, series.slug, season)
+    calendar = await season_calendar(store, series.slug, season, moment)
+    assert calendar is not None
+    body, markup = render.calendar(t, calendar, chat.timezone)
+    body = note + body
+    # A season too long for one message is sent again in parts, not edited into one.
+    if edit and len(split_html(body)) == 1:
+        await edit_or_reply(update, context, body, markup)
+    else:
+        await reply(update, context, body, markup)
 
 
 async def on_button(update: Update, context: Context, action: callbacks.Action) -> None:
@@ -78,14 +159,24 @@ async def on_button(update: Update, context: Context, action: callbacks.Action) 
     await update.callback_query.answer()
     if isinstance(action, callbacks.IcsAction):
         await ics_command(update, context)
-    elif isinstance(action, callbacks.SeriesCommandAction):
-        series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)
+        return
+    store = services(context).store
+    if isinstance(action, callbacks.CalendarAction):
+        series = next((s for s in await store.series() if s.id == action.series_id), None)
         if series is not None:
-            await show_calendar(update, context, series.slug)
+            await show_calendar(update, context, series.slug, action.year, edit=True)
+    elif isinstance(action, callbacks.SeriesCommandAction):
+        series = next((s for s in await store.series() if s.id == action.series_id), None)
+        if series is None:
+            return
+        if action.command == "next":
+            await show_next(update, context, series.slug)
+        else:
+            await show_calendar(update, context, series.slug, None)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("next", next_command))
     app.add_handler(CommandHandler("calendar", calendar_command))
     app.add_handler(CommandHandler("ics", ics_command))
-    app.add_handler(buttons(("ic", "sc:c"), on_button))
+    app.add_handler(buttons(("ic", "sc:c", "sc:n", "ca"), on_button))

@@ -23,6 +23,7 @@ from storage.outbox import Outbox
 from storage.people import PeopleQueries
 from storage.providers import Providers
 from storage.reminders import ReminderQueries
+from storage.timetable import Timetable
 from storage.writer import apply_batches
 
 
@@ -182,6 +183,8 @@ class Store:
         self.outbox = Outbox(conn, self.guard, clock)
         self.reminders = ReminderQueries(conn, self.guard)
         self.providers = Providers(conn, self.guard, clock)
+        self.clock = clock  # "now" for queries that ask what is ahead (/next, /calendar): a test sets it
+        self.timetable = Timetable(conn)
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:

@@ -160,7 +160,9 @@ async def test_driver_profile(env: BotEnv) -> None:
 
 async def test_calendar(env: BotEnv) -> None:
     body = text(await env.say(ANA, ANA, "/calendar imsa"))
-    assert "Motul Petit Le Mans" in body and "✅" in body and "time TBC" in body  # Detroit: no time in the data
+    assert "✅ Motul Petit Le Mans" in body
+    # Detroit is past and has no results in the data: said so, and no "TBC" for a round already behind us.
+    assert "• Chevrolet Detroit Sports Car Classic" in body and "no results" in body and "TBC" not in body
     assert "Which series?" in text(await env.say(ANA, ANA, "/calendar"))
 
 
@@ -297,7 +299,7 @@ EVERY_COMMAND = [
     ("/follow Klaus Bachler", {"en": "Now following Klaus Bachler", "de": "Du folgst jetzt Klaus Bachler"}),
     ("/following", {"en": "Following", "de": "Du folgst"}),
     ("/next", {"en": "Next sessions", "de": "Nächste Sessions"}),
-    ("/calendar gtwc-europe", {"en": "time TBC", "de": "Uhrzeit noch offen"}),
+    ("/calendar gtwc-europe", {"en": "✅ Monza — Sat, Apr 22", "de": "✅ Monza — Sa., 22."}),
     ("/standings gtwc-europe bronze", {"en": "Driver", "de": "Fahrer"}),
     ("/standings imsa gtdpro teams", {"en": "Team", "de": "Team"}),
     ("/results gtwc-europe barcelona", {"en": "Class winners", "de": "Klassensieger"}),

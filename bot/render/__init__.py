@@ -42,6 +42,7 @@ from bot.render.results import results_question as results_question
 from bot.render.results import results_view as results_view
 from bot.render.schedule import calendar as calendar
 from bot.render.schedule import car_line as car_line
+from bot.render.schedule import event_days as event_days
 from bot.render.schedule import next_sessions as next_sessions
 from bot.render.schedule import session_label as session_label
 from bot.render.schedule import when as when

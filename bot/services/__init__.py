@@ -18,6 +18,10 @@ from bot.services.results import ResultsView as ResultsView
 from bot.services.results import results_for_text as results_for_text
 from bot.services.results import results_view as results_view
 from bot.services.schedule import CarInfo as CarInfo
-from bot.services.schedule import UpcomingSession as UpcomingSession
+from bot.services.schedule import CarState as CarState
+from bot.services.schedule import SeasonCalendar as SeasonCalendar
+from bot.services.schedule import Weekend as Weekend
 from bot.services.schedule import chat_series as chat_series
-from bot.services.schedule import upcoming_for_chat as upcoming_for_chat
+from bot.services.schedule import default_season as default_season
+from bot.services.schedule import season_calendar as season_calendar
+from bot.services.schedule import weekends_ahead as weekends_ahead
