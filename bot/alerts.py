@@ -34,6 +34,12 @@ class DriverOutcome:
     standing_before: int | None = None
     standing_after: int | None = None
     standing_points: float | None = None
+    # Several classes in the race: the headline tells the class result ("Class win", "P3 in Bronze Cup").
+    class_race: bool = False
+    # Titles this race decided for the driver, and those their car's team took without them (a driver who
+    # did not race every round: Bachler at Barcelona is no Bronze Cup champion, his car and team are).
+    titles: list[ClinchedTitle] = field(default_factory=list)
+    car_titles: list[ClinchedTitle] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -42,6 +48,12 @@ class ClinchedTitle:
     car_class: str
     drivers: list[str] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
+    driver_ids: set[int] = field(default_factory=set)
+    team_cars: dict[str, set[str]] = field(default_factory=dict)  # holder team (casefolded) → its scoring cars
+
+    def held_by_car(self, ride: Ride) -> bool:
+        """The title went to the team of this car, and this car scored for it."""
+        return ride.number in self.team_cars.get((ride.team or "").casefold(), set())
 
 
 @dataclass(slots=True)
@@ -88,6 +100,11 @@ def clinched_titles(data: SeasonData, event_id: int, classes: set[str]) -> list[
                 entry = out.setdefault((champ.name, title.car_class), ClinchedTitle(champ.name, title.car_class))
                 names = [h.name for h in title.holders]
                 (entry.drivers if subject == "drivers" else entry.teams).extend(names)
+                for holder in title.holders:
+                    if subject == "drivers":
+                        entry.driver_ids.add(holder.subject_id)
+                    else:
+                        entry.team_cars.setdefault(holder.name.casefold(), set()).update(holder.entries)
     return list(out.values())
 
 
@@ -146,6 +163,12 @@ async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[in
         else {r.car_class for r in results if r.car_class}
     )
     titles = clinched_titles(data, session.event_id, classes) if data else []
+    for outcome in outcomes:
+        outcome.class_race = several_classes
+        outcome.titles = [t for t in titles if outcome.driver_id in t.driver_ids]
+        outcome.car_titles = [
+            t for t in titles if outcome.driver_id not in t.driver_ids and t.held_by_car(outcome.ride)
+        ]
     return RaceSummary(session, outcomes, winners, titles)
 
 
@@ -186,8 +209,9 @@ class SummaryPlan:
     def for_chat(self, chat_id: int) -> RaceSummary:
         drivers = self.chats.get(chat_id, _NOBODY)
         outcomes = [o for o in self.summary.outcomes if o.driver_id in drivers]
-        classes = {o.ride.car_class for o in outcomes}
-        titles = [t for t in self.summary.titles if not drivers or t.car_class in classes]
+        classes = {o.ride.car_class or "" for o in outcomes}
+        # A title without classes (F1's) concerns every follower of the series.
+        titles = [t for t in self.summary.titles if not drivers or not t.car_class or t.car_class in classes]
         return RaceSummary(self.summary.session, outcomes, self.summary.class_winners, titles)
 
 

@@ -61,11 +61,11 @@ async def test_barcelona_summary_tells_the_bachler_story(store: Store) -> None:
     assert ("Endurance Cup", "Bronze Cup") in titles
     assert not any(t.championship == "Sprint Cup" for t in summary.titles)  # decided at Valencia already
     english = render.race_summary(Translator("en"), summary)
-    assert "pole in Bronze Cup" in english and "not classified after 19 laps" in english
-    assert "Overall Bronze Cup title decided: <b>Alex Malykhin</b> · teams: Pure Rxcing" in english
+    assert "Class pole, not classified after 19 laps" in english
+    assert "Bronze Cup title decided (Overall): <b>Alex Malykhin</b> · teams: Pure Rxcing" in english
     german = render.race_summary(Translator("de"), summary)
-    assert "Pole im Bronze Cup" in german and "nicht gewertet nach 19 Runden" in german
-    assert "Titel entschieden, Overall Bronze Cup: <b>Alex Malykhin</b> · Teams: Pure Rxcing" in german
+    assert "Klassen-Pole, nicht gewertet nach 19 Runden" in german
+    assert "Titel im Bronze Cup entschieden (Gesamtwertung): <b>Alex Malykhin</b> · Teams: Pure Rxcing" in german
     assert "Bronze Cup: #188 Garage 59" in german
 
 
@@ -91,7 +91,7 @@ async def test_points_and_position_before_after(store: Store) -> None:
     assert outcome.class_position == 2 and outcome.position == 19
     assert outcome.points == 320 + 28  # P2 in class in the race, P4 in class in qualifying
     text = render.outcome_text(Translator("en"), outcome)
-    assert re.search(r"WeatherTech Championship GTDPRO: (P\d+ → )?P\d+", text)
+    assert re.search(r"GTDPRO \(WeatherTech Championship\): (P\d+ → )?P\d+", text)
 
 
 async def test_recipients_follow_drivers_series_and_teams(copy_db) -> None:  # type: ignore[no-untyped-def]

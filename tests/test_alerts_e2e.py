@@ -76,8 +76,9 @@ async def test_barcelona_results_from_another_process_send_one_summary_in_german
     messages = env.standin.messages(HAMBURG)[before:]
     assert len(messages) == 1, [m["text"] for m in messages]
     text = messages[0]["text"] or ""
-    assert "Pole im Bronze Cup" in text and "nicht gewertet nach 19 Runden" in text
-    assert "Titel entschieden, Overall Bronze Cup: Alex Malykhin · Teams: Pure Rxcing" in text
+    assert "Klaus Bachler — Teamtitel im Bronze Cup mit Pure Rxcing (Gesamtwertung)" in text
+    assert "Klassen-Pole, nicht gewertet nach 19 Runden" in text
+    assert "Titel im Bronze Cup entschieden (Gesamtwertung): Alex Malykhin · Teams: Pure Rxcing" in text
     assert "Bronze Cup: #188 Garage 59" in text
     await notifier(env).poll(BARCELONA_EVENING)
     assert len(env.standin.messages(HAMBURG)[before:]) == 1  # exactly once
@@ -190,7 +191,7 @@ async def test_provisional_results_then_a_correction_never_a_second_summary(
         await notifier(env).poll(BARCELONA_EVENING)
     texts = [m["text"] or "" for m in env.standin.messages(VIENNA)[start:]]
     assert len(texts) == 2, texts
-    assert "(provisional)" in texts[0] and "not classified after 19 laps" in texts[0]
+    assert "(provisional)" in texts[0] and "Not classified after 19 laps" in texts[0]  # no qualifying in the copy
     assert texts[1].startswith("✏️ Corrected result, Barcelona") and "Klaus Bachler" in texts[1]
 
 

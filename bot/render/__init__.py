@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from bot.render.alerts import championship_name as championship_name
 from bot.render.alerts import correction as correction
+from bot.render.alerts import outcome_block as outcome_block
 from bot.render.alerts import outcome_text as outcome_text
 from bot.render.alerts import race_summary as race_summary
 from bot.render.alerts import reminder as reminder
 from bot.render.alerts import reminder_car as reminder_car
 from bot.render.alerts import reminder_head as reminder_head
 from bot.render.alerts import reminder_text as reminder_text
+from bot.render.alerts import result_headline as result_headline
 from bot.render.alerts import schedule_notice as schedule_notice
 from bot.render.alerts import spoiler_button as spoiler_button
 from bot.render.alerts import spoiler_teaser as spoiler_teaser
+from bot.render.alerts import table_label as table_label
+from bot.render.alerts import title_line as title_line
 from bot.render.common import MAX_TABLE_ROWS as MAX_TABLE_ROWS
 from bot.render.common import STATUS_SHORT as STATUS_SHORT
 from bot.render.common import Rendered as Rendered
