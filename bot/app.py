@@ -25,7 +25,7 @@ from bot.ingest.providers.watch import Watch
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands
-from handlers import admin, drivers, follow, groups, guard, results, schedule, settings, standings, start
+from handlers import admin, chart, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
 
@@ -167,6 +167,7 @@ def build_application(
     )
     for module in (guard, start, follow, standings, schedule, results, drivers, settings, groups, admin):
         module.register(app)
+    chart.register(app)  # /standings' "📈 Chart" button (handlers/chart.py)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app

@@ -12,6 +12,8 @@ from bot.render.alerts import reminder_text as reminder_text
 from bot.render.alerts import schedule_notice as schedule_notice
 from bot.render.alerts import spoiler_button as spoiler_button
 from bot.render.alerts import spoiler_teaser as spoiler_teaser
+from bot.render.charts import chart_caption as chart_caption
+from bot.render.charts import chart_png as chart_png
 from bot.render.common import MAX_TABLE_ROWS as MAX_TABLE_ROWS
 from bot.render.common import STATUS_SHORT as STATUS_SHORT
 from bot.render.common import Rendered as Rendered

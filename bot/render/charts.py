@@ -7,18 +7,14 @@ for a phone and inside Telegram's photo limits (≤ 10 MB, width + height ≤ 10
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import matplotlib
+from bot.i18n import Translator
+from bot.render.common import e
+from bot.services.charts import ChartData, ChartLine
 
-matplotlib.use("Agg")  # before anything draws: never look for a display
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from bot.i18n import Translator  # noqa: E402
-from bot.render.common import e  # noqa: E402
-from bot.services.charts import ChartData, ChartLine  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 1280, 720, 100
 # Colour-blind-safe and distinct on a white background (Okabe–Ito, then darker tones); the chat's own
@@ -55,10 +51,22 @@ def line_label(t: Translator, line: ChartLine) -> str:
     return f"{place}{names}  {t.points(line.points[-1] if line.points else 0)}"
 
 
-def chart_png(t: Translator, data: ChartData) -> bytes:
-    """The same data and language always give the same bytes (no timestamp in the file)."""
+def _figure() -> Figure:
+    # matplotlib is imported on the first chart (a third of a second): the CLI and the rest of the bot never
+    # wait for it. Agg draws to memory; a Figure of its own (no pyplot) needs no display and no global state.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
+    return figure
+
+
+def chart_png(t: Translator, data: ChartData) -> bytes:
+    """The same data and language always give the same bytes (no timestamp in the file)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    figure = _figure()
     axes = figure.add_axes((0.075, 0.2, 0.60, 0.66))
     figure.text(0.075, 0.95, title(data), fontsize=20, fontweight="bold", va="top")
     subject = t("Team points after each round") if data.subject == "teams" else t("Points after each round")

@@ -92,9 +92,7 @@ async def chart_data(store: Store, request: ChartRequest, top: int = TOP) -> Cha
     return _computed(data, champ, subject, request, top)
 
 
-def _computed(
-    data: SeasonData, champ: ChampionshipDef, subject: Subject, request: ChartRequest, top: int
-) -> ChartData:
+def _computed(data: SeasonData, champ: ChampionshipDef, subject: Subject, request: ChartRequest, top: int) -> ChartData:
     final = standings(data, champ, subject)  # computes and caches the progression on the season snapshot
     steps = data.progressions.get((champ.key, subject), [])
     if final is None or not steps:
@@ -159,7 +157,9 @@ async def _official(
     )
 
 
-def _lines(table: list[StandingRow], history: list[dict[int, float]], own: frozenset[int], top: int) -> tuple[ChartLine, ...]:
+def _lines(
+    table: list[StandingRow], history: list[dict[int, float]], own: frozenset[int], top: int
+) -> tuple[ChartLine, ...]:
     """The leaders' lines (crews with identical points merged) and the chat's own subjects further down."""
 
     def series_of(subject_id: int) -> tuple[float, ...]:
