@@ -158,6 +158,7 @@ class StoredMessage:
             "text": self.data.get("text"),
             "caption": self.data.get("caption"),
             "document": self.data.get("document"),
+            "photo": self.data.get("photo"),
             "entities": self.data.get("entities") or self.data.get("caption_entities") or [],
             "parse_mode": self.parse_mode,
             "reply_markup": self.reply_markup,
