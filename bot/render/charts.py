@@ -103,7 +103,8 @@ def chart_png(t: Translator, data: ChartData) -> bytes:
             text.set_fontweight("bold")
     buffer = io.BytesIO()
     # No "Software"/date chunks: the bytes depend on the data alone.
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    # Fast zlib: a third of the encoding time for a file about a quarter larger (still far below 10 MB).
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
