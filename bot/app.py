@@ -28,7 +28,7 @@ from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
 from bot.startup import serve, set_commands, until_reachable
-from handlers import admin, drivers, follow, groups, guard, results, schedule, settings, standings, start
+from handlers import admin, chart, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
 
@@ -153,6 +153,7 @@ def build_application(
     )
     for module in (guard, start, follow, standings, schedule, results, drivers, settings, groups, admin):
         module.register(app)
+    chart.register(app)  # /standings' "📈 Chart" button (handlers/chart.py)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app

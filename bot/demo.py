@@ -303,7 +303,6 @@ async def run_demo(project_root: Path, data_dir: Path, script: bool, language: s
                 }
             )
             app = build_application(settings, store=store, clock=clock)
-            _schedule_on(clock)
             console.print(introduction(t, data, wall.perf_counter() - began))
             await _tour(app, store, standin, data, clock, console, script, t)
     return 0
@@ -323,14 +322,6 @@ def introduction(t: Translator, data: DemoData, took: float) -> str:
         series=", ".join(data.loaded),
         start=t.time(data.race_start, "UTC"),
     )
-
-
-def _schedule_on(clock: Clock) -> None:
-    """/next and /calendar (handlers/schedule.py) read the wall clock through their module's `now()`; the
-    demo points it at the replayed day. (To go once they ask handlers.common.now(context).)"""
-    from handlers import schedule
-
-    schedule.now = clock.now
 
 
 async def _tour(

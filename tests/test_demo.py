@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.demo import DEMO_DATA, ReplayClock, _schedule_on, as_of, load_replay, replay_season
+from bot.demo import DEMO_DATA, ReplayClock, as_of, load_replay, replay_season
 from bot.ingest.importers import load_paths
 from bot.records import ImportBatch
-from handlers import schedule
 from storage.store import Store
 from tests.botenv import BotEnv, buttons, running_bot
 from tests.conftest import ERGAST
@@ -80,8 +79,6 @@ async def demo(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     db = tmp_path / "demo.db"
     shutil.copy(demo_db, db)
     clock = ReplayClock(OPENS_AT)
-    monkeypatch.setattr(schedule, "now", schedule.now)  # put back after the test
-    _schedule_on(clock)
     async with running_bot(db, clock=clock) as running:
         yield running
         assert running.errors() == []

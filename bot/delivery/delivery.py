@@ -288,6 +288,33 @@ class Delivery:
             return None  # logged and acted on (chat deactivated, admins told) by _refused
         return message
 
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: bytes | str,
+        caption: str | None = None,
+        thread_id: int | None = None,
+        filename: str = "chart.png",
+    ) -> Message | None:
+        """A picture as a reply (e.g. /standings' chart): `photo` is the image's bytes, or the file_id Telegram
+        gave an earlier send of it (sent again without uploading). Paced, retried and refused exactly as
+        send_document; no outbox row for the same reasons. None if Telegram refuses it for good."""
+
+        async def call(target: int, thread: int | None) -> Any:
+            return await self.bot.send_photo(
+                target,
+                InputFile(photo, filename=filename) if isinstance(photo, bytes) else photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                message_thread_id=thread,
+            )
+
+        try:
+            message: Message = await self._with_retries(chat_id, thread_id, call, row_id=None, stale=None)
+        except (Forbidden, BadRequest):
+            return None  # logged and acted on (chat deactivated, admins told) by _refused
+        return message
+
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         async def call(target: int, thread: int | None) -> Any:
             return await self.bot.edit_message_text(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.render.alerts import championship_name as championship_name
 from bot.render.alerts import correction as correction
 from bot.render.alerts import outcome_block as outcome_block
 from bot.render.alerts import outcome_text as outcome_text
@@ -17,9 +16,12 @@ from bot.render.alerts import spoiler_button as spoiler_button
 from bot.render.alerts import spoiler_teaser as spoiler_teaser
 from bot.render.alerts import table_label as table_label
 from bot.render.alerts import title_line as title_line
+from bot.render.charts import chart_caption as chart_caption
+from bot.render.charts import chart_png as chart_png
 from bot.render.common import MAX_TABLE_ROWS as MAX_TABLE_ROWS
 from bot.render.common import STATUS_SHORT as STATUS_SHORT
 from bot.render.common import Rendered as Rendered
+from bot.render.common import championship_name as championship_name
 from bot.render.common import e as e
 from bot.render.drivers import driver_choices as driver_choices
 from bot.render.drivers import driver_none as driver_none
@@ -64,7 +66,6 @@ from bot.render.settings import spoiler_label as spoiler_label
 from bot.render.settings import zone_question as zone_question
 from bot.render.settings import zone_set as zone_set
 from bot.render.settings import zone_unknown as zone_unknown
-from bot.render.standings import championship_name as championship_name
 from bot.render.standings import pick_standings_series as pick_standings_series
 from bot.render.standings import season_missing as season_missing
 from bot.render.standings import standings as standings

@@ -8,8 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.alerts import ClinchedTitle, DriverOutcome, RaceSummary, Reminder, ReminderCar
-from bot.i18n import N_, Translator
-from bot.render.common import e
+from bot.i18n import Translator
+from bot.render.common import championship_name, e
 from bot.render.results import car_short
 from bot.render.rides import car_text, with_co_drivers
 from bot.render.schedule import session_label, when
@@ -66,13 +66,6 @@ def reminder_car(t: Translator, car: ReminderCar) -> str:
 
 # Championship names come from the series definitions, in English; these are the ones a German chat reads
 # in German (other names, "Sprint Cup", "WeatherTech Championship", are names in both languages).
-CHAMPIONSHIP_NAMES = (N_("Overall"), N_("Drivers' Championship"), N_("Constructors' Championship"))
-
-
-def championship_name(t: Translator, name: str) -> str:
-    return t(name) if name in CHAMPIONSHIP_NAMES else name
-
-
 def table_label(t: Translator, championship: str, car_class: str | None) -> str:
     """ "Bronze Cup (Overall)", or the championship alone where it has no classes."""
     name = e(championship_name(t, championship))

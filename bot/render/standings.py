@@ -7,20 +7,13 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.i18n import N_, Translator
-from bot.render.common import Rendered, e
+from bot.i18n import Translator
+from bot.render.common import Rendered, championship_name, e
 from bot.services.standings import Row, View
 from bot.standings.service import NotFound, StandingsTable
 
 NAME_WIDTH = 20  # the table must fit a phone's width
 # Championship names the shipped definitions use, so a German chat reads them in German.
-CHAMPIONSHIP_NAMES = {
-    "Drivers' Championship": N_("Drivers' Championship"),
-    "Constructors' Championship": N_("Constructors' Championship"),
-    "Overall": N_("Overall"),
-    "Sprint Cup": N_("Sprint Cup"),
-    "Endurance Cup": N_("Endurance Cup"),
-}
 CHAMPIONSHIP_KEYS = {
     "drivers": "Drivers' Championship",
     "constructors": "Constructors' Championship",
@@ -28,11 +21,6 @@ CHAMPIONSHIP_KEYS = {
     "sprint": "Sprint Cup",
     "endurance": "Endurance Cup",
 }
-
-
-def championship_name(t: Translator, name: str) -> str:
-    known = CHAMPIONSHIP_NAMES.get(name)
-    return t(known) if known else name
 
 
 def _rows(t: Translator, table: StandingsTable, rows: Sequence[Row], others: Sequence[Row]) -> list[str]:

@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.standin.errors import ApiError, bad_request
 from bot.standin.html_check import EntityParseError, parse_html, utf16_len
 from bot.standin.limits import FloodControl, FloodLimits
+from bot.standin.photos import photo_size
 from bot.standin.spec import BotApiSpec, Method, UploadedFile, decode_params, load_spec
 from bot.standin.state import (
     CHANNEL_BOT,
@@ -397,7 +398,18 @@ class BotApiStandIn:
     async def _send_photo(self, p: Params) -> Params:
         chat = self._chat(p["chat_id"], sending=True)
         content = _caption_content(p)
-        content["photo"] = self._file_for(p["photo"], "photo").as_photo()
+        photo = p["photo"]
+        if isinstance(photo, UploadedFile) and photo.data:
+            # Telegram's photo limits (size, dimensions, an image at all), checked before anything is stored.
+            width, height = photo_size(photo.data)
+            stored = self._new_file(photo, "photo")
+            stored.width, stored.height = width, height
+        else:
+            stored = self._file_for(photo, "photo")
+            if isinstance(photo, str) and photo in self._files and not stored.file_path.startswith("photos/"):
+                # A file_id keeps its type: a document's cannot be sent as a photo.
+                raise bad_request("type of file mismatch")
+        content["photo"] = stored.as_photo()
         return self._store_outgoing(chat, p, content)
 
     async def _send_document(self, p: Params) -> Params:

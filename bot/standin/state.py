@@ -158,6 +158,7 @@ class StoredMessage:
             "text": self.data.get("text"),
             "caption": self.data.get("caption"),
             "document": self.data.get("document"),
+            "photo": self.data.get("photo"),
             "entities": self.data.get("entities") or self.data.get("caption_entities") or [],
             "parse_mode": self.parse_mode,
             "reply_markup": self.reply_markup,
@@ -177,6 +178,8 @@ class StoredFile:
     data: bytes
     file_name: str | None = None
     mime_type: str | None = None
+    width: int = 0  # photos: measured at upload (bot/standin/photos.py); 0 where unknown (a URL)
+    height: int = 0
 
     def to_api(self) -> dict[str, Any]:
         """A File object, as getFile returns it."""
@@ -200,14 +203,13 @@ class StoredFile:
         return data
 
     def as_photo(self) -> list[dict[str, Any]]:
-        # Real Telegram returns several sizes with measured dimensions; the stand-in does not decode
-        # images, so one size with unknown (0) dimensions.
+        # Real Telegram returns several sizes; the stand-in one: the upload's own (0 × 0 for a URL's).
         return [
             {
                 "file_id": self.file_id,
                 "file_unique_id": self.file_unique_id,
-                "width": 0,
-                "height": 0,
+                "width": self.width,
+                "height": self.height,
                 "file_size": len(self.data),
             }
         ]
