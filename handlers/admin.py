@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import render
+from bot.i18n import N_
 from bot.ingest.fetch import is_url
 from bot.status_view import provider_lines
 from handlers import upload
@@ -21,6 +22,28 @@ async def _refuse(update: Update, context: Context) -> bool:
     return True
 
 
+# The counters' keys (storage) and the labels /stats shows for them, translated where shown.
+STAT_LABELS = {
+    "chats": N_("chats"),
+    "active_chats": N_("active chats"),
+    "groups": N_("groups"),
+    "follows": N_("follows"),
+    "outbox_pending": N_("outbox pending"),
+    "outbox_sent": N_("outbox sent"),
+    "outbox_dead": N_("outbox dead"),
+    "outbox_skipped": N_("outbox skipped"),
+    "series": N_("series"),
+    "seasons": N_("seasons"),
+    "events": N_("events"),
+    "sessions": N_("sessions"),
+    "drivers": N_("drivers"),
+    "teams": N_("teams"),
+    "entries": N_("entries"),
+    "results": N_("results"),
+    "official_standings": N_("official standings rows"),
+}
+
+
 async def stats_command(update: Update, context: Context) -> None:
     if await _refuse(update, context):
         return
@@ -29,7 +52,7 @@ async def stats_command(update: Update, context: Context) -> None:
     chats = await store.chats.stats()
     data = await store.counts()
     lines = [f"<b>{t('Statistics')}</b>"]
-    lines += [f"• {name.replace('_', ' ')}: {t.number(value)}" for name, value in {**chats, **data}.items()]
+    lines += [f"• {t(STAT_LABELS.get(name, name))}: {t.number(value)}" for name, value in {**chats, **data}.items()]
     lines += provider_lines(t, await store.providers.all(), chat.timezone)
     await reply(update, context, "\n".join(lines))
 

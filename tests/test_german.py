@@ -51,13 +51,7 @@ SKIP_ARGS = {("language", "en"), ("language", "english")}
 
 # Findings in modules other helpers are rewriting in this wave (issue 10): the merger empties this list once
 # their German texts are in. A command listed here may have findings; any other command must have none.
-PENDING: dict[str, str] = {
-    # Championship names from the series definitions shown untranslated ("Drivers' Championship", "Overall"):
-    # bot/render/alerts.py championship_name() gives their German names.
-    "standings": "standings headings and errors name championships in English (bot/render/standings.py)",
-    "driver": "/driver names championships in English (bot/render/drivers.py)",
-    "stats": "the admin's /stats labels are English keys (handlers/admin.py, not in this wave)",
-}
+PENDING: dict[str, str] = {}  # command → why its German replies still hold English (empty: none known)
 
 
 @cache

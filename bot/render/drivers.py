@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import Translator
-from bot.render.common import STATUS_SHORT, Rendered, e
+from bot.render.common import STATUS_SHORT, Rendered, championship_name, e
 from bot.render.follow import candidate_label
 from bot.render.schedule import session_label
 from bot.services import Candidate, DriverProfile, SeasonLine
@@ -62,7 +62,9 @@ def driver_profile(t: Translator, profile: DriverProfile, others: list[Candidate
     if profile.positions:
         lines += ["", f"<b>{t('Standings')}</b>"]
         for p in profile.positions:
-            label = f"{p.series_name} {p.year}, {p.championship}" + (f", {p.car_class}" if p.car_class else "")
+            label = f"{p.series_name} {p.year}, {championship_name(t, p.championship)}" + (
+                f", {p.car_class}" if p.car_class else ""
+            )
             lines.append(f"• {e(label)}: P{p.position or '–'}, {t.points(p.points)} {t('pts')}")
     if profile.followed:
         toggle = InlineKeyboardButton(t("Unfollow"), callback_data=callbacks.driver(profile.driver_id, "u"))
