@@ -48,7 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("unfollow", N_("Stop following"), CHANGES),
     Command("ics", N_("Your sessions as a calendar file"), EVERYONE),
     Command("settings", N_("Time zone, language, reminders"), CHANGES),
-    Command("timezone", N_("Set the time zone"), CHANGES, "Europe/Vienna"),
+    Command("timezone", N_("Set the time zone"), CHANGES, "Berlin"),
     Command("language", N_("Set the language"), CHANGES, "de"),
     Command("here", N_("Send race alerts to this topic"), frozenset({Audience.GROUP_ADMIN})),
     Command("help", N_("All commands"), EVERYONE),

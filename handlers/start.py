@@ -85,11 +85,12 @@ async def private_text(update: Update, context: Context) -> None:
 
 # After the guard (handlers/guard.py), before the features: commands that would search an empty store.
 EMPTY_STORE_GROUP = -1
-SEARCHING = ("follow", "driver", "next")
+SEARCHING = ("follow", "driver", "next", "standings", "calendar", "results")
 
 
 async def empty_store(update: Update, context: Context) -> None:
-    """On a fresh install /follow NAME would answer "I know no one called NAME, check the spelling" and /next
+    """On a fresh install /standings, /calendar and /results would ask "which series?" with nothing to offer,
+    /follow NAME would answer "I know no one called NAME, check the spelling" and /next
     "no upcoming sessions": both true, neither helpful. Say what is missing instead (as ask_series does)."""
     if await stored_series(context):
         return

@@ -143,7 +143,7 @@ async def test_png_is_a_phone_sized_photo_the_same_every_time(store: Store) -> N
     assert chart_png(english, data) == png  # same data, same bytes: what the cache relies on
     assert chart_png(german, data) != png  # German labels ("Punkte", "Punkte nach jedem Lauf", 139,5)
     caption = chart_caption(german, data)
-    assert "GT World Challenge Europe 2023 — Overall — Bronze Cup" in caption
+    assert "GT World Challenge Europe 2023 — Gesamtwertung — Bronze Cup" in caption
     assert "aus den Ergebnissen berechnet, nach Zandvoort" in caption and "Dicke Linien" in caption
     assert "computed from results" in chart_caption(english, data)
 
@@ -184,7 +184,7 @@ async def test_pressing_chart_sends_the_title_fight_as_a_photo(env: BotEnv, tmp_
     [photo], toast = await _press(env, BEN, data)
     assert toast["text"] == "📈 Das Diagramm wird gezeichnet …" and not toast.get("show_alert")
     assert photo["kind"] == "photo"
-    assert "GT World Challenge Europe 2023 — Overall — Bronze Cup" in photo["caption"]
+    assert "GT World Challenge Europe 2023 — Gesamtwertung — Bronze Cup" in photo["caption"]
     assert "nach Zandvoort" in photo["caption"] and "Dicke Linien" in photo["caption"]
     png = env.standin.file_content(photo["photo"][-1]["file_id"])
     assert _check_png(png) == (1280, 720)
@@ -219,7 +219,7 @@ async def test_chart_in_english_for_f1_and_what_cannot_be_drawn(env: BotEnv) -> 
     assert "No championship number 6 in Formula 1 2021" in missing["text"]
     await env.say(BEN, BEN, "/start")
     [fehlt], _ = await _press(env, BEN, callbacks.chart(series["f1"], 2021, 0, 0, True))
-    assert "Drivers' Championship hat keine Teamwertung" in fehlt["text"]
+    assert "Fahrerwertung hat keine Teamwertung" in fehlt["text"]
 
     # A series gone from the store: the button has expired (an alert, no message).
     anchor = env.standin.messages(ANA)[-1]

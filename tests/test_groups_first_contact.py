@@ -229,7 +229,9 @@ async def test_an_empty_store_says_what_to_do(empty: BotEnv, command: str, langu
     user = EN if language == "en" else DE
     told = await empty.say(user, user, command)
     assert EMPTY_USER[language] in text(told) and EMPTY_ADMIN not in text(told)
-    assert not told[0].get("reply_markup")
+    # No buttons but, in a German chat's first reply, the one that changes the time zone guessed from the language.
+    markup = told[0].get("reply_markup") or {"inline_keyboard": []}
+    assert all(b["callback_data"] == "v1:se:open:tz" for row in markup["inline_keyboard"] for b in row), markup
     if language == "en":
         admin = text(await empty.say(ADMIN_ID, ADMIN_ID, command))
         assert EMPTY_ADMIN in admin and "/import" in admin and "Formula 1 1950–2024" in admin

@@ -79,7 +79,7 @@ async def test_valencia_race_1_and_every_other_session_of_the_event(
 ) -> None:
     user = ANA if language == "en" else BEN
     reply = await ask(env, user, f"/results valencia {race}")
-    body = reply["text"]
+    body = reply["text"].split("\n\n🕓")[0]  # without the first reply's note on the time zone guessed (de)
     assert "GT World Challenge Europe 2023 — Valencia" in body and expected in body
     assert "#88 Raffaele Marciello, Timur Boguslavskiy" in body  # the Race 1 winner
     assert "24" not in labels(reply)  # a view, not a list of the season's events

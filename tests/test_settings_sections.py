@@ -47,7 +47,9 @@ def text(messages: list[dict[str, Any]]) -> str:
 
 
 def labels(message: dict[str, Any]) -> list[str]:
-    return [label for label, _ in buttons(message)]
+    """Every button's label, the first-contact "change time zone" one included (botenv.buttons leaves it out)."""
+    markup = message.get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def toasts(env: BotEnv) -> list[str]:

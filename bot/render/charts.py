@@ -10,7 +10,7 @@ import io
 from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
-from bot.render.common import e
+from bot.render.common import championship_name, e
 from bot.services.charts import ChartData, ChartLine
 
 if TYPE_CHECKING:
@@ -34,9 +34,9 @@ COLOURS = (
 NAME_WIDTH = 28  # characters of a legend name
 
 
-def title(data: ChartData) -> str:
+def title(t: Translator, data: ChartData) -> str:
     """Plain text (the picture's heading); escape it for a caption."""
-    parts = [f"{data.series_name} {data.year}", data.championship]
+    parts = [f"{data.series_name} {data.year}", championship_name(t, data.championship)]
     if data.car_class:
         parts.append(data.car_class)
     return " — ".join(parts)
@@ -68,7 +68,7 @@ def chart_png(t: Translator, data: ChartData) -> bytes:
 
     figure = _figure()
     axes = figure.add_axes((0.075, 0.2, 0.60, 0.66))
-    figure.text(0.075, 0.95, title(data), fontsize=20, fontweight="bold", va="top")
+    figure.text(0.075, 0.95, title(t, data), fontsize=20, fontweight="bold", va="top")
     subject = t("Team points after each round") if data.subject == "teams" else t("Points after each round")
     figure.text(0.075, 0.895, subject, fontsize=15, color="#444444", va="top")
     rounds = list(range(1, len(data.rounds) + 1))
@@ -112,7 +112,7 @@ def chart_caption(t: Translator, data: ChartData) -> str:
     """Telegram HTML for the photo's caption (≤ 1024 characters)."""
     source = t("official") if data.source == "official" else t("computed from results")
     footer = t("{source}, after {event}", source=source, event=e(data.after_event or "—"))
-    text = f"📈 <b>{e(title(data))}</b>\n<i>{footer}</i>"
+    text = f"📈 <b>{e(title(t, data))}</b>\n<i>{footer}</i>"
     if any(line.own for line in data.lines):
         text += "\n" + t("Thick lines: whom this chat follows.")
     return text

@@ -7,8 +7,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import Translator
-from bot.render.common import STATUS_SHORT, Rendered, championship_name, e
+from bot.render.common import Rendered, championship_name, e
 from bot.render.follow import candidate_label
+from bot.render.results import result_position
 from bot.render.schedule import session_label
 from bot.services import Candidate, DriverProfile, SeasonLine
 from storage.people import DriverResult
@@ -37,15 +38,8 @@ def season_line(t: Translator, season: SeasonLine) -> str:
 
 
 def result_text(t: Translator, r: DriverResult) -> str:
-    if r.status in STATUS_SHORT:
-        text = STATUS_SHORT[r.status]
-        if r.laps:
-            text += " " + t.n("after {n} lap", "after {n} laps", r.laps)
-        return text
-    text = f"P{r.position}" if r.position else "–"
-    if r.class_position and r.car_class:
-        text += " " + t("(P{pos} in {cls})", pos=r.class_position, cls=e(r.car_class))
-    return text + (" 🏆" if r.position == 1 or r.class_position == 1 else "")
+    """The placing as /results writes it, with a trophy for a win overall or in class."""
+    return result_position(t, r) + (" 🏆" if r.position == 1 or r.class_position == 1 else "")
 
 
 def driver_profile(t: Translator, profile: DriverProfile, others: list[Candidate] | None = None) -> Rendered:

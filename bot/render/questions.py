@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.i18n import Translator
-from bot.render.common import Rendered, e
+from bot.render.common import Rendered, championship_name, e
 from bot.standings.service import NoRules, NotFound
 
 
@@ -73,5 +73,6 @@ def not_found(t: Translator, problem: NotFound) -> str:
         )
         return text
     if problem.message:
-        return t(problem.message, **{k: e(v) for k, v in problem.values.items()})
+        values = {k: championship_name(t, str(v)) if k == "championship" else v for k, v in problem.values.items()}
+        return t(problem.message, **{k: e(v) for k, v in values.items()})
     return e(str(problem))

@@ -5,6 +5,7 @@ profile and summaries use."""
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -66,7 +67,22 @@ STATUS_WORDS = {
 }
 
 
-def result_position(t: Translator, r: ResultLine) -> str:
+class Placed(Protocol):
+    """What a placing line needs: a result row (ResultLine) or a driver's result (/driver's DriverResult)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def laps(self) -> int | None: ...
+    @property
+    def position(self) -> int | None: ...
+    @property
+    def class_position(self) -> int | None: ...
+    @property
+    def car_class(self) -> str | None: ...
+
+
+def result_position(t: Translator, r: Placed) -> str:
     if r.status in STATUS_WORDS:
         text = t(STATUS_WORDS[r.status])
         if r.laps:
