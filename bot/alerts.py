@@ -37,7 +37,7 @@ class DriverOutcome:
     # Several classes in the race: the headline tells the class result ("Class win", "P3 in Bronze Cup").
     class_race: bool = False
     # Titles this race decided for the driver, and those their car's team took without them (a driver who
-    # did not race every round: Bachler at Barcelona is no Bronze Cup champion, his car and team are).
+    # did not race every round is no class champion when their car and team are).
     titles: list[ClinchedTitle] = field(default_factory=list)
     car_titles: list[ClinchedTitle] = field(default_factory=list)
 

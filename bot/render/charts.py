@@ -43,7 +43,7 @@ def title(t: Translator, data: ChartData) -> str:
 
 
 def line_label(t: Translator, line: ChartLine) -> str:
-    # A crew shares one line: surnames keep it short ("Malykhin / Bachler").
+    # A crew shares one line: surnames keep it short ("Surname / Surname").
     names = line.names[0] if len(line.names) == 1 else " / ".join(n.split()[-1] for n in line.names)
     if len(names) > NAME_WIDTH:
         names = names[: NAME_WIDTH - 1] + "…"

@@ -18,7 +18,7 @@ MAX_SEASON_LINES = 25
 
 
 def _cars(season: SeasonLine) -> str:
-    """ "#1 Red Bull", "#33 Toro Rosso, #33 Red Bull", "#911, #9 Pure Rxcing": each team once with its numbers."""
+    """Each team once with its numbers ("#7 Team A, #12 Team B"; "#3, #30 Team C" for two cars of one team)."""
     parts = []
     for team, numbers in season.cars:
         text = ", ".join(f"#{e(n)}" for n in numbers)
@@ -65,7 +65,7 @@ def driver_profile(t: Translator, profile: DriverProfile, others: list[Candidate
     else:
         toggle = InlineKeyboardButton(t("Follow"), callback_data=callbacks.driver(profile.driver_id, "f"))
     rows = [[toggle]]
-    # Taken without asking: the namesakes stay one tap away ("Not them? Jos Verstappen (F1 1994–2003)").
+    # Taken without asking: the namesakes stay one tap away ("Not them? <name> (<series> <years>)").
     rows += [
         [InlineKeyboardButton("↪ " + candidate_label(c), callback_data=callbacks.driver(c.id))]
         for c in (others or [])[:2]

@@ -29,7 +29,7 @@ def years(first: int, last: int) -> str:
 
 
 def candidate_label(candidate: Candidate) -> str:
-    """A name with where and when they raced, to tell namesakes apart: "Jos Verstappen (F1 1994–2003)"."""
+    """A name with where and when they raced, to tell namesakes apart: "<name> (<series> <first>–<last>)"."""
     if candidate.kind == "series" or not candidate.careers:
         return candidate.name
     places = ", ".join(f"{series_short(c.series_slug)} {years(c.first, c.last)}" for c in candidate.careers[:2])

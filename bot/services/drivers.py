@@ -69,7 +69,7 @@ def season_lines(entries: list[DriverEntry], name: str, series_names: dict[str, 
             numbers = cars.setdefault(row.team, [])
             if row.number not in numbers:
                 numbers.append(row.number)
-            # F1's "car" is the constructor again ("Red Bull", "Red Bull"): only a model that adds something.
+            # F1's "car" repeats the constructor (the team's name twice): only a model that adds something.
             if row.car and row.car not in models and not _names_team(row.car, row.team):
                 models.append(row.car)
             if row.car_class and row.car_class not in classes:

@@ -29,7 +29,7 @@ def target(candidate: Candidate) -> Target:
 
 
 def parse_follow_query(text: str) -> tuple[FollowKind, str, bool]:
-    """(kind, name, whether the kind was said): "team WRT" → team; "team" alone → team, no name."""
+    """(kind, name, whether the kind was said): "team NAME" → team; "team" alone → team, no name."""
     words = text.strip().split(maxsplit=1)
     if words and words[0].casefold() in _KIND_WORDS:
         kind = _KIND_WORDS[words[0].casefold()]

@@ -154,8 +154,8 @@ def _token_hit(word: str, tokens: list[str]) -> int | None:
 
 
 def team_match(query: str, name: str) -> float:
-    """How well `query` names team `name`, token by token: every word asked must be in the name ("WRT" →
-    "Team WRT", not every team with a W, R or T); the more of the name the words cover, the better."""
+    """How well `query` names team `name`, token by token: every word asked must be in the name ("ABC" →
+    "Team ABC", not every team with an A, B or C); the more of the name the words cover, the better."""
     words, tokens = _tokens(query), _tokens(name)
     if not words or not tokens:
         return 0.0
