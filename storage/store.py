@@ -23,6 +23,7 @@ from storage.outbox import Outbox
 from storage.people import PeopleQueries
 from storage.providers import Providers
 from storage.reminders import ReminderQueries
+from storage.sqlite import SqliteDatabase
 from storage.timetable import Timetable
 from storage.writer import apply_batches
 
@@ -178,6 +179,9 @@ class Store:
         self.path = str(path)
         self.conn = conn
         self.guard = WriteGuard(conn, clock)
+        # The one database API (storage/database.py); it shares the guard's lock until every repository uses it.
+        self.db = SqliteDatabase(conn, self.path, clock)
+        self.db.lock = self.guard.lock
         self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
         self.chats = Chats(conn, self.guard)
         self.outbox = Outbox(conn, self.guard, clock)
