@@ -74,8 +74,8 @@ async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
         group_ids = [-1_000_000_000_000 - i for i in range(groups)]
         async with await Store.open(db) as store:
             await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", *rounds], season=2023))
-            drivers = sorted({n.driver_id for n in await store.driver_names()})
-            bachler = next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+            drivers = sorted({n.driver_id for n in await store.drivers.driver_names()})
+            bachler = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
             await store.chats.add_many(
                 [(c, "private", "en") for c in private] + [(g, "supergroup", "de") for g in group_ids],
                 [(c, "driver", bachler) for c in [*private, *group_ids]]
@@ -171,7 +171,9 @@ async def main(chats: int, groups: int, paid: bool, probes: int) -> None:
 
 async def _session(store: Store) -> int:
     return next(
-        s.session_id for s in await store.schedule("gtwc-europe", 2023) if (s.event_key, s.key) == ("barcelona", "race")
+        s.session_id
+        for s in await store.schedule.schedule("gtwc-europe", 2023)
+        if (s.event_key, s.key) == ("barcelona", "race")
     )
 
 

@@ -51,8 +51,8 @@ def line(label: str, values: list[float]) -> str:
 
 
 async def charts(store: Store) -> dict[str, ChartRequest]:
-    series = {s.slug: s.id for s in await store.series()}
-    malykhin = next(n.driver_id for n in await store.driver_names() if n.name == "Alex Malykhin")
+    series = {s.slug: s.id for s in await store.series.all()}
+    malykhin = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Alex Malykhin")
     return {
         "GTWC Europe 2023 Bronze Cup": ChartRequest(series["gtwc-europe"], 2023, 0, 1, False, frozenset({malykhin})),
         "F1 2021 drivers": ChartRequest(series["f1"], 2021, 0, 0, False),

@@ -34,8 +34,8 @@ async def main(chats: int, follows: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with await Store.open(Path(tmp) / "fanout.db") as store:
             await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", GTWC]))
-            drivers = sorted({n.driver_id for n in await store.driver_names()})
-            series = [s.id for s in await store.series()]
+            drivers = sorted({n.driver_id for n in await store.drivers.driver_names()})
+            series = [s.id for s in await store.series.all()]
             chat_ids = list(range(1, chats + 1))
             rows: set[tuple[int, str, int]] = set()
             while len(rows) < follows:
@@ -50,7 +50,7 @@ async def main(chats: int, follows: int) -> None:
             del rows
             session_id = next(
                 s.session_id
-                for s in await store.schedule("gtwc-europe", 2023)
+                for s in await store.schedule.schedule("gtwc-europe", 2023)
                 if (s.event_key, s.key) == ("barcelona", "race")
             )
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.records import ImportBatch  # noqa: E402
 from bot.ingest.importers import load_paths  # noqa: E402
-from bot.records import ImportBatch  # noqa: E402
 from bot.standings.engine import progression  # noqa: E402
 from storage.store import Store  # noqa: E402
 
@@ -93,9 +93,9 @@ async def main() -> None:
 
         standings_start = time.perf_counter()
         tables = 0
-        for series in await store.series():
+        for series in await store.series.all():
             for year in series.years:
-                data = await store.season_data(series.slug, year)
+                data = await store.results.season_data(series.slug, year)
                 if data is None:
                     continue
                 for champ in data.championships:

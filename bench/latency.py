@@ -87,7 +87,7 @@ async def main(rounds: int) -> None:
 
 
 async def _bachler(store: Store) -> int:
-    return next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+    return next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
 
 
 if __name__ == "__main__":

@@ -79,8 +79,8 @@ async def _audience(store: Store, chats: int, follows: int) -> None:
     """`follows` spread over `chats` (each chat's targets distinct), loaded a slice of chats at a time so the
     bench's own lists do not dominate the memory it measures."""
     rng = random.Random(42)
-    drivers = sorted({n.driver_id for n in await store.driver_names()})
-    series = [s.id for s in await store.series()]
+    drivers = sorted({n.driver_id for n in await store.drivers.driver_names()})
+    series = [s.id for s in await store.series.all()]
     step = 20_000
     for first in range(1, chats + 1, step):
         ids = range(first, min(chats, first + step - 1) + 1)
@@ -124,13 +124,13 @@ async def main(chats: int, follows: int, data: Path) -> None:
             await store.apply(load_paths([_moved_calendar(Path(tmp), series_file, race_start)]))
 
             # The "moved" notice: the change feed's entries for the new calendar, handled as a poll would.
-            last = int(await store.state(FEED_KEY) or 0)
+            last = int(await store.feed.state(FEED_KEY) or 0)
             started = time.perf_counter()
             notices = 0
-            for import_id, changes in await store.imports_since(last):
-                for change in changes:
+            for feed_import in await store.feed.imports_since(last):
+                for change in feed_import.session_changes:
                     notices += await notifier.handle(change, NOW)
-                await store.set_state(FEED_KEY, str(import_id))
+                await store.feed.set_state(FEED_KEY, str(feed_import.id))
             moved_s = time.perf_counter() - started
 
             await notifier.poll(NOW)  # plans the wake-ups; nothing is due yet

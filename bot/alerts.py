@@ -13,7 +13,10 @@ from bot.core.chat_settings import DEFAULTS
 from bot.rides import Ride
 from bot.standings.engine import SeasonData, StandingRow, Standings, decided_titles, progression
 from bot.standings.rules import ChampionshipDef
-from storage.store import DriverEntry, ResultLine, SessionRef, Store
+from storage.drivers import DriverEntry
+from storage.results import ResultLine
+from storage.schedule import SessionRef
+from storage.store import Store
 
 
 @dataclass(slots=True)
@@ -117,13 +120,13 @@ def progression_cached(data: SeasonData, champ: ChampionshipDef) -> list[Standin
 
 async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[int]) -> RaceSummary | None:
     """What a chat following `driver_ids` is told once a race's results are in."""
-    session = await store.session_ref(session_id)
+    session = await store.schedule.session_ref(session_id)
     if session is None or session.kind not in ("race", "sprint"):
         return None  # stages (Spa after 6 hours) and qualifying get no summary
-    results = await store.session_results(session.event_id, session.key)
+    results = await store.results.session_results(session.event_id, session.key)
     if not results:
         return None
-    data = await store.season_data(session.series_slug, session.year)
+    data = await store.results.season_data(session.series_slug, session.year)
     champ = data.championship() if data else None
     before, after = _steps_around(data, champ, session.event_id) if data and champ else (None, None)
     pole_cars = await _class_poles(store, session)
@@ -174,13 +177,13 @@ async def race_summary(store: Store, session_id: int, driver_ids: AbstractSet[in
 
 async def _class_poles(store: Store, session: SessionRef) -> set[str]:
     """Car numbers that took their class's pole in the qualifying that set this race's grid."""
-    for key, _, kind, _ in await store.event_sessions(session.event_id):
-        if kind != "qualifying":
+    for event_session in await store.schedule.event_sessions(session.event_id):
+        if event_session.kind != "qualifying":
             continue
-        grid = await store.session_grid_info(session.event_id, key)
-        if grid is None or not grid[0] or grid[1] not in (session.key, None):
+        grid = await store.schedule.session_grid_info(session.event_id, event_session.key)
+        if grid is None or not grid.sets_grid or grid.parent_key not in (session.key, None):
             continue
-        lines = await store.session_results(session.event_id, key)
+        lines = await store.results.session_results(session.event_id, event_session.key)
         return {r.number for r in lines if r.class_position == 1 and r.status == "classified"}
     return set()
 
@@ -229,7 +232,8 @@ async def recipients(store: Store, session_id: int) -> dict[int, frozenset[int]]
     out: dict[int, frozenset[int]] = {}
     # Most chats have one driver in a race: they share one frozenset per driver instead of a set each.
     alone: dict[int, frozenset[int]] = {}
-    for chat_id, driver_id in await store.followers_of_session(session_id):
+    for follower in await store.chats.followers_of_session(session_id):
+        chat_id, driver_id = follower.chat_id, follower.driver_id
         current = out.get(chat_id, _NOBODY)
         if driver_id is None or driver_id in current:
             out.setdefault(chat_id, current)
@@ -302,16 +306,22 @@ class ReminderContent:
 
     @classmethod
     async def load(cls, store: Store, session_id: int) -> ReminderContent | None:
-        session = await store.session_ref(session_id)
+        session = await store.schedule.session_ref(session_id)
         if session is None or session.start_utc is None:
             return None
-        lines = await store.event_entries(session.event_id)
+        lines = await store.results.event_entries(session.event_id)
         grid_lines: list[ResultLine] = []
-        for key, _, kind, status in await store.event_sessions(session.event_id):
-            info = await store.session_grid_info(session.event_id, key)
-            if kind == "qualifying" and status != "none" and info and info[0] and info[1] in (session.key, None):
-                grid_lines = await store.session_results(session.event_id, key)
-        data = await store.season_data(session.series_slug, session.year)
+        for event_session in await store.schedule.event_sessions(session.event_id):
+            info = await store.schedule.session_grid_info(session.event_id, event_session.key)
+            if (
+                event_session.kind == "qualifying"
+                and event_session.results_status != "none"
+                and info
+                and info.sets_grid
+                and info.parent_key in (session.key, None)
+            ):
+                grid_lines = await store.results.session_results(session.event_id, event_session.key)
+        data = await store.results.season_data(session.series_slug, session.year)
         champ = data.championship() if data else None
         table = None
         if data and champ:
@@ -342,13 +352,13 @@ class ReminderContent:
         for driver_id in sorted(set(driver_ids) - self._cars.keys()):
             known = [
                 e
-                for e in await self.store.driver_entries(driver_id)
+                for e in await self.store.drivers.driver_entries(driver_id)
                 if e.series_slug == self.session.series_slug and e.year == self.session.year
             ]
             if not known:
                 self._cars[driver_id] = []
                 continue
-            name = await self.store.driver_name(driver_id) or "?"
+            name = await self.store.drivers.driver_name(driver_id) or "?"
             self._cars[driver_id] = [((0, driver_id), self._car(name, known[-1], driver_id, None))]
 
     def driver_ids(self) -> list[int]:

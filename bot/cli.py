@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.core.clock import SYSTEM, Clock
+from bot.core.records import ChangeSet, ImportBatch
 from bot.core.redact import excepthook, redact
 from bot.i18n import LANGUAGES
 from bot.ingest.definitions import Applied, grouped
@@ -27,7 +28,6 @@ from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
 from bot.ingest.providers.client import ProviderError, cache_beside
 from bot.ingest.providers.f1_sync import SyncReport, make_client, sync_season
 from bot.ingest.urls import load_fetched
-from bot.records import ChangeSet, ImportBatch
 from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.results import ResultsTable, results_table
@@ -522,7 +522,7 @@ def export_ics(
     async def collect(store: Store) -> bytes:
         slugs: list[str] = []
         for wanted in series or ():
-            found = await store.find_series(wanted)
+            found = await store.series.find(wanted)
             if found is None:
                 raise NotFound("No series {name!r} in the store.", name=wanted)
             slugs.append(found.slug)
@@ -530,10 +530,10 @@ def export_ics(
             matches = await search_drivers(store, driver, limit=1)
             if not matches:
                 raise NotFound("No driver {name!r} in the store.", name=driver)
-            slugs.extend(e.series_slug for e in await store.driver_entries(matches[0].driver_id))
+            slugs.extend(e.series_slug for e in await store.drivers.driver_entries(matches[0].driver_id))
         if not series and not driver:
-            slugs = [s.slug for s in await store.series()]
-        sessions = await store.calendar_sessions(sorted(set(slugs)), season)
+            slugs = [s.slug for s in await store.series.all()]
+        sessions = await store.schedule.calendar_sessions(sorted(set(slugs)), season)
         names = sorted({s.series_name for s in sessions})
         return render_ics(sessions, Translator(language), leads, name=" · ".join(names) or "Pitboard")
 
@@ -578,8 +578,8 @@ def drivers(
             out.print(f"No driver matches {name!r}.", markup=False)
             raise typer.Exit(1)
         for match in matches:
-            entries = await store.driver_entries(match.driver_id)
-            sources = await store.driver_sources(match.driver_id)
+            entries = await store.drivers.driver_entries(match.driver_id)
+            sources = await store.drivers.driver_sources(match.driver_id)
             seasons = sorted({(e.series_slug, e.year) for e in entries})
             summary = ", ".join(f"{s} {y}" for s, y in seasons[-6:]) or "no entries"
             out.print(f"[bold]{match.name}[/bold] (id {match.driver_id}) — {summary}")
@@ -592,7 +592,7 @@ def drivers(
                     markup=False,
                 )
             if sources:
-                out.print("   ids: " + ", ".join(f"{s}:{i}" for s, i in sources[:6]), markup=False)
+                out.print("   ids: " + ", ".join(f"{s.source}:{s.source_id}" for s in sources[:6]), markup=False)
 
     _run(query)
 
@@ -602,7 +602,7 @@ def merge_drivers(keep: int, other: int) -> None:
     """Admin: two driver ids are one person; OTHER is folded into KEEP."""
 
     async def run(store: Store) -> None:
-        await store.merge_drivers(keep, other)
+        await store.drivers.merge_drivers(keep, other)
 
     try:
         _run(run)
@@ -619,7 +619,7 @@ def split_driver(
     """Admin: the driver's entries in SERIES belong to a different person of the same name."""
 
     async def run(store: Store) -> int:
-        return await store.split_driver(driver_id, series)
+        return await store.drivers.split_driver(driver_id, series)
 
     try:
         new_id = _run(run)

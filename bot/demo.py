@@ -28,11 +28,11 @@ from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.core.clock import SYSTEM, Clock
+from bot.core.records import EventRec, ImportBatch, SessionRec
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.ingest.shipped import SERIES_DIR
 from bot.notifier import Notifier
-from bot.records import EventRec, ImportBatch, SessionRec
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store

@@ -61,8 +61,8 @@ class Notifier:
         Called while the Application starts, before anything else runs: an import that lands after the
         bot is up is then always news, even if it comes before the first poll.
         """
-        if await self.store.state(FEED_KEY) is None:
-            await self.store.set_state(FEED_KEY, str(await self.store.last_import_id()))
+        if await self.store.feed.state(FEED_KEY) is None:
+            await self.store.feed.set_state(FEED_KEY, str(await self.store.feed.last_import_id()))
 
     async def start(self, now: datetime) -> None:
         """At start: resume what a crash left in the outbox, catch up on the feed, plan reminders."""
@@ -72,13 +72,13 @@ class Notifier:
 
     async def poll(self, now: datetime) -> int:
         """Handle imports not seen yet; returns how many alert messages were queued."""
-        last = int(await self.store.state(FEED_KEY) or 0)
+        last = int(await self.store.feed.state(FEED_KEY) or 0)
         queued = 0
-        imports = await self.store.imports_since(last)
-        for import_id, changes in imports:
-            for change in changes:
+        imports = await self.store.feed.imports_since(last)
+        for feed_import in imports:
+            for change in feed_import.session_changes:
                 queued += await self.handle(change, now)
-            await self.store.set_state(FEED_KEY, str(import_id))
+            await self.store.feed.set_state(FEED_KEY, str(feed_import.id))
         # An import may add drivers to an entry list: due reminders then look at their audience once more.
         queued += await self.plan_reminders(now, again=bool(imports))
         if queued:
@@ -101,7 +101,7 @@ class Notifier:
         if what == "results_corrected":
             return await self.summaries(session_id, now, correction=True)
         if what == "added":
-            session = await self.store.session_ref(session_id)
+            session = await self.store.schedule.session_ref(session_id)
             start = session.start_utc if session else None
             # A new calendar adds a whole season: only a session added close to its start is news.
             if start is None or not now < datetime.fromisoformat(start.replace("Z", "+00:00")) < now + REMINDER_HORIZON:
@@ -112,7 +112,7 @@ class Notifier:
         return 0
 
     async def summaries(self, session_id: int, now: datetime, correction: bool = False) -> int:
-        session = await self.store.session_ref(session_id)
+        session = await self.store.schedule.session_ref(session_id)
         if session is None or session.kind not in ("race", "sprint"):
             return 0
         plan = await plan_summaries(self.store, session_id)
@@ -121,7 +121,7 @@ class Notifier:
         kind = "correction" if correction else "summary"
         # One summary per race and chat, ever; each correction once per published version.
         key = (
-            f"correction:{session_id}:{await self.store.results_fingerprint(session_id)}"
+            f"correction:{session_id}:{await self.store.results.results_fingerprint(session_id)}"
             if correction
             else f"summary:{session_id}"
         )
@@ -168,7 +168,7 @@ class Notifier:
         return queued
 
     async def schedule_notice(self, session_id: int, what: str, old_start: str | None, now: datetime) -> int:
-        session = await self.store.session_ref(session_id)
+        session = await self.store.schedule.session_ref(session_id)
         if session is None:
             return 0
         start = session.start_utc

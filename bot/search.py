@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.names import name_key
+from bot.core.names import name_key
 from storage.store import Store
 
 
@@ -28,7 +28,7 @@ async def search_drivers(store: Store, text: str, limit: int = 8, cutoff: float 
     query = name_key(text)
     if not query:
         return []
-    names = await store.driver_names()
+    names = await store.drivers.driver_names()
     keys = [name_key(n.alias) for n in names]
     found = process.extract(
         query, keys, scorer=_scorer, processor=utils.default_process, limit=limit * 4, score_cutoff=cutoff

@@ -78,7 +78,7 @@ async def on_button(update: Update, context: Context, action: ChartAction) -> No
     chat, t = await chat_for(update, context)
     store = services(context).store
     query = update.callback_query
-    if not any(s.id == action.series_id for s in await store.series()):
+    if not any(s.id == action.series_id for s in await store.series.all()):
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)
         return

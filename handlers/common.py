@@ -247,7 +247,7 @@ async def ask_series(update: Update, context: Context, command: str, wanted: str
 
 async def stored_series(context: Context) -> list[tuple[int, str]]:
     """(id, name) of every series with a season in the store; none on a fresh install."""
-    return [(s.id, s.name) for s in await services(context).store.series() if s.years]
+    return [(s.id, s.name) for s in await services(context).store.series.all() if s.years]
 
 
 async def may_load_data(update: Update, context: Context) -> bool:

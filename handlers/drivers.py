@@ -29,8 +29,8 @@ async def driver_command(update: Update, context: Context) -> None:
     store = services(context).store
     query = command_text(context)[:MAX_QUERY]
     if not query:
-        examples = await store.follow_examples()
-        example = f"<code>/driver {render.e(examples[0] if examples else 'NAME')}</code>"
+        examples = await store.drivers.follow_examples()
+        example = f"<code>/driver {render.e(examples.driver if examples else 'NAME')}</code>"
         await reply(update, context, t("Whose profile? For example {example}", example=example))
         return
     followed = await followed_ids(store, chat.id, "driver")
@@ -49,7 +49,7 @@ async def on_button(update: Update, context: Context, action: DriverAction) -> N
     chat, t = await chat_for(update, context)
     store = services(context).store
     query = update.callback_query
-    name = await store.driver_name(action.driver_id)
+    name = await store.drivers.driver_name(action.driver_id)
     if name is None:
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)

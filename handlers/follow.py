@@ -33,18 +33,18 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
     text = text.strip()[:MAX_QUERY]
     store = services(context).store
     if not text:
-        await reply(update, context, render.follow_usage(t, await store.follow_examples()))
+        await reply(update, context, render.follow_usage(t, await store.drivers.follow_examples()))
         return
     kind, query, said = parse_follow_query(text)
     if not query and kind == "series":
-        listed = [s for s in await store.series() if s.years]
+        listed = [s for s in await store.series.all() if s.years]
         await reply(update, context, *render.series_list(t, listed, await followed_ids(store, chat.id, "series")))
         return
     if not query and kind == "team":
         await _ask_team(update, context, chat, t)
         return
     if not query:
-        await reply(update, context, render.follow_usage(t, await store.follow_examples()))
+        await reply(update, context, render.follow_usage(t, await store.drivers.follow_examples()))
         return
     found = await find_targets(store, kind, query, said, chat.id)
     if found.chosen is not None:
@@ -55,7 +55,7 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
         await reply(update, context, *render.follow_choices(t, query, found.choices))
     elif kind == "series":
         # Never a dead end: the series there are, to tap.
-        listed = [s for s in await store.series() if s.years]
+        listed = [s for s in await store.series.all() if s.years]
         followed = await followed_ids(store, chat.id, "series")
         await reply(update, context, *render.series_unknown(t, query, render.series_list(t, listed, followed)))
     else:
@@ -65,7 +65,7 @@ async def follow_text(update: Update, context: Context, chat: Chat, t: Translato
 async def _ask_team(update: Update, context: Context, chat: Chat, t: Translator) -> None:
     """/follow team without a name: the teams of the chat's series, or first which series."""
     store = services(context).store
-    listed = [s for s in await store.series() if s.years]
+    listed = [s for s in await store.series.all() if s.years]
     own = await chat_series(store, chat.id)
     mine = [s for s in listed if s.slug in own]
     if len(mine) == 1 or len(listed) == 1:
@@ -149,7 +149,7 @@ async def on_button(update: Update, context: Context, action: FollowAction | Tea
 async def _team_page(update: Update, context: Context, chat: Chat, t: Translator, action: TeamPageAction) -> None:
     store = services(context).store
     query = update.callback_query
-    series = next((s for s in await store.series() if s.id == action.series_id), None)
+    series = next((s for s in await store.series.all() if s.id == action.series_id), None)
     if series is None:
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)
@@ -163,17 +163,17 @@ async def _team_page(update: Update, context: Context, chat: Chat, t: Translator
 
 async def _following(store: Store, t: Translator, follows: list[Follow]) -> render.Rendered:
     """The chat's follows; with none, a hint naming a driver the store knows."""
-    examples = None if follows else await store.follow_examples()
-    return render.following(t, follows, examples[0] if examples else None)
+    examples = None if follows else await store.drivers.follow_examples()
+    return render.following(t, follows, examples.driver if examples else None)
 
 
 async def _target_name(context: Context, action: FollowAction) -> str | None:
     store = services(context).store
     if action.kind == "driver":
-        return await store.driver_name(action.target_id)
+        return await store.drivers.driver_name(action.target_id)
     if action.kind == "team":
         return await store.people.team_name(action.target_id)
-    return next((s.name for s in await store.series() if s.id == action.target_id), None)
+    return next((s.name for s in await store.series.all() if s.id == action.target_id), None)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -87,7 +87,7 @@ async def on_button(update: Update, context: Context, action: callbacks.Action) 
     assert update.callback_query is not None
     await update.callback_query.answer()
     if isinstance(action, callbacks.SeriesCommandAction):
-        series = next((s for s in await services(context).store.series() if s.id == action.series_id), None)
+        series = next((s for s in await services(context).store.series.all() if s.id == action.series_id), None)
         if series is not None:
             await show_results(update, context, series.slug, edit=True)
 

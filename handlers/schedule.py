@@ -47,7 +47,7 @@ async def _ask_series(
     _, t = await chat_for(update, context)
     slugs = query.choices.get("series") if query is not None else None
     season = query.season if query is not None else None
-    choices = [s for s in await services(context).store.series() if s.years and (not slugs or s.slug in slugs)]
+    choices = [s for s in await services(context).store.series.all() if s.years and (not slugs or s.slug in slugs)]
     if command == "calendar" and season is not None and any(season in s.years for s in choices):
         choices = [s for s in choices if season in s.years]
         keyboard = [
@@ -85,7 +85,7 @@ async def show_next(update: Update, context: Context, series_slug: str | None) -
     chat, t = await chat_for(update, context)
     store = services(context).store
     weekends = await weekends_ahead(store, chat.id, now(context), series_slug)
-    series = await store.find_series(series_slug) if series_slug else None
+    series = await store.series.find(series_slug) if series_slug else None
     markup = None
     if weekends and await chat_series(store, chat.id):
         button = InlineKeyboardButton(t("📅 Add to my calendar (.ics)"), callback_data=callbacks.ics_file())
@@ -128,7 +128,7 @@ async def show_calendar(
 ) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
-    series = await store.find_series(series_slug)
+    series = await store.series.find(series_slug)
     if series is None or not series.years:  # removed since the button was made, or no season stored yet
         await reply(update, context, t("I know no series “{name}”.", name=render.e(series_slug)))
         return
@@ -162,11 +162,11 @@ async def on_button(update: Update, context: Context, action: callbacks.Action) 
         return
     store = services(context).store
     if isinstance(action, callbacks.CalendarAction):
-        series = next((s for s in await store.series() if s.id == action.series_id), None)
+        series = next((s for s in await store.series.all() if s.id == action.series_id), None)
         if series is not None:
             await show_calendar(update, context, series.slug, action.year, edit=True)
     elif isinstance(action, callbacks.SeriesCommandAction):
-        series = next((s for s in await store.series() if s.id == action.series_id), None)
+        series = next((s for s in await store.series.all() if s.id == action.series_id), None)
         if series is None:
             return
         if action.command == "next":

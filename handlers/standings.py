@@ -19,7 +19,8 @@ from bot.services.vocabulary import build_vocabulary
 from bot.standings.service import NotFound
 from handlers.common import Context, ask_series, buttons, chat_for, command_text, edit_or_reply, reply, services
 from storage.chats import Chat
-from storage.store import SeriesInfo, Store
+from storage.series import SeriesInfo
+from storage.store import Store
 
 MAX_TEXT = 200  # a command line longer than this is not a question about standings
 
@@ -59,7 +60,7 @@ async def show(
         text = head + render.not_found(t, problem)
         await (edit_or_reply(update, context, text, None) if edit else reply(update, context, text))
         return
-    series_buttons = [(s.id, s.name) for s in await store.series() if s.years]
+    series_buttons = [(s.id, s.name) for s in await store.series.all() if s.years]
     text, markup = render.standings(t, found, series_buttons)
     text = head + ("\n" if head else "") + text
     if edit:
@@ -88,7 +89,7 @@ async def _season_missing(
 async def standings_command(update: Update, context: Context) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
-    every = [s for s in await store.series() if s.years]
+    every = [s for s in await store.series.all() if s.years]
     if not every:
         await ask_series(update, context, "standings")
         return
@@ -127,7 +128,7 @@ async def standings_command(update: Update, context: Context) -> None:
 async def on_button(update: Update, context: Context, action: StandingsAction | StandingsViewAction) -> None:
     chat, t = await chat_for(update, context)
     store = services(context).store
-    series = next((s for s in await store.series() if s.id == action.series_id), None)
+    series = next((s for s in await store.series.all() if s.id == action.series_id), None)
     query = update.callback_query
     if series is None:
         if query:

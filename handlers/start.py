@@ -38,7 +38,7 @@ async def start(update: Update, context: Context) -> None:
         await follow.follow_text(update, context, chat, t, payload.removeprefix("follow_").replace("_", " "))
         return
     user = update.effective_user
-    examples = await services(context).store.follow_examples()
+    examples = await services(context).store.drivers.follow_examples()
     text = render.welcome(t, chat, clean_text(user.first_name) if user else None, examples)
     if not await stored_series(context):  # an empty store: what to do first, as examples cannot work yet
         text += "\n\n" + render.no_series(t, await may_load_data(update, context), shipped_series())
@@ -78,8 +78,8 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def private_text(update: Update, context: Context) -> None:
     _, t = await chat_for(update, context)
-    examples = await services(context).store.follow_examples()
-    example = f"<code>/follow {render.e(examples[0] if examples else 'NAME')}</code>"
+    examples = await services(context).store.drivers.follow_examples()
+    example = f"<code>/follow {render.e(examples.driver if examples else 'NAME')}</code>"
     await reply(update, context, t("Send a command — for example {example}. /help lists them all.", example=example))
 
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.chat_settings import DEFAULT_TIMEZONE, ChatSettings
-from storage.db import WriteGuard
+from storage.database import Database
 
 FOLLOW_KINDS = ("driver", "team", "series")
 
@@ -52,19 +50,25 @@ class TeamName:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """A chat to tell about a session: following `driver_id` entered there, or (None) its series or a team."""
+
+    chat_id: int
+    driver_id: int | None
+
+
 class Chats:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
-        self.conn = conn
-        self.guard = guard
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        return await self.guard.write(sql, params)
+        return await self.db.execute(sql, *params)
 
     async def get(self, chat_id: int) -> Chat | None:
-        async with self.conn.execute(
-            "SELECT id, kind, title, language, timezone, active, settings FROM chats WHERE id = ?", (chat_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self.db.fetchrow(
+            "SELECT id, kind, title, language, timezone, active, settings FROM chats WHERE id = ?", chat_id
+        )
         if row is None:
             return None
         return Chat(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6]))
@@ -74,12 +78,10 @@ class Chats:
         for start in range(0, len(chat_ids), 900):
             part = chat_ids[start : start + 900]
             marks = ",".join("?" * len(part))
-            async with self.conn.execute(
-                f"SELECT id, kind, title, language, timezone, active, settings FROM chats WHERE id IN ({marks})",
-                tuple(part),
-            ) as cur:
-                for r in await cur.fetchall():
-                    found[r[0]] = Chat(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))
+            for r in await self.db.fetch(
+                f"SELECT id, kind, title, language, timezone, active, settings FROM chats WHERE id IN ({marks})", *part
+            ):
+                found[r[0]] = Chat(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))
         return found
 
     async def ensure(
@@ -120,6 +122,8 @@ class Chats:
 
     async def clear_setting(self, chat_id: int, key: str) -> None:
         """Forget one setting (a closed topic's thread_id), leaving the others as they are."""
+        if self.db.dialect == "postgresql":  # postgresql: settings::jsonb - key, or a jsonb column
+            raise NotImplementedError("clear_setting on PostgreSQL")
         await self._write("UPDATE chats SET settings = json_remove(settings, '$.' || ?) WHERE id = ?", (key, chat_id))
 
     async def set_active(self, chat_id: int, active: bool) -> None:
@@ -128,18 +132,20 @@ class Chats:
     async def migrate(self, old_id: int, new_id: int) -> bool:
         """A group became a supergroup: its follows, settings and pending messages move to the new id."""
         new_exists = await self.get(new_id) is not None
-        async with self.guard.transaction() as conn:
+        async with self.db.transaction() as tx:
             if new_exists:
                 # The new id already spoke to us: fold the old chat's follows into it.
-                await conn.execute(
-                    "INSERT OR IGNORE INTO follows (chat_id, target_kind, target_id, created_at)"
-                    " SELECT ?, target_kind, target_id, created_at FROM follows WHERE chat_id = ?",
-                    (new_id, old_id),
+                await tx.execute(
+                    "INSERT INTO follows (chat_id, target_kind, target_id, created_at)"
+                    " SELECT ?, target_kind, target_id, created_at FROM follows WHERE chat_id = ?"
+                    " ON CONFLICT DO NOTHING",
+                    new_id,
+                    old_id,
                 )
-                await conn.execute("DELETE FROM chats WHERE id = ?", (old_id,))
+                await tx.execute("DELETE FROM chats WHERE id = ?", old_id)
             else:
-                await conn.execute("UPDATE chats SET id = ?, kind = 'supergroup' WHERE id = ?", (new_id, old_id))
-            await conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+                await tx.execute("UPDATE chats SET id = ?, kind = 'supergroup' WHERE id = ?", new_id, old_id)
+            await tx.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", new_id, old_id)
         return True
 
     async def follow(self, chat_id: int, kind: str, target_id: int) -> bool:
@@ -148,7 +154,8 @@ class Chats:
             raise ValueError(kind)
         return (
             await self._write(
-                "INSERT OR IGNORE INTO follows (chat_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO follows (chat_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (chat_id, kind, target_id, _now()),
             )
             == 1
@@ -158,21 +165,22 @@ class Chats:
         """Bulk load (chat id, kind, language) and (chat id, target kind, target id): a migration from
         another bot, or a benchmark's audience."""
         now = _now()
-        async with self.guard.transaction() as conn:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO chats (id, kind, title, language, timezone, active, settings, created_at)"
-                " VALUES (?, ?, NULL, ?, 'UTC', 1, '{}', ?)",
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO chats (id, kind, title, language, timezone, active, settings, created_at)"
+                " VALUES (?, ?, NULL, ?, 'UTC', 1, '{}', ?) ON CONFLICT DO NOTHING",
                 [(c, k, lang, now) for c, k, lang in chats],
             )
-            await conn.executemany(
-                "INSERT OR IGNORE INTO follows (chat_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
+            await tx.executemany(
+                "INSERT INTO follows (chat_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [(c, k, t, now) for c, k, t in follows],
             )
 
     async def set_many(self, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
         """Bulk (chat id, time zone, settings), in one transaction: a migration, or a benchmark's audience."""
-        async with self.guard.transaction() as conn:
-            await conn.executemany(
+        async with self.db.transaction() as tx:
+            await tx.executemany(
                 "UPDATE chats SET timezone = ?, settings = ? WHERE id = ?",
                 [(zone, json.dumps(settings, sort_keys=True), c) for c, zone, settings in rows],
             )
@@ -187,26 +195,57 @@ class Chats:
         )
 
     async def follows(self, chat_id: int) -> list[Follow]:
-        async with self.conn.execute(
+        rows = await self.db.fetch(
             "SELECT f.target_kind, f.target_id, coalesce(d.name, t.name, s.name, '?') FROM follows f"
             " LEFT JOIN drivers d ON f.target_kind = 'driver' AND d.id = f.target_id"
             " LEFT JOIN teams t ON f.target_kind = 'team' AND t.id = f.target_id"
             " LEFT JOIN series s ON f.target_kind = 'series' AND s.id = f.target_id"
             " WHERE f.chat_id = ? ORDER BY f.target_kind, 3",
-            (chat_id,),
-        ) as cur:
-            return [Follow(r[0], r[1], r[2]) for r in await cur.fetchall()]
+            chat_id,
+        )
+        return [Follow(r[0], r[1], r[2]) for r in rows]
 
     async def followed_driver_ids(self, chat_id: int) -> set[int]:
         return {f.target_id for f in await self.follows(chat_id) if f.kind == "driver"}
 
     async def teams(self) -> list[TeamName]:
-        async with self.conn.execute("SELECT id, name FROM teams") as cur:
-            return [TeamName(r[0], r[1]) for r in await cur.fetchall()]
+        return [TeamName(r[0], r[1]) for r in await self.db.fetch("SELECT id, name FROM teams")]
+
+    async def followers_of_session(self, session_id: int) -> list[Follower]:
+        """Active chats following a driver entered in the session's event (with the driver), or its series
+        or one of its teams (driver None)."""
+        rows = await self.db.fetch_tuples(
+            # CROSS JOIN fixes the order: from the race's few entries out to their followers, never
+            # through all follows (SQLite's planner, without statistics, would start there).
+            "SELECT f.chat_id, ed.driver_id FROM sessions s CROSS JOIN entries en CROSS JOIN entry_drivers ed"
+            " CROSS JOIN follows f WHERE s.id = ? AND en.event_id = s.event_id AND ed.entry_id = en.id"
+            " AND f.target_kind = 'driver' AND f.target_id = ed.driver_id"
+            " UNION ALL SELECT f.chat_id, NULL FROM sessions s JOIN events e ON e.id = s.event_id"
+            " JOIN seasons se ON se.id = e.season_id"
+            " JOIN follows f ON f.target_kind = 'series' AND f.target_id = se.series_id WHERE s.id = ?"
+            " UNION ALL SELECT DISTINCT f.chat_id, NULL FROM sessions s JOIN entries en ON en.event_id = s.event_id"
+            " JOIN follows f ON f.target_kind = 'team' AND f.target_id = en.team_id WHERE s.id = ?",
+            session_id,
+            session_id,
+            session_id,
+        )
+        if not any(r[1] is not None for r in rows) and not await self.db.fetchval(
+            "SELECT 1 FROM entries en JOIN sessions s ON s.event_id = en.event_id WHERE s.id = ? LIMIT 1", session_id
+        ):
+            # No entry list yet: the drivers who race in this season are expected, in their latest car.
+            rows += await self.db.fetch_tuples(
+                "SELECT DISTINCT f.chat_id, ed.driver_id FROM sessions s JOIN events e0 ON e0.id = s.event_id"
+                " CROSS JOIN events e CROSS JOIN entries en CROSS JOIN entry_drivers ed CROSS JOIN follows f"
+                " WHERE s.id = ? AND e.season_id = e0.season_id AND en.event_id = e.id AND ed.entry_id = en.id"
+                " AND f.target_kind = 'driver' AND f.target_id = ed.driver_id",
+                session_id,
+            )
+        # Inactive chats (blocked, removed) are few: leave them out here rather than join every row.
+        inactive = {r[0] for r in await self.db.fetch_tuples("SELECT id FROM chats WHERE active = 0")}
+        return [Follower(chat_id, driver_id) for chat_id, driver_id in rows if chat_id not in inactive]
 
     async def active_chat_ids(self) -> list[int]:
-        async with self.conn.execute("SELECT id FROM chats WHERE active = 1 ORDER BY id") as cur:
-            return [r[0] for r in await cur.fetchall()]
+        return [r[0] for r in await self.db.fetch("SELECT id FROM chats WHERE active = 1 ORDER BY id")]
 
     async def stats(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -220,7 +259,5 @@ class Chats:
             ("outbox_dead", "SELECT count(*) FROM outbox WHERE state = 'dead'"),
             ("outbox_skipped", "SELECT count(*) FROM outbox WHERE state = 'skipped'"),
         ):
-            async with self.conn.execute(sql) as cur:
-                row = await cur.fetchone()
-            out[name] = int(row[0]) if row else 0
+            out[name] = int(await self.db.fetchval(sql) or 0)
         return out

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import redact
-from storage.db import WriteGuard
+from storage.database import Database, Executor
 
 _IN_LIMIT = 500  # ids or texts per IN (...): well below SQLite's parameter limit
 _JSON_BATCH = 20_000  # rows per INSERT ... FROM json_each(?): other writers get their turn between them
@@ -49,9 +47,8 @@ class OutboxRow:
 
 
 class Outbox:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard, clock: Clock = SYSTEM) -> None:
-        self.conn = conn
-        self.guard = guard
+    def __init__(self, db: Database, clock: Clock = SYSTEM) -> None:
+        self.db = db
         self.clock = clock
         self._parts: dict[int, str] = {}
 
@@ -63,22 +60,31 @@ class Outbox:
     ) -> int:
         """A row that is sent right away: 'sending', its first attempt counted, from the start, so only a crash
         leaves it for the worker."""
-        return await self.guard.insert(
+        now = self._now()
+        row_id = await self.db.fetchval(
             "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?)",
-            (chat_id, priority, text, reply_markup, self._now(), self._now()),
+            " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?) RETURNING id",
+            chat_id,
+            priority,
+            text,
+            reply_markup,
+            now,
+            now,
         )
+        return int(row_id)
 
     async def alert(self, kind: str, key: str, session_id: int | None) -> int:
         """The alert's id, created on first use: the key (e.g. summary:42) makes it happen once."""
-        await self.guard.write(
-            "INSERT OR IGNORE INTO alerts (kind, session_id, key, created_at) VALUES (?, ?, ?, ?)",
-            (kind, session_id, key, self._now()),
+        await self.db.execute(
+            "INSERT INTO alerts (kind, session_id, key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            kind,
+            session_id,
+            key,
+            self._now(),
         )
-        async with self.conn.execute("SELECT id FROM alerts WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
+        alert_id = await self.db.fetchval("SELECT id FROM alerts WHERE key = ?", key)
+        assert alert_id is not None
+        return int(alert_id)
 
     async def enqueue_alert(
         self,
@@ -92,19 +98,17 @@ class Outbox:
     ) -> bool:
         """False when this chat already has this alert (the ledger: one per alert and chat)."""
         return (
-            await self.guard.write(
-                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
-                " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    alert_id,
-                    chat_id,
-                    priority,
-                    text,
-                    reply_markup,
-                    state,
-                    self._now(),
-                    _stamp(not_before) if not_before else self._now(),
-                ),
+            await self.db.execute(
+                "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
+                " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                alert_id,
+                chat_id,
+                priority,
+                text,
+                reply_markup,
+                state,
+                self._now(),
+                _stamp(not_before) if not_before else self._now(),
             )
             == 1
         )
@@ -114,11 +118,14 @@ class Outbox:
     ) -> int:
         """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
         now = self._now()
-        return await self.guard.write_many(
-            "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
-            " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-            [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
-        )
+        async with self.db.transaction() as tx:
+            return await _counted(
+                tx,
+                alert_id,
+                "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
+                " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
+                [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
+            )
 
     async def add_parts(self, alert_id: int, texts: list[str]) -> dict[str, int]:
         """Store texts shared by many of the alert's rows once (bot/reminders.py, schedule notices); returns
@@ -126,17 +133,19 @@ class Outbox:
         wanted = list(dict.fromkeys(texts))
         if not wanted:
             return {}
-        await self.guard.write_many(
-            "INSERT OR IGNORE INTO outbox_parts (alert_id, text) VALUES (?, ?)", [(alert_id, t) for t in wanted]
+        await self.db.executemany(
+            "INSERT INTO outbox_parts (alert_id, text) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(alert_id, t) for t in wanted],
         )
         out: dict[str, int] = {}
         for first in range(0, len(wanted), _IN_LIMIT):
             chunk = wanted[first : first + _IN_LIMIT]
-            async with self.conn.execute(
+            rows = await self.db.fetch(
                 f"SELECT id, text FROM outbox_parts WHERE alert_id = ? AND text IN ({','.join('?' * len(chunk))})",
-                (alert_id, *chunk),
-            ) as cur:
-                out.update({r[1]: r[0] for r in await cur.fetchall()})
+                alert_id,
+                *chunk,
+            )
+            out.update({r[1]: r[0] for r in rows})
         return out
 
     async def enqueue_parts(
@@ -145,17 +154,23 @@ class Outbox:
         """Many (chat, part ids "12,40,41") of one alert at once; chats that already have it are left alone."""
         # The rows travel as one JSON array that SQLite unpacks itself: a third faster than binding each row
         # from Python (200,000 reminders), and still one transaction per batch.
+        if self.db.dialect == "postgresql":
+            # postgresql: INSERT … SELECT FROM jsonb_array_elements($4::jsonb) (or unnest of two arrays)
+            # ON CONFLICT DO NOTHING.
+            raise NotImplementedError("enqueue_parts on PostgreSQL")
         now = self._now()
         queued = 0
         for first in range(0, len(rows), _JSON_BATCH):
-            async with self.guard.transaction() as conn:
-                cur = await conn.execute(
+            async with self.db.transaction() as tx:
+                queued += await tx.execute(
                     "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, parts, state, created_at,"
                     " next_attempt_at) SELECT ?1, json_extract(j.value, '$[0]'), ?2, '', json_extract(j.value, '$[1]'),"
                     " 'pending', ?3, ?3 FROM json_each(?4) j",
-                    (alert_id, priority, now, json.dumps(rows[first : first + _JSON_BATCH])),
+                    alert_id,
+                    priority,
+                    now,
+                    json.dumps(rows[first : first + _JSON_BATCH]),
                 )
-                queued += max(cur.rowcount, 0)
         return queued
 
     async def compose(self, parts: str) -> str:
@@ -169,10 +184,10 @@ class Outbox:
             self._parts.clear()  # parts never change: forgetting them only costs a lookup
         for first in range(0, len(missing), _IN_LIMIT):
             chunk = missing[first : first + _IN_LIMIT]
-            async with self.conn.execute(
-                f"SELECT id, text FROM outbox_parts WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            ) as cur:
-                self._parts.update({r[0]: r[1] for r in await cur.fetchall()})
+            rows = await self.db.fetch(
+                f"SELECT id, text FROM outbox_parts WHERE id IN ({','.join('?' * len(chunk))})", *chunk
+            )
+            self._parts.update({r[0]: r[1] for r in rows})
         return ["\n".join(self._parts.get(int(i), "") for i in parts.split(",")) if parts else "" for parts in lists]
 
     async def _with_parts(self, rows: list[tuple[Any, ...]], text: int, parts: int) -> list[list[Any]]:
@@ -187,91 +202,100 @@ class Outbox:
         return out
 
     async def due(self, limit: int = 200) -> list[OutboxRow]:
-        async with self.conn.execute(
+        found = await self.db.fetch(
             "SELECT o.id, o.chat_id, o.text, o.reply_markup, o.state, o.attempts, o.message_id, o.created_at,"
             " a.kind, s.start_utc, o.parts FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id"
             " LEFT JOIN sessions s ON s.id = a.session_id"
             " WHERE o.state IN ('pending', 'failed') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
             " ORDER BY o.priority, o.id LIMIT ?",
-            (self._now(), limit),
-        ) as cur:
-            rows = [tuple(r) for r in await cur.fetchall()]
+            self._now(),
+            limit,
+        )
+        rows = [tuple(r) for r in found]
         return [OutboxRow(*r) for r in await self._with_parts(rows, text=2, parts=10)]
 
     async def next_attempt_at(self) -> datetime | None:
         """When the earliest waiting row (a 429's retry_after, a backoff, a spoiler delay) falls due."""
-        async with self.conn.execute(
-            "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('pending', 'failed')"
-        ) as cur:
-            row = await cur.fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
+        first = await self.db.fetchval("SELECT min(next_attempt_at) FROM outbox WHERE state IN ('pending', 'failed')")
+        return datetime.fromisoformat(first) if first else None
 
     async def release_interrupted(self, before: datetime) -> int:
         """Rows a crashed process left 'sending' go back to 'pending'; replies this process is sending
         right now (created since `before`) are its own and stay."""
-        return await self.guard.write(
-            "UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND created_at < ?", (_stamp(before),)
+        return await self.db.execute(
+            "UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND created_at < ?", _stamp(before)
         )
 
     async def rows_for_alert(self, alert_id: int) -> dict[int, tuple[str, int, str | None, str | None]]:
         """chat → (state, attempts, next_attempt_at, last_error) of one alert."""
-        async with self.conn.execute(
-            "SELECT chat_id, state, attempts, next_attempt_at, last_error FROM outbox WHERE alert_id = ?", (alert_id,)
-        ) as cur:
-            return {r[0]: (r[1], r[2], r[3], r[4]) for r in await cur.fetchall()}
+        rows = await self.db.fetch(
+            "SELECT chat_id, state, attempts, next_attempt_at, last_error FROM outbox WHERE alert_id = ?", alert_id
+        )
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
     async def chats_with_alert(self, alert_id: int) -> set[int]:
-        async with self.conn.execute("SELECT chat_id FROM outbox WHERE alert_id = ?", (alert_id,)) as cur:
-            return {r[0] for r in await cur.fetchall()}
+        return {r[0] for r in await self.db.fetch("SELECT chat_id FROM outbox WHERE alert_id = ?", alert_id)}
 
     async def mark_sending(self, row_id: int) -> None:
-        await self.guard.write("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
+        await self.db.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", row_id)
 
     async def mark_sending_many(self, row_ids: list[int]) -> None:
-        await self.guard.write_many(
+        await self.db.executemany(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [(i,) for i in row_ids]
         )
 
     async def mark_sent(self, row_id: int, message_id: int) -> None:
-        await self.guard.write(
-            "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?", (message_id, row_id)
+        await self.db.execute(
+            "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?", message_id, row_id
         )
 
     async def mark_sent_many(self, rows: list[tuple[int, int]]) -> None:
         """(row id, Telegram message id) for a group of sent rows, in one statement."""
-        await self.guard.write_many(
+        await self.db.executemany(
             "UPDATE outbox SET state = 'sent', message_id = ?, last_error = NULL WHERE id = ?",
             [(message_id, row_id) for row_id, message_id in rows],
         )
 
     async def mark_failed(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
-        await self.guard.write(
+        await self.db.execute(
             "UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (_error(error), _stamp(next_attempt_at), row_id),
+            _error(error),
+            _stamp(next_attempt_at),
+            row_id,
         )
 
     async def note_error(self, row_id: int, error: str) -> None:
         """Record why the latest attempt failed, leaving the row where it is (sending, waiting for the API)."""
-        await self.guard.write("UPDATE outbox SET last_error = ? WHERE id = ?", (_error(error), row_id))
+        await self.db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", _error(error), row_id)
 
     async def mark_dead(self, row_id: int, error: str) -> None:
-        await self.guard.write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (_error(error), row_id))
+        await self.db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", _error(error), row_id)
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """A chat that blocked or removed the bot: nothing pending for it will ever arrive."""
-        return await self.guard.write(
+        return await self.db.execute(
             "UPDATE outbox SET state = 'dead', last_error = ? WHERE chat_id = ? AND state IN ('pending', 'sending',"
             " 'failed')",
-            (_error(error), chat_id),
+            _error(error),
+            chat_id,
         )
 
     async def move_chat(self, row_id: int, chat_id: int) -> None:
-        await self.guard.write("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, row_id))
+        await self.db.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", chat_id, row_id)
 
     async def get(self, row_id: int) -> OutboxRow | None:
-        async with self.conn.execute(
+        row = await self.db.fetchrow(
             "SELECT id, chat_id, text, reply_markup, state, attempts, message_id, parts FROM outbox WHERE id = ?",
-            (row_id,),
-        ) as cur:
-            row = await cur.fetchone()
+            row_id,
+        )
         return OutboxRow(*(await self._with_parts([tuple(row)], text=2, parts=7))[0]) if row else None
+
+
+async def _counted(tx: Executor, alert_id: int, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """Run an insert of one alert's rows that may skip some (ON CONFLICT DO NOTHING); how many it added.
+    Counted from the alert's rows before and after, inside the caller's transaction: an executemany
+    reports no row count that both databases agree on."""
+    count = "SELECT count(*) FROM outbox WHERE alert_id = ?"
+    before = int(await tx.fetchval(count, alert_id) or 0)
+    await tx.executemany(sql, rows)
+    return int(await tx.fetchval(count, alert_id) or 0) - before

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +53,11 @@ _ACTIVITY = (
 
 
 class PeopleQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def _rows(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
-        async with self.conn.execute(sql, params) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        return [tuple(r) for r in await self.db.fetch(sql, *params)]
 
     async def _activity(self, subject: str, join: str, ids: list[int]) -> list[SeasonCount]:
         if not ids:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import redact
-from storage.db import WriteGuard
+from storage.database import Database
 
 MAX_ERROR = 500  # characters of an error kept: enough to say what failed, never a whole HTML page
 
@@ -49,9 +47,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 class Providers:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard, clock: Clock = SYSTEM) -> None:
-        self.conn = conn
-        self.guard = guard
+    def __init__(self, db: Database, clock: Clock = SYSTEM) -> None:
+        self.db = db
         self.clock = clock
 
     async def record_run(
@@ -69,55 +66,65 @@ class Providers:
         stamp = _iso(now or self.clock.now())
         text = redact(error)[:MAX_ERROR] if error else None
         if ok:
-            await self.guard.write(
+            await self.db.execute(
                 "INSERT INTO provider_status (provider, last_run_utc, last_success_utc, next_run_utc, runs, imports)"
                 " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (provider) DO UPDATE SET"
                 " last_run_utc = excluded.last_run_utc, last_success_utc = excluded.last_success_utc,"
                 " next_run_utc = excluded.next_run_utc, runs = runs + 1, imports = imports + excluded.imports,"
                 " failures_in_a_row = 0, last_error = NULL",
-                (provider, stamp, stamp, _iso(next_run), int(changed)),
+                provider,
+                stamp,
+                stamp,
+                _iso(next_run),
+                int(changed),
             )
             return
-        await self.guard.write(
+        await self.db.execute(
             "INSERT INTO provider_status (provider, last_run_utc, last_error_utc, last_error, next_run_utc, runs,"
             " failures, failures_in_a_row) VALUES (?, ?, ?, ?, ?, 1, 1, 1) ON CONFLICT (provider) DO UPDATE SET"
             " last_run_utc = excluded.last_run_utc, last_error_utc = excluded.last_error_utc,"
             " last_error = excluded.last_error, next_run_utc = excluded.next_run_utc, runs = runs + 1,"
             " failures = failures + 1, failures_in_a_row = failures_in_a_row + 1",
-            (provider, stamp, stamp, text or "failed", _iso(next_run)),
+            provider,
+            stamp,
+            stamp,
+            text or "failed",
+            _iso(next_run),
         )
 
     async def schedule(self, provider: str, next_run: datetime | None) -> None:
         """Say when `provider` runs next before it has run (a watch list just started)."""
-        await self.guard.write(
+        await self.db.execute(
             "INSERT INTO provider_status (provider, next_run_utc) VALUES (?, ?)"
             " ON CONFLICT (provider) DO UPDATE SET next_run_utc = excluded.next_run_utc",
-            (provider, _iso(next_run)),
+            provider,
+            _iso(next_run),
         )
 
     async def all(self) -> list[ProviderStatus]:
-        async with self.conn.execute(
+        rows = await self.db.fetch(
             "SELECT provider, last_run_utc, last_success_utc, last_error_utc, last_error, next_run_utc, runs,"
             " failures, failures_in_a_row, imports FROM provider_status ORDER BY provider"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [ProviderStatus(*tuple(row)) for row in rows]
 
     async def get(self, provider: str) -> ProviderStatus | None:
         return next((s for s in await self.all() if s.provider == provider), None)
 
     async def validators(self, provider: str) -> Validators:
-        async with self.conn.execute(
-            "SELECT etag, last_modified, content_sha256 FROM provider_status WHERE provider = ?", (provider,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self.db.fetchrow(
+            "SELECT etag, last_modified, content_sha256 FROM provider_status WHERE provider = ?", provider
+        )
         return Validators(*tuple(row)) if row else Validators()
 
     async def remember(self, provider: str, validators: Validators) -> None:
         """The validators of a version that is now in the store (never of one that failed to import)."""
-        await self.guard.write(
+        await self.db.execute(
             "INSERT INTO provider_status (provider, etag, last_modified, content_sha256) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (provider) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,"
             " content_sha256 = excluded.content_sha256",
-            (provider, validators.etag, validators.last_modified, validators.content_sha256),
+            provider,
+            validators.etag,
+            validators.last_modified,
+            validators.content_sha256,
         )

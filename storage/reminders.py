@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.chat_settings import DEFAULTS
-from storage.db import WriteGuard
+from storage.database import Database
 
 # What a chat that never changed a setting gets (bot/core/chat_settings.py), handed to the SQL as parameters.
 DEFAULT_LEADS_JSON = json.dumps(list(DEFAULTS.reminder_minutes), separators=(",", ":"))
@@ -79,36 +77,44 @@ _CHATS = "byChat AS (SELECT DISTINCT chat_id FROM aud)\n"
 
 
 class ReminderQueries:
-    def __init__(self, conn: aiosqlite.Connection, guard: WriteGuard) -> None:
-        self.conn = conn
-        self.guard = guard
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _sqlite_only(self, what: str) -> None:
+        # These statements unpack JSON with SQLite's json_each/json_extract/group_concat.
+        if self.db.dialect == "postgresql":  # postgresql: jsonb_array_elements_text, ->>, string_agg
+            raise NotImplementedError(f"{what} on PostgreSQL")
 
     async def leads_in_use(self) -> set[int]:
         """Every lead time some active chat has (one pass over chats, at start; kept up to date by the
         notifier as settings change)."""
-        async with self.conn.execute(
+        self._sqlite_only("leads_in_use")
+        rows = await self.db.fetch(
             "SELECT DISTINCT CAST(j.value AS INTEGER) FROM chats c,"
             " json_each(coalesce(json_extract(c.settings, '$.reminder_minutes'), ?)) j WHERE c.active = 1",
-            (DEFAULT_LEADS_JSON,),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall() if r[0] is not None}
+            DEFAULT_LEADS_JSON,
+        )
+        return {int(r[0]) for r in rows if r[0] is not None}
 
     async def pairs(self, start_from: str, start_before: str, leads: Iterable[int]) -> list[ReminderPair]:
         """Every reminder of a timed, not cancelled race, sprint or qualifying starting in the window, one per
         lead time, with whether it has been planned: one query over sessions × leads (a few dozen rows)."""
-        async with self.conn.execute(
+        self._sqlite_only("pairs")
+        rows = await self.db.fetch(
             "SELECT s.id, s.start_utc, s.kind, CAST(l.value AS INTEGER),"
             " EXISTS (SELECT 1 FROM alerts a WHERE a.key = 'reminder:' || s.id || ':' || s.start_utc || ':' || l.value"
             "  AND a.planned_at IS NOT NULL)"
             " FROM sessions s CROSS JOIN json_each(?) l"
             " WHERE s.start_utc >= ? AND s.start_utc < ? AND s.status != 'cancelled'"
             " AND s.kind IN ('race', 'sprint', 'qualifying') ORDER BY s.start_utc, s.id",
-            (json.dumps(sorted(set(leads))), start_from, start_before),
-        ) as cur:
-            return [ReminderPair(r[0], r[1], r[2], r[3], bool(r[4])) for r in await cur.fetchall()]
+            json.dumps(sorted(set(leads))),
+            start_from,
+            start_before,
+        )
+        return [ReminderPair(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     async def mark_planned(self, alert_ids: list[int], now: datetime) -> None:
-        await self.guard.write_many(
+        await self.db.executemany(
             "UPDATE alerts SET planned_at = ? WHERE id = ?", [(_stamp(now), alert_id) for alert_id in alert_ids]
         )
 
@@ -117,18 +123,19 @@ class ReminderQueries:
         marks = ",".join("?" * len(alert_ids))
         out: dict[int, set[int]] = {alert_id: set() for alert_id in alert_ids}
         one = "" if chat_id is None else " AND chat_id = ?"
-        async with self.conn.execute(
+        for alert_id, chat in await self.db.fetch_tuples(
             f"SELECT alert_id, chat_id FROM outbox WHERE alert_id IN ({marks}){one}",
-            (*alert_ids, *(() if chat_id is None else (chat_id,))),
-        ) as cur:
-            for alert_id, chat in await cur.fetchall():
-                out[alert_id].add(chat)
+            *alert_ids,
+            *(() if chat_id is None else (chat_id,)),
+        ):
+            out[alert_id].add(chat)
         return out
 
     async def reminder_audience(
         self, session_id: int, qualifying: bool, chat_id: int | None = None
     ) -> AsyncIterator[list[Recipient]]:
         """The session's active followers who want reminders of this kind of session, in batches."""
+        self._sqlite_only("reminder_audience")
         wants = (
             "coalesce(json_extract(c.settings, '$.alert_qualifying'), ?4) != 0"
             if qualifying
@@ -145,6 +152,7 @@ class ReminderQueries:
 
     async def schedule_audience(self, session_id: int) -> AsyncIterator[list[tuple[int, str, str]]]:
         """(chat, language, time zone) of the session's active followers who want schedule notices."""
+        self._sqlite_only("schedule_audience")
         sql = (
             _AUDIENCE
             + _CHATS
@@ -155,32 +163,32 @@ class ReminderQueries:
             yield rows
 
     async def _batches(self, sql: str, params: tuple[object, ...]) -> AsyncIterator[list[tuple[Any, ...]]]:
-        async with self.conn.execute(sql, params) as cur:
-            # Plain tuples: an audience of 200,000 chats builds much faster than as sqlite3.Row.
-            cur._cursor.row_factory = None
-            while rows := await cur.fetchmany(BATCH):
-                yield rows  # type: ignore[misc]
+        # Plain tuples: an audience of 200,000 chats builds much faster than as rows. The database API reads
+        # a query whole; the planner still gets (and writes) it batch by batch.
+        rows = await self.db.fetch_tuples(sql, *params)
+        for first in range(0, len(rows), BATCH):
+            yield rows[first : first + BATCH]
 
     async def planned_rows(self, alert_id: int) -> dict[int, tuple[str, str]]:
         """chat → (state, text) of one alert: what planning queued (for tests and the operator's checks)."""
-        async with self.conn.execute("SELECT id, text FROM outbox_parts WHERE alert_id = ?", (alert_id,)) as cur:
-            parts = {r[0]: r[1] for r in await cur.fetchall()}
-        async with self.conn.execute(
-            "SELECT chat_id, state, text, parts FROM outbox WHERE alert_id = ?", (alert_id,)
-        ) as cur:
-            return {
-                r[0]: (r[1], "\n".join(parts[int(i)] for i in r[3].split(",")) if r[3] else r[2])
-                for r in await cur.fetchall()
-            }
+        parts = {
+            r[0]: r[1] for r in await self.db.fetch("SELECT id, text FROM outbox_parts WHERE alert_id = ?", alert_id)
+        }
+        return {
+            r[0]: (r[1], "\n".join(parts[int(i)] for i in r[3].split(",")) if r[3] else r[2])
+            for r in await self.db.fetch("SELECT chat_id, state, text, parts FROM outbox WHERE alert_id = ?", alert_id)
+        }
 
     async def record_skipped(self, alert_id: int, chat_ids: list[int], now: datetime) -> int:
         """A reminder that is no news any more (its session started, or the next one is due): recorded as
         'skipped', so it is neither sent nor planned again. Pending rows go through Outbox.enqueue_alerts."""
         stamp = _stamp(now)
-        async with self.guard.transaction() as conn:
-            cur = await conn.executemany(
-                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, state, created_at)"
-                " VALUES (?, ?, 10, '', 'skipped', ?)",
+        async with self.db.transaction() as tx:
+            count = "SELECT count(*) FROM outbox WHERE alert_id = ?"
+            before = int(await tx.fetchval(count, alert_id) or 0)
+            await tx.executemany(
+                "INSERT INTO outbox (alert_id, chat_id, priority, text, state, created_at)"
+                " VALUES (?, ?, 10, '', 'skipped', ?) ON CONFLICT DO NOTHING",
                 [(alert_id, chat_id, stamp) for chat_id in chat_ids],
             )
-            return max(cur.rowcount, 0)
+            return int(await tx.fetchval(count, alert_id) or 0) - before

@@ -14,12 +14,14 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.core.clock import SYSTEM, Clock
-from storage.database import Dialect
+from storage.database import Dialect, sqlite_path
+from storage.db import migrate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,3 +147,24 @@ class SqliteDatabase(_Statements):
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+async def open_sqlite(
+    url: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM, lock_wait: float = LOCK_WAIT
+) -> SqliteDatabase:
+    """Open the store's file (a path or `sqlite:///…`), configure it for concurrent use and bring its schema
+    up to date. `busy_timeout`: SQLite's own wait per statement for another connection's lock (tests lower it)."""
+    path = sqlite_path(str(url))
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await migrate(conn)
+    except BaseException:
+        # An open aiosqlite connection keeps its worker thread, and with it the process, alive.
+        await conn.close()
+        raise
+    return SqliteDatabase(conn, path, clock, lock_wait)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from storage.database import Database
 
 # Stages ("after 6 hours") are parts of a race, not sessions of the weekend: the race stands for them.
 _SELECT = (
@@ -42,13 +42,11 @@ class TimetableRow:
 
 
 class Timetable:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[TimetableRow]:
-        async with self.conn.execute(sql, params) as cur:
-            rows = await cur.fetchall()
-        return [TimetableRow(*tuple(r)) for r in rows]
+        return [TimetableRow(*tuple(r)) for r in await self.db.fetch(sql, *params)]
 
     async def season(self, series_slug: str, year: int) -> list[TimetableRow]:
         """Every session of one season (stages left out), event by event."""
@@ -73,9 +71,8 @@ class Timetable:
         found: set[int] = set()
         for i in range(0, len(event_ids), 500):
             chunk = event_ids[i : i + 500]
-            async with self.conn.execute(
-                f"SELECT DISTINCT event_id FROM entries WHERE event_id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk),
-            ) as cur:
-                found |= {int(r[0]) for r in await cur.fetchall()}
+            rows = await self.db.fetch(
+                f"SELECT DISTINCT event_id FROM entries WHERE event_id IN ({','.join('?' * len(chunk))})", *chunk
+            )
+            found |= {int(r[0]) for r in rows}
         return found

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.names import name_key
-from bot.records import (
+from bot.core.names import name_key
+from bot.core.records import (
     ChangeSet,
     DriverRec,
     EntryRec,

@@ -12,11 +12,13 @@ from storage.store import Store
 
 
 async def _session(store: Store, series: str, event_key: str, key: str) -> int:
-    return next(s.session_id for s in await store.schedule(series, 2023) if (s.event_key, s.key) == (event_key, key))
+    return next(
+        s.session_id for s in await store.schedule.schedule(series, 2023) if (s.event_key, s.key) == (event_key, key)
+    )
 
 
 async def _driver(store: Store, name: str) -> int:
-    return next(n.driver_id for n in await store.driver_names() if n.name == name)
+    return next(n.driver_id for n in await store.drivers.driver_names() if n.name == name)
 
 
 async def test_petit_le_mans_one_hour_reminder(store: Store) -> None:
@@ -100,7 +102,7 @@ async def test_recipients_follow_drivers_series_and_teams(copy_db) -> None:  # t
         for chat in (1, 2, 3, 4):
             await store.chats.ensure(chat, "private", None, "en")
         await store.chats.follow(1, "driver", bachler)
-        series = next(s.id for s in await store.series() if s.slug == "gtwc-europe")
+        series = next(s.id for s in await store.series.all() if s.slug == "gtwc-europe")
         await store.chats.follow(2, "series", series)
         team = next(t.team_id for t in await store.chats.teams() if t.name == "Pure Rxcing")
         await store.chats.follow(3, "team", team)

@@ -100,7 +100,7 @@ async def test_results_imported_the_moment_the_bot_is_up_are_still_news(tmp_path
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)  # the bot is up; its start job has not run yet
-        bachler = next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+        bachler = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
         await store.chats.add_many([(HAMBURG, "private", "de")], [(HAMBURG, "driver", bachler)])
         standin.user(HAMBURG, first_name="Fan", language_code="de")
         standin.private_chat(HAMBURG)

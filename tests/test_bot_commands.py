@@ -196,8 +196,8 @@ async def test_unknown_command_and_plain_text_get_an_answer(env: BotEnv) -> None
 
 async def test_expired_button_is_refused_politely(env: BotEnv) -> None:
     several = await env.say(ANA, ANA, "/follow Schumacher")
-    names = {n.name: n.driver_id for n in await env.store.driver_names()}
-    await env.store.merge_drivers(names["Michael Schumacher"], names["Ralf Schumacher"])  # an admin's fix
+    names = {n.name: n.driver_id for n in await env.store.drivers.driver_names()}
+    await env.store.drivers.merge_drivers(names["Michael Schumacher"], names["Ralf Schumacher"])  # an admin's fix
     data = next(d for label, d in buttons(several[0]) if label.startswith("Ralf Schumacher ("))
     env.standin.press_button(ANA, ANA, several[0]["message_id"], data)
     await env.quiet(0.5)

@@ -30,8 +30,8 @@ ANA, BEN = 1001, 1002  # English and German private users
 
 
 async def _ids(store: Store) -> tuple[dict[str, int], dict[str, int]]:
-    series = {s.slug: s.id for s in await store.series()}
-    drivers = {n.name: n.driver_id for n in await store.driver_names()}
+    series = {s.slug: s.id for s in await store.series.all()}
+    drivers = {n.name: n.driver_id for n in await store.drivers.driver_names()}
     return series, drivers
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from bot.ingest import circuits
 from bot.ingest.importers import load_paths
-from storage.store import ScheduledSession, Store
+from storage.schedule import ScheduledSession
+from storage.store import Store
 from tests.conftest import ERGAST, GTWC, IMSA, ROOT, SERIES, SHARED
 
 ALKAMEL_SAMPLE = SHARED / "alkamel-samples" / "2014_ELMS_Imola_Classification.csv"
@@ -28,7 +29,7 @@ async def _import(db: Path, *paths: Path, season: int | None = None) -> tuple[li
         changes = await store.apply(batches)
         series = batches[-1].series_slug
         year = batches[-1].seasons[0].year
-        return await store.schedule(series, year), changes.notes
+        return await store.schedule.schedule(series, year), changes.notes
     finally:
         await store.close()
 
@@ -109,7 +110,7 @@ async def test_a_calendars_zone_wins_over_the_circuit_table(tmp_path: Path) -> N
 
 
 async def test_f1_events_carry_their_circuits_zone(store: Store) -> None:
-    zones = {s.event_key: s.timezone for s in await store.schedule("f1", 2024)}
+    zones = {s.event_key: s.timezone for s in await store.schedule.schedule("f1", 2024)}
     assert zones["22-vegas"] == "America/Los_Angeles"
     assert zones["24-yas_marina"] == "Asia/Dubai"
     assert zones["04-suzuka"] == "Asia/Tokyo"

@@ -52,7 +52,7 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
     rounds = [p for p in sorted(GTWC.iterdir()) if p.is_dir() and p.name not in ("Barcelona", "Zandvoort")]
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", *rounds], season=2023))
-        bachler = next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+        bachler = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
         for chat in range(1, CHATS + 1):
             await store.chats.ensure(10_000 + chat, "private", None, "de" if chat % 3 else "en")
             await store.chats.follow(10_000 + chat, "driver", bachler)

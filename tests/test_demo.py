@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.core.records import ImportBatch
 from bot.demo import DEMO_DATA, ReplayClock, as_of, load_replay, replay_season
 from bot.ingest.importers import load_paths
-from bot.records import ImportBatch
 from storage.store import Store
 from tests.botenv import BotEnv, buttons, running_bot
 from tests.conftest import ERGAST

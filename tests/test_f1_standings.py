@@ -16,11 +16,11 @@ EXCLUDED_TEXT = "D"
 
 
 async def _compare(store: Store, year: int) -> tuple[int, list[str]]:
-    data = await store.season_data("f1", year)
+    data = await store.results.season_data("f1", year)
     assert data is not None, f"no F1 {year} season"
     champ = data.championship("drivers")
     assert champ is not None
-    official = await store.official_progression("f1", year, "drivers", "driver")
+    official = await store.results.official_progression("f1", year, "drivers", "driver")
     problems: list[str] = []
     rounds = 0
     for step in progression(data, champ, "drivers"):
@@ -30,7 +30,7 @@ async def _compare(store: Store, year: int) -> tuple[int, list[str]]:
             continue
         rounds += 1
         where = f"{year} round {step.after_event.round}"
-        excluded = {d for d, (_, _, text) in published.items() if text == EXCLUDED_TEXT}
+        excluded = {d for d, point in published.items() if point.position_text == EXCLUDED_TEXT}
         # 1997: Michael Schumacher was excluded from the championship; everyone behind him moves up.
         mine = {r.subject_id: r for r in step.classes[""]}
         rows = [r for r in step.classes[""] if r.subject_id not in excluded]
@@ -40,7 +40,8 @@ async def _compare(store: Store, year: int) -> tuple[int, list[str]]:
                 ranks[rows[index - 2].subject_id] if index > 1 and row.position == rows[index - 2].position else index
             )
         tie_size = Counter(ranks.values())
-        for driver, (points, position, _) in published.items():
+        for driver, point in published.items():
+            points, position = point.points, point.position
             row = mine.get(driver)
             computed = row.points if row else 0.0
             if abs(computed - points) > 1e-9:
@@ -68,17 +69,18 @@ async def test_driver_standings_match_ergast_every_round_1991_2024(store: Store)
 
 async def test_exceptions_are_real(store: Store) -> None:
     """The listed exception is needed: without it the comparison fails exactly there."""
-    data = await store.season_data("f1", 2022)
+    data = await store.results.season_data("f1", 2022)
     assert data is not None
     champ = data.championship("drivers")
     assert champ is not None
     step = next(s for s in progression(data, champ) if s.after_event and s.after_event.round == 6)
-    official = (await store.official_progression("f1", 2022, "drivers", "driver"))[step.after_event.id]  # type: ignore[union-attr]
+    official = (await store.results.official_progression("f1", 2022, "drivers", "driver"))[step.after_event.id]  # type: ignore[union-attr]
     by_name = {r.name: r for r in step.classes[""]}
     ricciardo, tsunoda = by_name["Daniel Ricciardo"], by_name["Yuki Tsunoda"]
     assert ricciardo.points == tsunoda.points
     assert ricciardo.position < tsunoda.position  # countback prefers Ricciardo ...
-    assert official[tsunoda.subject_id][1] < official[ricciardo.subject_id][1]  # ... Ergast lists Tsunoda first
+    # ... Ergast lists Tsunoda first
+    assert (official[tsunoda.subject_id].position or 0) < (official[ricciardo.subject_id].position or 0)
 
 
 async def test_before_1991_dropped_scores_explain_nearly_everything(store: Store) -> None:

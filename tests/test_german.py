@@ -91,7 +91,7 @@ DATA_NAMES: set[str] = set()
 
 async def learn_names(store: Store) -> None:
     for series, year in (("imsa", 2023), ("gtwc-europe", 2023)):
-        DATA_NAMES.update(s.event_name for s in await store.schedule(series, year) if " the " in s.event_name)
+        DATA_NAMES.update(s.event_name for s in await store.schedule.schedule(series, year) if " the " in s.event_name)
 
 
 def english_in(text: str) -> list[str]:
@@ -195,8 +195,8 @@ async def test_german_alerts_hold_no_english(store: Store) -> None:
     """Summaries (with titles, class wins, retirements), corrections, teasers, reminders and notices."""
     t = Translator("de")
     await learn_names(store)
-    names = {n.name: n.driver_id for n in await store.driver_names()}
-    schedule = await store.schedule("gtwc-europe", 2023)
+    names = {n.name: n.driver_id for n in await store.drivers.driver_names()}
+    schedule = await store.schedule.schedule("gtwc-europe", 2023)
     session = {(s.event_key, s.key): s.session_id for s in schedule}
     texts: list[str] = []
     for (event, key), drivers in {
@@ -208,11 +208,11 @@ async def test_german_alerts_hold_no_english(store: Store) -> None:
         assert summary is not None
         texts += [render.race_summary(t, summary), render.correction(t, summary), render.spoiler_teaser(t, summary, 6)]
         texts += [render.spoiler_teaser(t, summary, 0), str(render.spoiler_button(t, summary.session.session_id))]
-    imsa = {(s.event_key, s.key): s.session_id for s in await store.schedule("imsa", 2023)}
+    imsa = {(s.event_key, s.key): s.session_id for s in await store.schedule.schedule("imsa", 2023)}
     r = await reminder(store, imsa[("petit-le-mans", "race")], {names["Klaus Bachler"]}, 60)
     assert r is not None
     texts.append(render.reminder(t, r, "Europe/Berlin"))
-    ref = await store.session_ref(imsa[("petit-le-mans", "race")])
+    ref = await store.schedule.session_ref(imsa[("petit-le-mans", "race")])
     assert ref is not None
     for what, old in (("cancelled", None), ("moved", "2023-10-14T12:00:00Z"), ("added", None)):
         texts.append(render.schedule_notice(t, ref, what, old, "Europe/Berlin"))

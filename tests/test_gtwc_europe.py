@@ -24,9 +24,9 @@ async def test_911_bronze_pole_and_not_classified_at_barcelona(store: Store) -> 
 
 
 async def test_bachler_is_one_identity_with_varying_crews(store: Store) -> None:
-    names = [n for n in await store.driver_names() if n.name == "Klaus Bachler"]
+    names = [n for n in await store.drivers.driver_names() if n.name == "Klaus Bachler"]
     assert len({n.driver_id for n in names}) == 1
-    entries = [e for e in await store.driver_entries(names[0].driver_id) if e.series_slug == "gtwc-europe"]
+    entries = [e for e in await store.drivers.driver_entries(names[0].driver_id) if e.series_slug == "gtwc-europe"]
     assert {e.number for e in entries} == {"911"}
     crews = {frozenset(e.crew) for e in entries}
     assert len(crews) >= 2, crews  # Sprint rounds with Malykhin, endurance with Malykhin and Sturm (Spa: + Seefried)
@@ -61,17 +61,15 @@ async def test_class_spellings_are_normalised(store: Store) -> None:
 
 
 async def test_stages_are_stored_as_stages_of_the_race(store: Store) -> None:
-    sessions = {
-        key: kind
-        for key, _, kind, _ in await store.event_sessions((await store.find_events("gtwc-europe", 2023, "spa"))[0][0])
-    }
+    spa = (await store.schedule.find_events("gtwc-europe", 2023, "spa"))[0]
+    sessions = {s.key: s.kind for s in await store.schedule.event_sessions(spa.id)}
     assert sessions["race-after-6h"] == "stage"
     assert sessions["race-after-12h"] == "stage"
     assert sessions["race"] == "race"
 
 
 async def test_calendar_dates_without_times_are_tbc(store: Store) -> None:
-    schedule = {(s.event_key, s.key): s for s in await store.schedule("gtwc-europe", 2023)}
+    schedule = {(s.event_key, s.key): s for s in await store.schedule.schedule("gtwc-europe", 2023)}
     assert len({s.event_key for s in schedule.values()}) == 10
     barcelona = schedule[("barcelona", "race")]
     assert barcelona.start_utc is None and barcelona.start_date == "2023-10-01"

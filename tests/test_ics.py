@@ -48,7 +48,7 @@ async def test_every_version_imports_and_importing_it_again_changes_nothing(stor
         await store.apply(cup(path))  # the Cup Series is complete in every version, even the broken one
         again = await store.apply(cup(path))
         assert not again.changed and again.session_changes == [], path.name
-    schedule = await store.schedule("nascar-cup", 2026)
+    schedule = await store.schedule.schedule("nascar-cup", 2026)
     daytona = [s for s in schedule if s.event_key == "daytona-international-speedway"]
     # Thursday's Duels and Sunday's 500 are one weekend at one venue: one event.
     assert [s.name for s in daytona] == [
@@ -96,7 +96,7 @@ async def test_the_partial_feed_is_refused_unless_allowed_and_the_restored_feed_
         "Cracker Barrel 400 (NASCAR Cup Series)",
         "North Carolina Education Lottery 200 (NASCAR Craftsman Truck Series)",
     ]
-    schedule = await store.schedule("nascar", 2026)
+    schedule = await store.schedule.schedule("nascar", 2026)
     assert sum(s.status != "cancelled" for s in schedule) == 98
 
 
@@ -167,7 +167,7 @@ BROKEN_ZONE = (
 async def _sessions(store: Store, series: str) -> dict[str, tuple[str | None, str | None, str | None, str]]:
     return {
         f"{s.event_key}/{s.key}": (s.start_utc, s.start_date, s.name, s.kind)
-        for s in await store.schedule(series, 2026)
+        for s in await store.schedule.schedule(series, 2026)
     }
 
 

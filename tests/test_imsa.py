@@ -43,14 +43,14 @@ async def test_non_starters_from_status(store: Store) -> None:
 
 
 async def test_daytona_qualifying_filed_under_the_roar_belongs_to_daytona(store: Store) -> None:
-    events = await store.find_events("imsa", 2023, "daytona")
+    events = await store.schedule.find_events("imsa", 2023, "daytona")
     assert len(events) == 1
-    keys = {s[0] for s in await store.event_sessions(events[0][0])}
+    keys = {s.key for s in await store.schedule.event_sessions(events[0].id)}
     assert {"qualifying", "race"} <= keys
 
 
 async def test_calendar_times_are_utc_from_local_file_names(store: Store) -> None:
-    schedule = {(s.event_key, s.key): s for s in await store.schedule("imsa", 2023)}
+    schedule = {(s.event_key, s.key): s for s in await store.schedule.schedule("imsa", 2023)}
     assert schedule[("petit-le-mans", "race")].start_utc == "2023-10-14T15:40:00Z"
     assert schedule[("petit-le-mans", "race")].timezone == "America/New_York"
     assert schedule[("sebring", "race")].start_utc == "2023-03-18T14:10:00Z"  # EDT since 12 March

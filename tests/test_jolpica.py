@@ -64,10 +64,10 @@ def _official_final(year: int) -> list[tuple[str, float, str]]:
 
 
 async def _stored_final(store: Store, year: int) -> list[tuple[str, float, str]]:
-    _, rows = await store.official_standings("f1", year, "drivers", "driver")
+    rows = (await store.results.official_standings("f1", year, "drivers", "driver")).rows
     refs: dict[int, str] = {}
     for row in rows:
-        sources = dict(await store.driver_sources(row.subject_id))
+        sources = {s.source: s.source_id for s in await store.drivers.driver_sources(row.subject_id)}
         refs[row.subject_id] = sources["ergast"]
     return [(refs[r.subject_id], r.points, r.position_text or "") for r in rows]
 
@@ -123,12 +123,12 @@ async def test_other_seasons_sync_and_agree_with_the_csv_import(
 
 async def _sessions_view(store: Store, year: int) -> list[tuple[Any, ...]]:
     """Every session of the season: a 2024 sprint weekend's sprint qualifying is one session from both sources."""
-    return sorted((s.event_key, s.key, s.kind, s.start_utc) for s in await store.schedule("f1", year))
+    return sorted((s.event_key, s.key, s.kind, s.start_utc) for s in await store.schedule.schedule("f1", year))
 
 
 async def _results_view(store: Store, year: int) -> list[tuple[Any, ...]]:
     """Every result as names and values (store ids differ between stores)."""
-    data = await store.season_data("f1", year)
+    data = await store.results.season_data("f1", year)
     assert data is not None
     events = {e.id: e.key for e in data.events}
     sessions = {s.id: (events[s.event_id], s.key) for s in data.sessions}
@@ -164,7 +164,7 @@ async def test_a_malformed_page_is_rejected_and_nothing_is_written(
     db = tmp_path / "f1.db"
     await _rules(db)
     async with await Store.open(db) as store:
-        before = (await store.counts(), await store.last_import_id())
+        before = (await store.counts(), await store.feed.last_import_id())
     try:
         assert await sync_f1(str(db), url, 2024, JumpClock(AFTER_2024)) == 1
     finally:
@@ -172,7 +172,7 @@ async def test_a_malformed_page_is_rejected_and_nothing_is_written(
     message = capsys.readouterr().err
     assert "nothing was changed" in message and url.removesuffix("/ergast/f1/") + page in message
     async with await Store.open(db) as store:
-        assert (await store.counts(), await store.last_import_id()) == before
+        assert (await store.counts(), await store.feed.last_import_id()) == before
 
 
 def test_the_real_command_refuses_an_html_page_naming_the_url(tmp_path: Path) -> None:

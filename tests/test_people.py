@@ -44,7 +44,7 @@ def labels(message: dict) -> list[str]:
 
 
 async def driver_id(store: Store, name: str) -> int:
-    return next(n.driver_id for n in await store.driver_names() if n.name == name)
+    return next(n.driver_id for n in await store.drivers.driver_names() if n.name == name)
 
 
 # --- the ranking, as units -------------------------------------------------------------------------------------

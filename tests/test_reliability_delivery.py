@@ -31,9 +31,11 @@ CHATS = 2000
 async def _barcelona_summary(env: BotEnv, chats: list[int]) -> int:
     """The Barcelona race summary queued for `chats`, all following Klaus Bachler: one alert, a row each."""
     store = env.store
-    bachler = next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+    bachler = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
     session = next(
-        s.session_id for s in await store.schedule("gtwc-europe", 2023) if (s.event_key, s.key) == ("barcelona", "race")
+        s.session_id
+        for s in await store.schedule.schedule("gtwc-europe", 2023)
+        if (s.event_key, s.key) == ("barcelona", "race")
     )
     for chat in chats:
         env.standin.private_chat(env.standin.user(chat, first_name="Fan", language_code="en"))
@@ -136,7 +138,7 @@ async def test_a_locked_database_after_the_send_is_no_error_and_no_resend(copy_d
         user = 610_001
         env.standin.user(user, first_name="Ana", language_code="en")
         await env.say(user, user, "/start")
-        await env.store.conn.execute("PRAGMA busy_timeout = 100")  # an import holds the lock longer than this
+        await env.store.db.execute("PRAGMA busy_timeout = 100")  # an import holds the lock longer than this
         env.standin.slow_next("sendMessage", 0.3, chat_id=user)
         other = sqlite3.connect(copy_db, isolation_level=None)
         env.standin.send_text(user, user, "/help")

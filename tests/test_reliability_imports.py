@@ -75,7 +75,7 @@ async def _imsa_history(db: Path, folders: list[Path], followers: int) -> None:
     """The IMSA calendar and some rounds stored before the bot runs; `followers` chats follow Ben Barnicoat."""
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "imsa-2023.json", *folders]))
-        driver = next(n.driver_id for n in await store.driver_names() if n.name == "Ben Barnicoat")
+        driver = next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Ben Barnicoat")
         chats = [(FOLLOWER_BASE + i, "private", "en") for i in range(followers)]
         await store.chats.add_many(chats, [(c, "driver", driver) for c, _, _ in chats])
 

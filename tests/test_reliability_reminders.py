@@ -23,6 +23,7 @@ from bot.core.clock import ManualClock
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.notifier import Notifier
+from storage.sqlite import SqliteDatabase
 from storage.store import Store
 from tests.botenv import BotEnv, running_bot
 from tests.conftest import IMSA, SERIES
@@ -66,7 +67,7 @@ def texts(env: BotEnv, chat: int) -> list[str]:
 
 
 async def _bachler(store: Store) -> int:
-    return next(n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler")
+    return next(n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler")
 
 
 async def test_finding_11_follow_20_s_before_the_1_hour_reminder_gets_it_at_its_due_time(imsa_db: Path) -> None:
@@ -178,7 +179,9 @@ async def test_a_planned_reminder_leaves_at_its_due_time_across_a_restart(imsa_d
 
 
 async def _race(store: Store) -> Any:
-    return next(s for s in await store.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.key == "race")
+    return next(
+        s for s in await store.schedule.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.key == "race"
+    )
 
 
 # --- finding 12 --------------------------------------------------------------------------------------------
@@ -196,11 +199,11 @@ ZONES = ("UTC", "Europe/Vienna", "America/New_York")
 async def _fans(store: Store, count: int) -> dict[int, tuple[str, str, dict[str, Any]]]:
     """`count` chats: series followers, followers of one or two Petit Le Mans entrants, and followers of a
     driver not entered there; languages, zones and settings mixed. chat → (language, zone, settings)."""
-    race = await store.session_ref((await _race(store)).session_id)
+    race = await store.schedule.session_ref((await _race(store)).session_id)
     assert race is not None
-    entrants = sorted({d for line in await store.event_entries(race.event_id) for d in line.crew_ids})
-    others = sorted({n.driver_id for n in await store.driver_names()} - set(entrants))[:50]
-    imsa = next(s.id for s in await store.series() if s.slug == "imsa")
+    entrants = sorted({d for line in await store.results.event_entries(race.event_id) for d in line.crew_ids})
+    others = sorted({n.driver_id for n in await store.drivers.driver_names()} - set(entrants))[:50]
+    imsa = next(s.id for s in await store.series.all() if s.slug == "imsa")
     chats: dict[int, tuple[str, str, dict[str, Any]]] = {}
     follows: list[tuple[int, str, int]] = []
     for i in range(count):
@@ -225,14 +228,16 @@ async def _fans(store: Store, count: int) -> dict[int, tuple[str, str, dict[str,
 def count_statements(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement the store's connection is asked to run (an executemany of 20,000 rows is one)."""
     seen: list[str] = []
+    assert isinstance(store.db, SqliteDatabase)
+    conn = store.db.conn
     for name in ("execute", "executemany"):
-        original = getattr(store.conn, name)
+        original = getattr(conn, name)
 
         def counted(sql: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             seen.append(sql)
             return _original(sql, *args, **kwargs)
 
-        monkeypatch.setattr(store.conn, name, counted)
+        monkeypatch.setattr(conn, name, counted)
     return seen
 
 
@@ -240,7 +245,7 @@ async def _expected_reminders(
     store: Store, chats: dict[int, tuple[str, str, dict[str, Any]]], session_id: int, now: datetime
 ) -> dict[int, tuple[str, str]]:
     """chat → (state, text) for the session's 24-hour reminder, decided chat by chat as the old loop did."""
-    session = await store.session_ref(session_id)
+    session = await store.schedule.session_ref(session_id)
     assert session is not None and session.start_utc is not None
     start = datetime.fromisoformat(session.start_utc.replace("Z", "+00:00"))
     minutes_left = max(1, round((start - now).total_seconds() / 60))
@@ -270,7 +275,9 @@ async def test_finding_12_reminders_and_notices_set_based(
         chats = await _fans(store, count)
         race = await _race(store)
         quali = next(
-            s for s in await store.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.kind == "qualifying"
+            s
+            for s in await store.schedule.schedule("imsa", 2023)
+            if s.event_key == "petit-le-mans" and s.kind == "qualifying"
         )
         # Planning queues rows; nothing is sent here, so the notifier needs no delivery.
         # Its clock stays a day early: no wake-up runs a poll of its own while the test plans by hand.
@@ -301,14 +308,15 @@ async def test_finding_12_reminders_and_notices_set_based(
         next(s for s in event["sessions"] if s["key"] == "race")["start"] = "2023-10-14T16:40:00Z"
         moved = tmp_path / "imsa-moved.json"
         moved.write_text(json.dumps(doc), encoding="utf-8")
-        last = await store.last_import_id()
+        last = await store.feed.last_import_id()
         await store.apply(load_paths([moved]))
-        ((_, changes),) = await store.imports_since(last)
+        (feed_import,) = await store.feed.imports_since(last)
+        changes = feed_import.session_changes
         change = next(c for c in changes if c["what"] == "moved")
         before = len(statements)
         notices = await notifier.handle(change, DAY_DUE)
         notice = len(statements) - before
-        session = await store.session_ref(race.session_id)
+        session = await store.schedule.session_ref(race.session_id)
         assert session is not None
         alert_id = await store.outbox.alert("schedule", f"schedule:{race.session_id}:moved:{session.start_utc}", None)
         expected = {}
@@ -333,7 +341,5 @@ _FIGURES: dict[int, tuple[int, int, int]] = {}
 async def _table_sizes(store: Store) -> dict[str, int]:
     out = {}
     for table in ("outbox", "outbox_parts"):
-        async with store.conn.execute(f"SELECT count(*) FROM {table}") as cur:
-            row = await cur.fetchone()
-        out[table] = int(row[0]) if row else 0
+        out[table] = int(await store.db.fetchval(f"SELECT count(*) FROM {table}"))
     return out

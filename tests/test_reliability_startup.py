@@ -26,7 +26,7 @@ from bot.ingest.importers import load_paths
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standin import BotApiStandIn
 from bot.startup import until_reachable
-from storage.db import WriteGuard, connect
+from storage.sqlite import open_sqlite
 from storage.store import Store
 from tests.botenv import NO_LIMITS, future_calendar
 
@@ -424,9 +424,9 @@ async def test_aiosqlite_debug_lines_are_redacted(tmp_path: Path) -> None:
     level = sqlite_log.level
     sqlite_log.setLevel(logging.DEBUG)
     try:
-        conn = await connect(tmp_path / "p.db")
-        await conn.execute("SELECT ?", (f"Cannot connect to http://127.0.0.1:1/bot{TOKEN}/sendMessage",))
-        await conn.close()
+        database = await open_sqlite(tmp_path / "p.db")
+        await database.fetch("SELECT ?", f"Cannot connect to http://127.0.0.1:1/bot{TOKEN}/sendMessage")
+        await database.close()
     finally:
         sqlite_log.removeHandler(handler)
         sqlite_log.setLevel(level)
@@ -469,12 +469,11 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
 async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     clock = ManualClock()
-    conn = await connect(db, busy_timeout=0)
-    guard = WriteGuard(conn, clock)
-    await guard.write("CREATE TABLE t (x INTEGER)")
+    guard = await open_sqlite(db, busy_timeout=0, clock=clock)
+    await guard.execute("CREATE TABLE t (x INTEGER)")
     holder = hold_write_lock(db)
     try:
-        single = asyncio.ensure_future(guard.write("INSERT INTO t VALUES (1)"))
+        single = asyncio.ensure_future(guard.execute("INSERT INTO t VALUES (1)"))
         for _ in range(20):  # 40 s on the clock, far past busy_timeout
             await clock.advance(2, settle=0.01)
         assert not single.done()
@@ -488,38 +487,36 @@ async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -
             async with guard.transaction() as c:
                 await c.execute("INSERT INTO t VALUES (2)")
 
-        batch = asyncio.ensure_future(guard.write_many("INSERT INTO t VALUES (?)", [(3,), (4,)]))
+        batch = asyncio.ensure_future(guard.executemany("INSERT INTO t VALUES (?)", [(3,), (4,)]))
         together = asyncio.ensure_future(in_transaction())
         await clock.advance(10, settle=0.01)
         assert not batch.done() and not together.done()
         holder.execute("COMMIT")
         for _ in range(10):
             await clock.advance(2, settle=0.02)
-        assert await batch == 2
+        await batch
         await together
-        async with conn.execute("SELECT x FROM t ORDER BY x") as cur:
-            assert [r[0] for r in await cur.fetchall()] == [1, 2, 3, 4]
+        assert [r[0] for r in await guard.fetch("SELECT x FROM t ORDER BY x")] == [1, 2, 3, 4]
     finally:
         holder.close()
-        await conn.close()
+        await guard.close()
 
 
 async def test_guard_gives_up_after_its_bound(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     clock = ManualClock()
-    conn = await connect(db, busy_timeout=0)
-    guard = WriteGuard(conn, clock, lock_wait=60)
-    await guard.write("CREATE TABLE t (x INTEGER)")
+    guard = await open_sqlite(db, busy_timeout=0, clock=clock, lock_wait=60)
+    await guard.execute("CREATE TABLE t (x INTEGER)")
     holder = hold_write_lock(db)
     try:
-        write = asyncio.ensure_future(guard.write("INSERT INTO t VALUES (1)"))
+        write = asyncio.ensure_future(guard.execute("INSERT INTO t VALUES (1)"))
         for _ in range(35):
             await clock.advance(2, settle=0.01)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             await write
     finally:
         holder.close()
-        await conn.close()
+        await guard.close()
 
 
 @asynccontextmanager

@@ -278,9 +278,9 @@ async def test_every_session_of_the_shipped_series_fits_one_message(store: Store
     german, english = Translator("de"), Translator("en")
     checked = 0
     for slug, year in (("gtwc-europe", 2023), ("imsa", 2023), ("f1", 2024)):
-        classes = await store.season_classes(slug, year)
-        for event in await store.results_events(slug, year):
-            for session in await store.result_sessions(event.id):
+        classes = await store.series.classes(slug, year)
+        for event in await store.results.results_events(slug, year):
+            for session in await store.results.result_sessions(event.id):
                 for class_index in range(len(classes) + 1):
                     for page in (0, MAX_RESULTS_PAGE):
                         action = ResultsViewAction(session.id, class_index, page)

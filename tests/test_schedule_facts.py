@@ -29,7 +29,7 @@ F1_MID = datetime(2024, 6, 26, 12, 0, tzinfo=UTC)  # before the Austrian GP, a s
 async def bot_at(db: Path, moment: datetime, follow: tuple[str, ...] = ()) -> AsyncIterator[BotEnv]:
     """The bot with its clock at `moment`; an English and a German chat in Berlin time following `follow`."""
     async with running_bot(db, clock=ManualClock(moment)) as env:
-        ids = {n.name: n.driver_id for n in await env.store.driver_names()}
+        ids = {n.name: n.driver_id for n in await env.store.drivers.driver_names()}
         for chat, language in ((EN, "en"), (DE, "de")):
             env.standin.user(chat, first_name="Fan", language_code=language)
             await env.store.chats.ensure(chat, "private", "Fan", language)

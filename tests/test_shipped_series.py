@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.records import ResultRec
 from bot.ingest.definitions import RULES_DOC, ensure_shipped, example_season, grouped, nearest_shipped, shipped
 from bot.ingest.importers import load_paths
 from bot.ingest.importing import apply_import
-from bot.records import ResultRec
 from bot.search import search_drivers
 from bot.standings.service import NoRules, standings_table
+from storage.series import SeasonCoverage
 from storage.store import Store
 from storage.writer import ImportConflict
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
@@ -100,7 +101,7 @@ async def test_the_calendar_comes_with_the_results(tmp_path: Path) -> None:
         assert [g.describe() for g in grouped(outcome.applied)] == [
             "applied the shipped GT World Challenge Europe 2023 points rules and calendar"
         ]
-        races = [s for s in await store.schedule("gtwc-europe", 2023) if s.kind == "race"]
+        races = [s for s in await store.schedule.schedule("gtwc-europe", 2023) if s.kind == "race"]
         events = list(dict.fromkeys(s.event_name for s in races))
         assert events[-3:] == ["Valencia", "Barcelona", "Zandvoort"]  # in date order: the calendar's
         barcelona = next(s for s in races if s.event_name == "Barcelona")
@@ -108,9 +109,10 @@ async def test_the_calendar_comes_with_the_results(tmp_path: Path) -> None:
         # Klaus Bachler's car raced last at Barcelona (the Bronze Cup does not race at the Zandvoort finale).
         bachler = (await search_drivers(store, BACHLER))[0]
         assert bachler.name == BACHLER
-        last = await store.last_race("gtwc-europe", 2023, frozenset({bachler.driver_id}))
+        last = await store.schedule.last_race("gtwc-europe", 2023, frozenset({bachler.driver_id}))
         assert last is not None
-        assert (await store.event_name(last[1]) or ("", ""))[1] == "Barcelona"
+        event = await store.schedule.event_name(last.event_id)
+        assert event is not None and event.name == "Barcelona"
 
 
 async def test_the_shipped_definition_lands_with_the_files_or_not_at_all(tmp_path: Path) -> None:
@@ -121,8 +123,8 @@ async def test_the_shipped_definition_lands_with_the_files_or_not_at_all(tmp_pat
     async with await Store.open(tmp_path / "fresh.db") as store:
         with pytest.raises(ImportConflict):
             await apply_import(store, batches, NOW)
-        assert await store.series() == []
-        assert await store.season_coverage("gtwc-europe", 2023) is None
+        assert await store.series.all() == []
+        assert await store.series.season_coverage("gtwc-europe", 2023) is None
 
 
 async def test_rules_someone_imported_are_kept(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ async def test_rules_someone_imported_are_kept(tmp_path: Path) -> None:
         outcome = await apply_import(store, load_paths([rules, GTWC / "Barcelona"], season=2023), NOW)
         applied = [g.describe() for g in grouped(outcome.applied)]
         assert applied == ["applied the shipped GT World Challenge Europe 2023 calendar"]
-        data = await store.season_data("gtwc-europe", 2023)
+        data = await store.results.season_data("gtwc-europe", 2023)
         assert data is not None and [c.key for c in data.championships] == ["house"]
 
 
@@ -145,14 +147,14 @@ async def test_a_query_applies_what_an_older_import_left_out(tmp_path: Path) -> 
     """A store filled without the shipped definitions (an older Pitboard): the first query applies them."""
     async with await Store.open(tmp_path / "old.db") as store:
         await store.apply(load_paths([GTWC]))
-        assert await store.season_coverage("gtwc-europe", 2023) == (False, False)
+        assert await store.series.season_coverage("gtwc-europe", 2023) == SeasonCoverage(False, False)
         tables = await standings_table(store, "gtwc-europe", 2023, "Bronze Cup")
         assert tables[0].rows[0].name == MALYKHIN
-        assert await store.season_coverage("gtwc-europe", 2023) == (True, True)
+        assert await store.series.season_coverage("gtwc-europe", 2023) == SeasonCoverage(True, True)
         assert await ensure_shipped(store, "gtwc-europe", 2023) == []
         # Asking about a season the store does not hold creates nothing.
         assert await ensure_shipped(store, "gtwc-europe", 2024) == []
-        assert await store.season_coverage("imsa", 2023) is None
+        assert await store.series.season_coverage("imsa", 2023) is None
 
 
 async def test_ergast_alone_gives_computed_f1_standings_equal_to_the_official_ones(tmp_path: Path) -> None:
@@ -273,7 +275,9 @@ async def test_an_admin_upload_says_which_shipped_definition_it_applied(gtwc_bot
     assert "Applied the shipped points rules and calendar of IMSA WeatherTech SportsCar Championship 2023." in reply
     # The calendar came first in the same transaction: the race file's local start time found its zone.
     petit = next(
-        s for s in await env.store.schedule("imsa", 2023) if s.event_key == "petit-le-mans" and s.kind == "race"
+        s
+        for s in await env.store.schedule.schedule("imsa", 2023)
+        if s.event_key == "petit-le-mans" and s.kind == "race"
     )
     assert petit.start_utc == "2023-10-14T15:40:00Z"
 

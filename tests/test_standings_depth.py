@@ -175,7 +175,7 @@ async def test_every_table_has_the_chart_button(env: BotEnv) -> None:
 
 
 async def _series(store: Store, slug: str) -> Any:
-    return next(s for s in await store.series() if s.slug == slug)
+    return next(s for s in await store.series.all() if s.slug == slug)
 
 
 def test_the_standings_codec_is_short_and_parsed_as_untrusted() -> None:

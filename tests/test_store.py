@@ -9,24 +9,23 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.importers import load_paths
-from storage.db import connect, migrations, schema_version
+from storage.db import migrations
+from storage.sqlite import open_sqlite
 from storage.store import Store
 from tests.conftest import GTWC, IMSA, all_sources
 
 
 async def test_migrations_are_versioned_and_applied(tmp_path: Path) -> None:
-    conn = await connect(tmp_path / "fresh.db")
+    db = await open_sqlite(tmp_path / "fresh.db")
     try:
-        assert await schema_version(conn) == len(migrations()) >= 1
-        async with conn.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
-        async with conn.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
+        assert await db.schema_version() == len(migrations()) >= 1
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
     finally:
-        await conn.close()
+        await db.close()
     # Opening again applies nothing twice.
-    conn = await connect(tmp_path / "fresh.db")
-    await conn.close()
+    db = await open_sqlite(tmp_path / "fresh.db")
+    await db.close()
 
 
 async def test_reimporting_everything_changes_nothing(copy_db: Path) -> None:
@@ -96,7 +95,7 @@ async def test_provisional_results_corrected_then_final(tmp_path: Path) -> None:
         path.write_text(json.dumps(_native("final", "07", "7")))
         final = await store.apply(load_paths([path]))
         assert [c.what for c in final.session_changes] == ["results_final"]
-        schedule = await store.schedule("test-cup", 2026)
+        schedule = await store.schedule.schedule("test-cup", 2026)
         assert schedule[0].results_status == "final"
         assert schedule[0].start_utc == "2026-03-29T08:00:00Z"
 
@@ -119,36 +118,36 @@ async def test_moved_session_is_reported(tmp_path: Path) -> None:
 
 
 async def test_same_name_a_generation_apart_is_not_merged(store: Store) -> None:
-    cheevers = {n.driver_id for n in await store.driver_names() if n.name.startswith("Eddie Cheever")}
+    cheevers = {n.driver_id for n in await store.drivers.driver_names() if n.name.startswith("Eddie Cheever")}
     assert len(cheevers) == 2
     series = {}
     for driver_id in cheevers:
-        series[driver_id] = {e.series_slug for e in await store.driver_entries(driver_id)}
+        series[driver_id] = {e.series_slug for e in await store.drivers.driver_entries(driver_id)}
     assert sorted(map(sorted, series.values())) == [["f1"], ["gtwc-europe"]]
 
 
 async def test_imsa_and_gtwc_drivers_merge_by_name_and_keep_source_ids(store: Store) -> None:
-    bachler = {n.driver_id for n in await store.driver_names() if n.name == "Klaus Bachler"}
+    bachler = {n.driver_id for n in await store.drivers.driver_names() if n.name == "Klaus Bachler"}
     assert len(bachler) == 1
-    sources = dict(await store.driver_sources(bachler.pop()))
+    sources = {s.source: s.source_id for s in await store.drivers.driver_sources(bachler.pop())}
     assert "imsa" in sources and "gtwc:gtwc-europe" in sources
 
 
 async def test_admin_merge_and_split(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "s.db") as store:
         await store.apply(load_paths([GTWC / "Barcelona", IMSA / "21-road-atlanta"], season=2023))
-        names = {n.name: n.driver_id for n in await store.driver_names()}
+        names = {n.name: n.driver_id for n in await store.drivers.driver_names()}
         bachler = names["Klaus Bachler"]
-        new_id = await store.split_driver(bachler, "imsa")
-        assert {e.series_slug for e in await store.driver_entries(new_id)} == {"imsa"}
-        assert {e.series_slug for e in await store.driver_entries(bachler)} == {"gtwc-europe"}
+        new_id = await store.drivers.split_driver(bachler, "imsa")
+        assert {e.series_slug for e in await store.drivers.driver_entries(new_id)} == {"imsa"}
+        assert {e.series_slug for e in await store.drivers.driver_entries(bachler)} == {"gtwc-europe"}
         # The split survives a re-import: the ids moved with the entries.
         await store.apply(load_paths([GTWC / "Barcelona", IMSA / "21-road-atlanta"], season=2023))
-        assert {e.series_slug for e in await store.driver_entries(new_id)} == {"imsa"}
-        await store.merge_drivers(bachler, new_id)
-        assert {e.series_slug for e in await store.driver_entries(bachler)} == {"gtwc-europe", "imsa"}
+        assert {e.series_slug for e in await store.drivers.driver_entries(new_id)} == {"imsa"}
+        await store.drivers.merge_drivers(bachler, new_id)
+        assert {e.series_slug for e in await store.drivers.driver_entries(bachler)} == {"gtwc-europe", "imsa"}
         with pytest.raises(ValueError):
-            await store.merge_drivers(bachler, bachler)
+            await store.drivers.merge_drivers(bachler, bachler)
 
 
 def test_database_files_use_wal_and_foreign_keys(full_db: Path) -> None:

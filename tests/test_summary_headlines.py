@@ -14,12 +14,12 @@ from storage.store import Store
 
 
 async def _session(store: Store, event_key: str, key: str) -> int:
-    schedule = await store.schedule("gtwc-europe", 2023)
+    schedule = await store.schedule.schedule("gtwc-europe", 2023)
     return next(s.session_id for s in schedule if (s.event_key, s.key) == (event_key, key))
 
 
 async def _driver(store: Store, name: str) -> int:
-    return next(n.driver_id for n in await store.driver_names() if n.name == name)
+    return next(n.driver_id for n in await store.drivers.driver_names() if n.name == name)
 
 
 def _blocks(text: str) -> list[list[str]]:

@@ -40,8 +40,8 @@ def server() -> Iterator[FileServer]:
 
 async def _snapshot(db: Path) -> tuple[dict[str, int], int, list[tuple[object, ...]]]:
     async with await Store.open(db) as store:
-        results = [tuple(r) for r in await store._all("SELECT * FROM results ORDER BY session_id, entry_id")]
-        return await store.counts(), await store.last_import_id(), results
+        results = [tuple(r) for r in await store.db.fetch("SELECT * FROM results ORDER BY session_id, entry_id")]
+        return await store.counts(), await store.feed.last_import_id(), results
 
 
 def snapshot(db: Path) -> tuple[dict[str, int], int, list[tuple[object, ...]]]:
@@ -129,15 +129,15 @@ async def test_watch_imports_exactly_what_changed(server: FileServer, tmp_path: 
             if all(s.runs for s in status.values()) and len(status) == 3:
                 break
             await asyncio.sleep(0.05)
-        sessions = {s.key: s for s in await store.schedule("gtwc-europe", 2023) if s.event_key == "spa"}
+        sessions = {s.key: s for s in await store.schedule.schedule("gtwc-europe", 2023) if s.event_key == "spa"}
         assert sessions["race"].results_status == "provisional"
         assert "race-after-6h" in sessions  # from the "latest" URL
         assert status[provider_name(server.url(hour6))].last_error is not None  # not published yet: 404
-        imports = await store.last_import_id()
+        imports = await store.feed.last_import_id()
 
         # Nothing changed on the server: 304 where it supports validators, same bytes where it does not.
         await _poll(clock, store, watch)
-        assert await store.last_import_id() == imports
+        assert await store.feed.last_import_id() == imports
         assert server.statuses(main)[-1] == 304
         assert server.statuses(hour7)[-1] == 200
 
@@ -148,11 +148,11 @@ async def test_watch_imports_exactly_what_changed(server: FileServer, tmp_path: 
         server.serve(hour7, races / "Main_Race_after_7_hours.csv", filename="Main_Race_after_7_hours.csv", etags=False)
         await clock.advance(60, settle=0.3)
         await _poll(clock, store, watch, already=True)
-        sessions = {s.key: s for s in await store.schedule("gtwc-europe", 2023) if s.event_key == "spa"}
+        sessions = {s.key: s for s in await store.schedule.schedule("gtwc-europe", 2023) if s.event_key == "spa"}
         assert sessions["race"].results_status == "final"
         assert sessions["race-after-7h"].results_status == "final"
         keys = {s.session_id: s.key for s in sessions.values()}
-        changes = [c for _, summary in await store.imports_since(imports) for c in summary]
+        changes = [c for i in await store.feed.imports_since(imports) for c in i.session_changes]
         assert sorted((keys[c["session_id"]], c["what"]) for c in changes) == [
             ("race", "results_final"),
             ("race-after-7h", "added"),
@@ -163,13 +163,13 @@ async def test_watch_imports_exactly_what_changed(server: FileServer, tmp_path: 
         assert hour6_status is not None and hour6_status.failures_in_a_row == 2
         assert hour6_status.next_run_utc == "2023-07-02T16:33:00Z"
         assert server.statuses(hour6) == [404, 404]
-        imports = await store.last_import_id()
+        imports = await store.feed.last_import_id()
         await _poll(clock, store, watch)
         hour6_status = await store.providers.get(provider_name(server.url(hour6)))
         assert hour6_status is not None and hour6_status.last_error is None and hour6_status.last_success_utc
         assert server.statuses(hour6) == [404, 404, 200]
         # The same table "latest" brought an hour ago: stored already, so nothing new to tell.
-        assert [c for _, summary in await store.imports_since(imports) for c in summary] == []
+        assert [c for i in await store.feed.imports_since(imports) for c in i.session_changes] == []
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
 
@@ -218,7 +218,9 @@ async def test_the_bot_runs_the_watch_list_and_stats_show_it(server: FileServer,
         assert status[provider_name(down)].runs == 0
         assert status[provider_name(server.url(BARCELONA))].imports == 1
         assert "404" in (status[provider_name(unpublished)].last_error or "")
-        sessions = {s.key: s for s in await env.store.schedule("gtwc-europe", 2023) if s.event_key == "barcelona"}
+        sessions = {
+            s.key: s for s in await env.store.schedule.schedule("gtwc-europe", 2023) if s.event_key == "barcelona"
+        }
         assert sessions["race"].results_status == "final"
         stats = _text(await env.say(ADMIN_ID, ADMIN_ID, "/stats"))
         assert "Datenquellen" in stats and "zuletzt erfolgreich" in stats and "letzter Fehler" in stats, stats

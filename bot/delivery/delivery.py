@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -30,6 +29,7 @@ from bot.delivery.relevance import stale_reason
 from bot.http import AiohttpRequest
 from bot.textsplit import split_html
 from storage.chats import Chats
+from storage.database import DB_ERRORS
 from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -394,7 +394,7 @@ class Delivery:
             try:
                 await write()
                 return
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 log.warning("could not record %s as sent (%s); retrying in %.2f s", what, exc, wait)
             await self.clock.sleep(wait)
             wait = min(MARK_RETRY_MAX, wait * 2)

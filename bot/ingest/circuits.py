@@ -21,8 +21,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.names import name_key
-from bot.records import EventRec, ImportBatch, VenueRec
+from bot.core.names import name_key
+from bot.core.records import EventRec, ImportBatch, VenueRec
 
 TABLE_PATH = Path(__file__).resolve().parent / "circuits.json"
 # A typo, not another track: 'laguna secca' scores 96 against 'laguna seca', 'bull run' 57 against

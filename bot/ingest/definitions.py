@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from bot.core.records import ImportBatch, SeasonRec
 from bot.ingest.importers import native
 from bot.ingest.shipped import series_files
-from bot.records import ImportBatch, SeasonRec
 from storage.store import Store
 
 # The section of the format documentation a rules file follows (the anchor GitHub gives "### Championship rules").
@@ -144,7 +144,8 @@ def _incoming(batches: list[ImportBatch]) -> tuple[set[tuple[str, int]], set[tup
 
 
 async def _missing(store: Store, season: ShippedSeason, incoming_rules: bool, incoming_calendar: bool) -> Applied:
-    has_rules, has_calendar = await store.season_coverage(season.slug, season.year) or (False, False)
+    coverage = await store.series.season_coverage(season.slug, season.year)
+    has_rules, has_calendar = (coverage.has_rules, coverage.has_calendar) if coverage else (False, False)
     return Applied(
         season.name,
         season.year,
@@ -183,7 +184,7 @@ async def completion(store: Store, batches: list[ImportBatch]) -> Completion:
 async def ensure_shipped(store: Store, slug: str, year: int) -> list[Applied]:
     """Before a query about a stored season: apply what the store lacks of its shipped definition."""
     season = shipped(slug, year)
-    if season is None or await store.season_coverage(slug, year) is None:
+    if season is None or await store.series.season_coverage(slug, year) is None:
         return []  # a season the store does not hold is not created by asking about it
     want = await _missing(store, season, False, False)
     if not (want.rules or want.calendar):

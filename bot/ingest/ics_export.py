@@ -19,7 +19,8 @@ import icalendar
 from bot.i18n import Translator
 from bot.ingest.importers.ics import pitboard_uid
 from storage.chats import Chat
-from storage.store import CalendarSession, Store
+from storage.schedule import CalendarSession
+from storage.store import Store
 
 PRODID = "-//Pitboard//Race calendar//EN"
 DEFAULT_SESSION_LENGTH = timedelta(hours=2)  # for an end the store does not know
@@ -108,5 +109,5 @@ async def chat_calendar(store: Store, chat: Chat, now: datetime) -> bytes:
 
     series = await chat_series(store, chat.id)
     since = f"{now.astimezone(UTC).year}-01-01T00:00:00Z"
-    sessions = await store.calendar_sessions(series, since_utc=since)
+    sessions = await store.schedule.calendar_sessions(series, since_utc=since)
     return render_ics(sessions, Translator(chat.language), list(chat.prefs.reminder_minutes), now=now)

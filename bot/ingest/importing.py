@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.news import RESULTS_NEWS_AGE, results_are_news
+from bot.core.records import ChangeSet, ImportBatch
 from bot.ingest.definitions import Applied, completion
-from bot.records import ChangeSet, ImportBatch
-from storage.store import SessionTimes, Store
+from storage.schedule import SessionTimes
+from storage.store import Store
 
 NEWS_DAYS_ENV = "PITBOARD_RESULTS_NEWS_DAYS"
 RESULTS_CHANGES = ("results_new", "results_corrected")
@@ -52,13 +53,13 @@ def _is_news(times: SessionTimes, now: datetime, max_age: timedelta) -> bool:
 
 
 async def results_news(store: Store, session_id: int, now: datetime, max_age: timedelta) -> bool:
-    times = (await store.session_times([session_id])).get(session_id)
+    times = (await store.schedule.session_times([session_id])).get(session_id)
     return times is None or _is_news(times, now, max_age)
 
 
 async def silent_races(store: Store, changes: ChangeSet, now: datetime, max_age: timedelta, quiet: bool) -> int:
     ids = sorted({c.session_id for c in changes.session_changes if c.what in RESULTS_CHANGES})
-    times = await store.session_times(ids)
+    times = await store.schedule.session_times(ids)
     return sum(1 for t in times.values() if t.kind in SUMMARY_KINDS and (quiet or not _is_news(t, now, max_age)))
 
 

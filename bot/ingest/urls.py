@@ -8,10 +8,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from bot.core.records import ImportBatch
 from bot.ingest.fetch import Fetched, safe_segment
 from bot.ingest.importers import load_paths
 from bot.ingest.importers.table import ImportFailure
-from bot.records import ImportBatch
 
 
 def _place(folder: Path, fetched: Fetched, event: str | None, taken: set[Path]) -> Path:

@@ -14,7 +14,7 @@ from bot.render.results import car_short
 from bot.render.rides import car_text, with_co_drivers
 from bot.render.schedule import session_label, when
 from bot.render.settings import lead_label
-from storage.store import SessionRef
+from storage.schedule import SessionRef
 
 
 def reminder(t: Translator, r: Reminder, timezone: str) -> str:

@@ -9,8 +9,9 @@ from bot.i18n import Translator
 from bot.render.common import Rendered, e
 from bot.services import Candidate, Target
 from storage.chats import Follow
+from storage.drivers import FollowExample
 from storage.people import TeamRow
-from storage.store import SeriesInfo
+from storage.series import SeriesInfo
 
 TEAMS_PER_PAGE = 12
 
@@ -76,11 +77,11 @@ def follow_none(t: Translator, kind: str, query: str, suggestions: list[Candidat
     return text + "\n" + t("Did you mean:"), _follow_buttons(suggestions)
 
 
-def follow_usage(t: Translator, examples: tuple[str, str, str] | None) -> str:
-    """`examples`: (driver, series slug, team) from the store (Store.follow_examples); None on an empty store."""
+def follow_usage(t: Translator, examples: FollowExample | None) -> str:
+    """`examples`: a driver, series and team the store knows (store.drivers.follow_examples); None on an empty store."""
     if examples is None:
         return t("Whom should I follow? For example: {examples}", examples="<code>/follow NAME</code>")
-    driver, series, team = (e(x) for x in examples)
+    driver, series, team = e(examples.driver), e(examples.series_slug), e(examples.team)
     return t(
         "Whom should I follow? For example: {examples}",
         examples=f"<code>/follow {driver}</code>, <code>/follow series {series}</code>,"

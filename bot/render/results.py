@@ -15,7 +15,7 @@ from bot.i18n import N_, Translator
 from bot.render.common import Rendered, e
 from bot.services.results import ResultsQuestion, ResultsView
 from bot.standings.results import laps_down
-from storage.store import ResultLine, ResultSession
+from storage.results import ResultLine, ResultSession
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 BUTTONS_PER_ROW = 4

@@ -6,11 +6,15 @@ from bot import menus
 from bot.i18n import Translator
 from bot.render.common import e
 from storage.chats import Chat
+from storage.drivers import FollowExample
 
 
-def welcome(t: Translator, chat: Chat, first_name: str | None, examples: tuple[str, str, str] | None) -> str:
-    """`examples`: (driver, series slug, team) the store knows (Store.follow_examples); None on an empty store."""
-    driver, series, team = (e(x) for x in examples) if examples else ("NAME", "SLUG", "NAME")
+def welcome(t: Translator, chat: Chat, first_name: str | None, examples: FollowExample | None) -> str:
+    """`examples`: a driver, series and team the store knows (store.drivers.follow_examples); None on an empty
+    store."""
+    driver, series, team = (
+        (e(examples.driver), e(examples.series_slug), e(examples.team)) if examples else ("NAME", "SLUG", "NAME")
+    )
     hello = t("Hi {name}!", name=e(first_name)) if first_name and not chat.is_group else t("Hi!")
     return "\n".join(
         [

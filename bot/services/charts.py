@@ -62,12 +62,12 @@ async def data_revision(store: Store) -> tuple[int, int]:
     """Changes whenever results may have: the imports log (every import, any process) and SQLite's data_version
     (any other connection's commit, such as a driver merge from the CLI). Read it BEFORE the data, so a change
     in between leaves a newer revision than the cached picture was drawn from, never an older one."""
-    return await store.last_import_id(), await store.data_version()
+    return await store.feed.last_import_id(), await store.series.data_version()
 
 
 async def chart_data(store: Store, request: ChartRequest, top: int = TOP) -> ChartData:
     """Raises NotFound (a catalogue message) when the season, championship, class or results are not there."""
-    series = next((s for s in await store.series() if s.id == request.series_id), None)
+    series = next((s for s in await store.series.all() if s.id == request.series_id), None)
     if series is None:
         raise NotFound(N_("That series is no longer in the store."))
     data = await season_data(store, series.slug, request.year)
@@ -137,13 +137,14 @@ async def _official(
 ) -> ChartData | None:
     """The published standings after every round, where the store has them (as /standings prefers them)."""
     kind = "driver" if subject == "drivers" else "team"
-    last_event, rows = await store.official_standings(data.series_slug, data.year, champ.key, kind)
+    official = await store.results.official_standings(data.series_slug, data.year, champ.key, kind)
+    last_event, rows = official.event_id, official.rows
     if not rows:
         return None
-    published = await store.official_progression(data.series_slug, data.year, champ.key, kind)
+    published = await store.results.official_progression(data.series_slug, data.year, champ.key, kind)
     events = [e for e in data.events if e.id in published]
     table = [StandingRow(r.subject_id, r.name, r.car_class, r.points, r.position or 0) for r in rows]
-    history = [{subject_id: values[0] for subject_id, values in published[e.id].items()} for e in events]
+    history = [{subject_id: point.points for subject_id, point in published[e.id].items()} for e in events]
     return ChartData(
         data.series_name,
         data.year,

@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.standings.engine import standings
+from storage.drivers import DriverEntry
 from storage.people import DriverResult
-from storage.store import DriverEntry, Store
+from storage.store import Store
 
 RECENT_RESULTS = 5
 RESULT_KINDS = ("race", "sprint")
@@ -90,7 +91,7 @@ async def championship_places(store: Store, driver_id: int, seasons: list[Season
         latest[s.series_slug] = max(latest.get(s.series_slug, 0), s.year)
     places = []
     for slug, year in latest.items():
-        data = await store.season_data(slug, year)
+        data = await store.results.season_data(slug, year)
         if data is None:
             continue
         for champ in data.championships:
@@ -109,8 +110,8 @@ async def championship_places(store: Store, driver_id: int, seasons: list[Season
 
 
 async def driver_profile(store: Store, driver_id: int, name: str, followed: bool = False) -> DriverProfile:
-    series_names = {s.slug: s.name for s in await store.series()}
-    seasons = season_lines(await store.driver_entries(driver_id), name, series_names)
+    series_names = {s.slug: s.name for s in await store.series.all()}
+    seasons = season_lines(await store.drivers.driver_entries(driver_id), name, series_names)
     recent = await store.people.driver_results(driver_id, RESULT_KINDS, RECENT_RESULTS)
     places = await championship_places(store, driver_id, seasons)
     return DriverProfile(driver_id, name, seasons, recent, places, followed, series_names)

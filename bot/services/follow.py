@@ -7,11 +7,12 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from bot.names import name_key
+from bot.core.names import name_key
 from bot.services.people import Candidate, Resolution, resolve, resolve_series, resolve_team, team_match
 from storage.chats import Follow
 from storage.people import TeamRow
-from storage.store import SeriesInfo, Store
+from storage.series import SeriesInfo
+from storage.store import Store
 
 FollowKind = Literal["driver", "team", "series"]
 _KIND_WORDS = {"series": "series", "serie": "series", "team": "team", "driver": "driver", "fahrer": "driver"}

@@ -119,7 +119,7 @@ def decide(candidates: list[Candidate], same: float = SAME_MATCH, exact_first: b
 
 
 async def _latest_years(store: Store) -> dict[str, int]:
-    return {s.slug: max(s.years) for s in await store.series() if s.years}
+    return {s.slug: max(s.years) for s in await store.series.all() if s.years}
 
 
 def _with_activity(candidates: list[Candidate], activity: list[SeasonCount], latest: dict[str, int]) -> list[Candidate]:
@@ -193,7 +193,7 @@ async def resolve_team(store: Store, text: str, followed: frozenset[int] | set[i
 
 async def resolve_series(store: Store, text: str, followed: frozenset[int] | set[int] = frozenset()) -> Resolution:
     """By slug, name or the grammar's short names ("f1", "imsa", "gtwc", "formel 1")."""
-    infos = await store.series()
+    infos = await store.series.all()
     vocabulary = Vocabulary(tuple(SeriesWords(s.slug, s.name, s.years) for s in infos))
     query = parse(text, vocabulary, "standings")
     latest = {s.slug: max(s.years) for s in infos if s.years}

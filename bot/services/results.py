@@ -17,7 +17,9 @@ from bot.services.schedule import chat_series
 from bot.services.vocabulary import build_vocabulary
 from bot.standings.results import ClassificationPage, class_winners, in_class, page_of
 from bot.standings.service import NotFound, season_data
-from storage.store import ResultLine, ResultSession, ResultsEvent, SeriesInfo, Store
+from storage.results import ResultLine, ResultSession, ResultsEvent
+from storage.series import SeriesInfo
+from storage.store import Store
 
 # Buttons run in this order: practice, qualifying, sprint, race, then the race's stages by time.
 _KIND_ORDER = {"practice": 0, "qualifying": 1, "sprint": 2, "race": 3, "stage": 4}
@@ -109,22 +111,22 @@ def same_session(sessions: list[ResultSession], like: ResultSession) -> ResultSe
 async def results_view(
     store: Store, chat_id: int, action: ResultsViewAction, unknown: list[str] | None = None
 ) -> ResultsView:
-    ref = await store.session_ref(action.session_id)
+    ref = await store.schedule.session_ref(action.session_id)
     if ref is None:
         raise NotFound(N_("That button has expired — send the command again."))
-    series = await store.find_series(ref.series_slug)
+    series = await store.series.find(ref.series_slug)
     assert series is not None
-    events = await store.results_events(ref.series_slug, ref.year)
+    events = await store.results.results_events(ref.series_slug, ref.year)
     event = next((e for e in events if e.id == ref.event_id), None)
-    sessions = session_order(await store.result_sessions(ref.event_id))
+    sessions = session_order(await store.results.result_sessions(ref.event_id))
     session = next((s for s in sessions if s.id == ref.session_id), None)
     if event is None or session is None:
         raise NotFound(N_("{event} has no results yet."), event=ref.event_name)
-    classes = await store.season_classes(ref.series_slug, ref.year)
+    classes = await store.series.classes(ref.series_slug, ref.year)
     class_index = action.class_index if action.class_index <= len(classes) else 0
     car_class = classes[class_index - 1] if class_index else None
     action = replace(action, class_index=class_index)
-    rows = await store.session_results(ref.event_id, ref.key)
+    rows = await store.results.session_results(ref.event_id, ref.key)
     # In the order the classes lead the classification (Pro before Bronze), not alphabetically.
     session_classes = list(dict.fromkeys(r.car_class for r in rows if r.car_class))
     shown = in_class(rows, car_class)
@@ -161,7 +163,7 @@ async def results_view(
 async def _neighbour(
     store: Store, event: ResultsEvent, like: ResultSession, action: ResultsViewAction
 ) -> Neighbour | None:
-    sessions = await store.result_sessions(event.id)
+    sessions = await store.results.result_sessions(event.id)
     if not sessions:
         return None
     target = same_session(sessions, like)
@@ -216,7 +218,7 @@ class _NoResultsYet:
 
 
 async def _last_year(store: Store, chat_id: int, text: str, slug: str) -> ResultsView | ResultsQuestion | None:
-    series = await store.find_series(slug)
+    series = await store.series.find(slug)
     if series is None or len(series.years) < 2:
         return None
     year = series.years[-2]
@@ -231,15 +233,15 @@ async def _last_year(store: Store, chat_id: int, text: str, slug: str) -> Result
 async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | ResultsQuestion | _NoResultsYet:
     assert query.series is not None
     data = await season_data(store, query.series, query.season)  # NotFound for a season the store lacks
-    series = await store.find_series(data.series_slug)
+    series = await store.series.find(data.series_slug)
     assert series is not None
     year = data.year
-    classes = await store.season_classes(series.slug, year)
+    classes = await store.series.classes(series.slug, year)
     class_index = classes.index(query.car_class) + 1 if query.car_class in classes else 0
     wanted = _session_key(query.session)
     if wanted is None and query.choices.get("session"):
         wanted = query.choices["session"][0]  # the view has a button for each of the others
-    events = await store.results_events(series.slug, year)
+    events = await store.results.results_events(series.slug, year)
     if query.event is None:
         if "event" in query.choices or query.round is not None or query.unknown:
             # Several events fit, or none: the season's events as buttons, the other words kept in each.
@@ -263,14 +265,14 @@ async def _resolve(store: Store, chat_id: int, query: Query) -> ResultsView | Re
         if named is None:
             return _NoResultsYet(next((e.name for e in data.events if e.key == query.event), query.event))
         event = named
-    sessions = await store.result_sessions(event.id)
+    sessions = await store.results.result_sessions(event.id)
     session = pick_session(sessions, wanted)
     action = ResultsViewAction(session.id, class_index)
     return await results_view(store, chat_id, action, query.unknown)
 
 
 async def _option(store: Store, event: ResultsEvent, wanted: str | None, class_index: int) -> Option | None:
-    sessions = await store.result_sessions(event.id)
+    sessions = await store.results.result_sessions(event.id)
     if not sessions:
         return None
     return Option(event.name, ResultsViewAction(pick_session(sessions, wanted).id, class_index), event)
@@ -280,26 +282,26 @@ async def _latest_event(
     store: Store, chat_id: int, slug: str, year: int | None, events: list[ResultsEvent]
 ) -> ResultsEvent:
     """No event named: the latest race with a car of the chat's drivers or teams, else the season's last."""
-    last = await store.last_race(slug, year)
+    last = await store.schedule.last_race(slug, year)
     if last is None:
         if events:
             return events[-1]
         raise NotFound(N_("No race results yet this season."))
     follows = await store.chats.follows(chat_id)
-    latest_mine = await store.last_race(
+    latest_mine = await store.schedule.last_race(
         slug,
-        last[0],
+        last.year,
         frozenset(f.target_id for f in follows if f.kind == "driver"),
         frozenset(f.target_id for f in follows if f.kind == "team"),
     )
-    _, event_id, _ = latest_mine or last
+    event_id = (latest_mine or last).event_id
     found = next((e for e in events if e.id == event_id), None)
     if found is not None:
         return found
     # The latest race is of another season than `events`.
-    names = await store.event_name(event_id)
+    names = await store.schedule.event_name(event_id)
     assert names is not None
-    return next(e for e in await store.results_events(slug, names[2]) if e.id == event_id)
+    return next(e for e in await store.results.results_events(slug, names.year) if e.id == event_id)
 
 
 def _session_key(session: str | None) -> str | None:

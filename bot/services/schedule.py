@@ -16,7 +16,8 @@ from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.rides import Ride
-from storage.store import DriverEntry, Store
+from storage.drivers import DriverEntry
+from storage.store import Store
 from storage.timetable import TimetableRow
 
 MAX_WEEKENDS = 3  # /next: the weekends ahead shown at once
@@ -216,7 +217,7 @@ def default_season(years: tuple[int, ...], now: datetime) -> int | None:
 
 
 async def season_calendar(store: Store, series_slug: str, year: int, now: datetime) -> SeasonCalendar | None:
-    series = await store.find_series(series_slug)
+    series = await store.series.find(series_slug)
     if series is None:
         return None
     rows = await store.timetable.season(series.slug, year)
@@ -227,15 +228,15 @@ async def chat_series(store: Store, chat_id: int) -> list[str]:
     """Series the chat follows, directly or through its drivers and teams (most recent first)."""
     follows = await store.chats.follows(chat_id)
     by_year: dict[str, int] = {}
-    all_series = {s.id: s for s in await store.series()}
+    all_series = {s.id: s for s in await store.series.all()}
     for f in follows:
         if f.kind == "series" and f.target_id in all_series:
             by_year[all_series[f.target_id].slug] = 9999
         elif f.kind == "driver":
-            for entry in await store.driver_entries(f.target_id):
+            for entry in await store.drivers.driver_entries(f.target_id):
                 by_year[entry.series_slug] = max(by_year.get(entry.series_slug, 0), entry.year)
         elif f.kind == "team":
-            for slug in await store.team_series(f.target_id):
+            for slug in await store.drivers.team_series(f.target_id):
                 by_year.setdefault(slug, 0)
     return sorted(by_year, key=lambda s: -by_year[s])
 
@@ -275,8 +276,8 @@ async def weekends_ahead(
     where a driver races), with the chat's drivers' cars."""
     follows = await store.chats.follows(chat_id)
     drivers = {f.target_id: f.name for f in follows if f.kind == "driver"}
-    entries = {d: await store.driver_entries(d) for d in drivers}
-    all_series = {s.id: s for s in await store.series()}
+    entries = {d: await store.drivers.driver_entries(d) for d in drivers}
+    all_series = {s.id: s for s in await store.series.all()}
     followed = {all_series[f.target_id].slug for f in follows if f.kind == "series" and f.target_id in all_series}
     if series_slug is not None:
         wanted, shown_anyway = {series_slug}, {series_slug}

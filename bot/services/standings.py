@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from bot.i18n import N_
 from bot.standings.rules import ChampionshipDef
 from bot.standings.service import NotFound, StandingsTable, TableRow, season_data, standings_table
-from storage.store import SeriesInfo, Store
+from storage.series import SeriesInfo
+from storage.store import Store
 
 PAGE_SIZE = 25
 

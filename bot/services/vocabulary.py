@@ -13,14 +13,14 @@ async def build_vocabulary(store: Store, seasons: Iterable[int | None] = ()) -> 
     """Every series with its latest season, and with each of `seasons` it has."""
     wanted = {s for s in seasons if s is not None}
     out = []
-    for info in await store.series():
+    for info in await store.series.all():
         years = [max(info.years)] if info.years else []
         years += sorted(wanted & set(info.years) - set(years))
         classes: set[str] = set()
         championships: dict[str, str] = {}
         events: dict[int, tuple[EventWords, ...]] = {}
         for year in years:
-            data = await store.season_data(info.slug, year)
+            data = await store.results.season_data(info.slug, year)
             if data is None:
                 continue
             classes |= {e.car_class for e in data.entries.values() if e.car_class}

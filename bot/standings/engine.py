@@ -11,79 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
+# The engine's inputs live in bot/core (the store builds them); re-exported here for the engine's callers.
+from bot.core.season import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
 from bot.standings.rules import ChampionshipDef, ChampionshipRules, ScoringRule
 
+__all__ = ["EntryInfo", "EventInfo", "ResultInfo", "SeasonData", "SessionInfo"]
+
 Subject = Literal["drivers", "teams"]
-
-
-@dataclass(frozen=True, slots=True)
-class EventInfo:
-    id: int
-    key: str
-    name: str
-    round: int | None
-    start_date: str | None
-    tags: tuple[str, ...]
-    classes: tuple[str, ...] = ()  # the classes that race here; empty: all
-
-
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    id: int
-    event_id: int
-    key: str
-    name: str
-    kind: str
-    stage_minutes: int | None
-    sets_grid: bool
-    parent_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EntryInfo:
-    id: int
-    event_id: int
-    number: str
-    team_id: int | None
-    car: str | None
-    car_class: str | None
-    crew: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ResultInfo:
-    session_id: int
-    entry_id: int
-    position: int | None
-    class_position: int | None
-    order: int | None
-    status: str
-    fastest_lap_rank: int | None
-    points: float | None
-
-
-@dataclass(slots=True)
-class SeasonData:
-    series_slug: str
-    series_name: str
-    year: int
-    events: list[EventInfo]  # in calendar order
-    sessions: list[SessionInfo]
-    entries: dict[int, EntryInfo]
-    results: list[ResultInfo]
-    driver_names: dict[int, str]
-    team_names: dict[int, str]
-    championships: list[ChampionshipDef]
-    # Computed progressions, kept as long as this (cached) snapshot of the season is.
-    progressions: dict[tuple[str, str], list[Standings]] = field(default_factory=dict)
-
-    def championship(self, key: str | None = None) -> ChampionshipDef | None:
-        if key is None:
-            return next(
-                (c for c in self.championships if c.default), self.championships[0] if self.championships else None
-            )
-        wanted = key.casefold()
-        return next((c for c in self.championships if wanted in (c.key, c.name.casefold())), None)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.i18n import N_
 from bot.standings.service import NotFound, season_data
-from storage.store import ResultLine, Store
+from storage.results import ResultLine
+from storage.store import Store
 
 
 @dataclass(slots=True)
@@ -25,7 +26,7 @@ async def results_table(
     store: Store, series: str, year: int | None, event: str, session: str = "race", car_class: str | None = None
 ) -> ResultsTable:
     data = await season_data(store, series, year)
-    events = await store.find_events(data.series_slug, data.year, event)
+    events = await store.schedule.find_events(data.series_slug, data.year, event)
     if not events:
         names = ", ".join(e.name for e in data.events)
         raise NotFound(
@@ -35,28 +36,28 @@ async def results_table(
             names=names,
         )
     if len(events) > 1:
-        exact = [e for e in events if event.casefold() in (e[1].casefold(), e[2].casefold())]
+        exact = [e for e in events if event.casefold() in (e.key.casefold(), e.name.casefold())]
         if len(exact) != 1:
             raise NotFound(
                 N_("“{name}” matches several events: {names}. Be more specific."),
                 name=event,
-                names=", ".join(e[2] for e in events),
+                names=", ".join(e.name for e in events),
             )
         events = exact
-    event_id, _, event_name = events[0]
-    sessions = await store.event_sessions(event_id)
+    event_id, event_name = events[0].id, events[0].name
+    sessions = await store.schedule.event_sessions(event_id)
     wanted = session.casefold()
-    match = next((s for s in sessions if s[0] == wanted), None) or next(
-        (s for s in sessions if wanted in s[0] or wanted in s[1].casefold()), None
+    match = next((s for s in sessions if s.key == wanted), None) or next(
+        (s for s in sessions if wanted in s.key or wanted in s.name.casefold()), None
     )
     if match is None:
         raise NotFound(
             N_("{event} has no session “{name}”. Sessions: {names}."),
             event=event_name,
             name=session,
-            names=", ".join(s[0] for s in sessions),
+            names=", ".join(s.key for s in sessions),
         )
-    rows = await store.session_results(event_id, match[0])
+    rows = await store.results.session_results(event_id, match.key)
     if car_class is not None:
         classes = sorted({r.car_class for r in rows if r.car_class})
         chosen = [c for c in classes if c.casefold() == car_class.casefold()] or [
@@ -71,7 +72,7 @@ async def results_table(
             )
         rows = [r for r in rows if r.car_class == chosen[0]]
         car_class = chosen[0]
-    return ResultsTable(data.series_name, data.year, event_name, match[1], match[3], car_class, rows)
+    return ResultsTable(data.series_name, data.year, event_name, match.name, match.kind, car_class, rows)
 
 
 # --- one session's classification as /results pages it -----------------------------------------------------------

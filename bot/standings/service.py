@@ -69,9 +69,9 @@ class StandingsTable:
 
 
 async def season_data(store: Store, series_text: str, year: int | None) -> SeasonData:
-    series = await store.find_series(series_text)
+    series = await store.series.find(series_text)
     if series is None:
-        known = ", ".join(s.slug for s in await store.series()) or "none imported yet"
+        known = ", ".join(s.slug for s in await store.series.all()) or "none imported yet"
         raise NotFound(N_("Unknown series “{name}”. Known series: {known}."), name=series_text, known=known)
     if not series.years:
         raise NotFound(N_("{series} has no seasons yet."), series=series.name)
@@ -85,7 +85,7 @@ async def season_data(store: Store, series_text: str, year: int | None) -> Seaso
         )
     # A known season the store holds without its rules or calendar gets the shipped ones first.
     await ensure_shipped(store, series.slug, chosen)
-    data = await store.season_data(series.slug, chosen)
+    data = await store.results.season_data(series.slug, chosen)
     assert data is not None
     return data
 
@@ -190,7 +190,8 @@ async def _official(
     store: Store, data: SeasonData, champ: ChampionshipDef, subject: Subject, car_class: str | None
 ) -> StandingsTable | None:
     kind = "driver" if subject == "drivers" else "team"
-    event_id, rows = await store.official_standings(data.series_slug, data.year, champ.key, kind)
+    table = await store.results.official_standings(data.series_slug, data.year, champ.key, kind)
+    event_id, rows = table.event_id, table.rows
     if not rows:
         return None
     if car_class is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.core.records import ImportBatch
 from bot.ingest.circuits import place_events
 from bot.ingest.importers import alkamel, ergast, gtwc, ics, native
 from bot.ingest.importers.bounds import check_batch
 from bot.ingest.importers.table import ImportFailure, read_table, read_text
-from bot.records import ImportBatch
 
 FORMATS = ("auto", "ergast", "alkamel", "gtwc", "native", "ics")
 Loader = Callable[[list[Path], str | None, int | None], ImportBatch]

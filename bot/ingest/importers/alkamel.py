@@ -17,6 +17,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from bot.core.names import display_name, name_key
+from bot.core.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 from bot.ingest.importers.common import (
     EntrySightings,
     assign_class_positions,
@@ -29,8 +31,6 @@ from bot.ingest.importers.common import (
     year_from_path,
 )
 from bot.ingest.importers.table import ImportFailure, Row, Table, parse_duration_ms, parse_int, read_table
-from bot.names import display_name, name_key
-from bot.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 
 RETIRED_AFTER_LAPS = 8.0
 

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.core.records import ImportBatch
 from bot.ingest.importers.table import ImportFailure
-from bot.records import ImportBatch
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 MAX_SEASONS = MAX_YEAR - MIN_YEAR + 1  # per file: a "years" range of championship rules at most

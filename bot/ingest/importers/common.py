@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.names import slug
-from bot.records import DriverRec, EntryRec, ResultRec, SessionRec, TeamRec
+from bot.core.names import slug
+from bot.core.records import DriverRec, EntryRec, ResultRec, SessionRec, TeamRec
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bot.ingest.importers.common import digest
-from bot.ingest.importers.table import ImportFailure, Row, read_table
-from bot.records import (
+from bot.core.records import (
     DriverRec,
     EntryRec,
     EventRec,
@@ -19,6 +17,8 @@ from bot.records import (
     SessionRec,
     TeamRec,
 )
+from bot.ingest.importers.common import digest
+from bot.ingest.importers.table import ImportFailure, Row, read_table
 
 SOURCE = "ergast"
 REQUIRED_FILES = ("races.csv", "results.csv", "drivers.csv", "constructors.csv", "circuits.csv", "status.csv")

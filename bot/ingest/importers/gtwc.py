@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from bot.core.names import name_key, split_crew
+from bot.core.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 from bot.ingest.importers.common import (
     EntrySightings,
     assign_class_positions,
@@ -23,8 +25,6 @@ from bot.ingest.importers.common import (
     year_from_path,
 )
 from bot.ingest.importers.table import ImportFailure, Table, parse_duration_ms, parse_int, read_table
-from bot.names import name_key, split_crew
-from bot.records import DriverRec, EventRec, ImportBatch, ResultRec, SeasonRec, SessionRec, TeamRec
 
 SOURCE = "gtwc"
 HEADER = ("Pos", "Car #", "Class", "Drivers", "Team")

@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
+from bot.core.names import slug
+from bot.core.records import SESSION_KINDS, EventRec, ImportBatch, SeasonRec, SessionRec
 from bot.ingest.importers.common import digest
 from bot.ingest.importers.table import ImportFailure
-from bot.names import slug
-from bot.records import SESSION_KINDS, EventRec, ImportBatch, SeasonRec, SessionRec
 
 UID_DOMAIN = "pitboard"
 WEEKEND_GAP = timedelta(days=4)  # sessions at one venue this close together are one event (Thu duels + Sun race)

@@ -15,11 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.ingest.importers.bounds import MAX_DEPTH, MAX_YEAR, MIN_YEAR, check_json
-from bot.ingest.importers.common import digest
-from bot.ingest.importers.table import ImportFailure, read_text
-from bot.names import display_name, name_key
-from bot.records import (
+from bot.core.names import display_name, name_key
+from bot.core.records import (
     ChampionshipRec,
     DriverRec,
     EntryRec,
@@ -30,6 +27,9 @@ from bot.records import (
     SessionRec,
     TeamRec,
 )
+from bot.ingest.importers.bounds import MAX_DEPTH, MAX_YEAR, MIN_YEAR, check_json
+from bot.ingest.importers.common import digest
+from bot.ingest.importers.table import ImportFailure, read_text
 from bot.standings.rules import ChampionshipDef
 
 FORMAT = "pitboard/1"

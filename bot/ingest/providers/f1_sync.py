@@ -177,7 +177,7 @@ class F1Sync:
 
     async def _discover(self, now: datetime) -> None:
         for year in sorted({now.year, (now - GIVE_UP_AFTER - timedelta(hours=3)).year}):
-            for s in await self.store.schedule(SERIES_SLUG, year):
+            for s in await self.store.schedule.schedule(SERIES_SLUG, year):
                 if s.key not in RESULT_KINDS or s.start_utc is None or s.status == "cancelled":
                     continue
                 if s.session_id in self.waiting:

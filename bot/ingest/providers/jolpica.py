@@ -18,9 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.ingest.importers.ergast import POSITION_TEXT
-from bot.ingest.providers.client import HttpClient, ProviderError, parse_json
-from bot.records import (
+from bot.core.records import (
     DriverRec,
     EntryRec,
     EventRec,
@@ -31,6 +29,8 @@ from bot.records import (
     SessionRec,
     TeamRec,
 )
+from bot.ingest.importers.ergast import POSITION_TEXT
+from bot.ingest.providers.client import HttpClient, ProviderError, parse_json
 
 SOURCE = "jolpica"
 ID_SOURCE = "ergast"  # the namespace of its driver and constructor ids

@@ -22,11 +22,11 @@ import aiohttp
 
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
+from bot.core.records import ChangeSet
 from bot.ingest.fetch import DEFAULT_LIMITS, Fetched, FetchLimits, fetch, new_session, shown_url
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import apply_import
 from bot.ingest.urls import load_fetched
-from bot.records import ChangeSet
 from storage.providers import Validators
 from storage.removals import RemovalRefused
 from storage.store import Store
