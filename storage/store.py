@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -224,9 +222,7 @@ class Store:
 
         `quiet`: stored without alerts; a version removing much of what is stored raises
         `storage.removals.RemovalRefused` unless `allow_removals` (see storage/removals.py)."""
-        return await asyncio.to_thread(
-            partial(apply_batches, self.path, batches, quiet=quiet, allow_removals=allow_removals)
-        )
+        return await apply_batches(self.db, batches, quiet=quiet, allow_removals=allow_removals)
 
     # --- series and seasons --------------------------------------------------------------
 
