@@ -865,8 +865,23 @@ async def _write_or_nothing(
 
 def _apply_sqlite(path: str, batches: list[ImportBatch], quiet: bool, allow_removals: bool) -> ChangeSet:
     """In a worker thread: the whole import on a connection of its own, its coroutine on a loop of its own."""
-    with immediate_transaction(path) as tx:
-        return asyncio.run(_write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals))
+    try:
+        with immediate_transaction(path) as tx:
+            return asyncio.run(_write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals))
+    except _NoChange as nothing:
+        return nothing.changes
+
+
+async def apply_in_transaction(
+    db: Database, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+) -> ChangeSet:
+    """The batches in one `db.transaction()`: how PostgreSQL imports (the writer's statements go over the
+    network either way, so there is no faster path to take)."""
+    try:
+        async with db.transaction() as tx:
+            return await _write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals)
+    except _NoChange as nothing:
+        return nothing.changes
 
 
 async def apply_batches(
@@ -877,11 +892,7 @@ async def apply_batches(
     `quiet`: the feed marks the changes so that nobody is alerted (a back-fill). A version that removes a
     large share of what is stored is refused (`RemovalRefused`, nothing written) unless `allow_removals`.
     """
-    try:
-        if db.dialect == "sqlite":
-            # Off the bot's event loop, as fast as plain sqlite3 (see storage/sqlite_sync.py).
-            return await asyncio.to_thread(_apply_sqlite, sqlite_path(db.url), batches, quiet, allow_removals)
-        async with db.transaction() as tx:
-            return await _write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals)
-    except _NoChange as nothing:
-        return nothing.changes
+    if db.dialect == "sqlite":
+        # Off the bot's event loop, as fast as plain sqlite3 (see storage/sqlite_sync.py).
+        return await asyncio.to_thread(_apply_sqlite, sqlite_path(db.url), batches, quiet, allow_removals)
+    return await apply_in_transaction(db, batches, quiet=quiet, allow_removals=allow_removals)
