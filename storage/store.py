@@ -6,8 +6,6 @@ await store.schedule.upcoming(...)      # store.series, .results, .schedule, .dr
 
 from __future__ import annotations
 
-import asyncio
-from functools import partial
 from pathlib import Path
 
 from bot.core.clock import SYSTEM, Clock
@@ -69,9 +67,7 @@ class Store:
 
         `quiet`: stored without alerts; a version removing much of what is stored raises
         `storage.removals.RemovalRefused` unless `allow_removals` (see storage/removals.py)."""
-        return await asyncio.to_thread(
-            partial(apply_batches, self.path, batches, quiet=quiet, allow_removals=allow_removals)
-        )
+        return await apply_batches(self.db, batches, quiet=quiet, allow_removals=allow_removals)
 
     async def counts(self) -> dict[str, int]:
         """Rows per results table (for `pitboard status` and checks after an import)."""

@@ -1,14 +1,17 @@
-"""Writes an ImportBatch in one transaction and reports what changed.
+"""Writes ImportBatches in one transaction and reports what changed, on SQLite or PostgreSQL.
 
-Runs synchronously on its own sqlite3 connection (called in a worker thread by `Store.apply`):
-a season of F1 is tens of thousands of rows, and `executemany` on one connection is what makes
-the full import take seconds instead of minutes.
+`write_batches` talks to an open transaction (an Executor of storage/database.py) with SQL both dialects
+run: `ON CONFLICT` instead of `INSERT OR IGNORE`, `RETURNING id` instead of lastrowid, parameters of the
+column's own type. `apply_batches` opens that transaction: on PostgreSQL in `db.transaction()`; on SQLite
+on a connection of its own in a worker thread (storage/sqlite_sync.py), because a season of F1 is tens of
+thousands of statements, and straight sqlite3 calls are what make the full import take seconds, off the
+bot's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +24,15 @@ from bot.core.records import (
     EntryRec,
     EventRec,
     ImportBatch,
+    ResultRec,
     SeasonRec,
     SessionChange,
     SessionRec,
     TeamRec,
 )
+from storage.database import Database, Executor, sqlite_path
 from storage.removals import Removal, RemovalRefused, suspicious
+from storage.sqlite_sync import immediate_transaction
 
 CAREER_GAP_YEARS = 15
 
@@ -53,27 +59,34 @@ def _now() -> str:
 class _Drivers:
     """Resolves a source's view of a person to one identity (see docs/data-format.md)."""
 
-    def __init__(self, conn: sqlite3.Connection, changes: ChangeSet) -> None:
-        self.conn = conn
+    def __init__(self, tx: Executor, changes: ChangeSet) -> None:
+        self.tx = tx
         self.changes = changes
-        self.by_source: dict[tuple[str, str], int] = {
-            (s, i): d for s, i, d in conn.execute("SELECT source, source_id, driver_id FROM driver_source_ids")
-        }
+        self.by_source: dict[tuple[str, str], int] = {}
         self.sources_of: dict[int, set[str]] = defaultdict(set)
-        for (source, _), driver in self.by_source.items():
-            self.sources_of[driver].add(source)
         self.by_key: dict[str, set[int]] = defaultdict(set)
-        for key, driver in conn.execute("SELECT alias_key, driver_id FROM driver_aliases"):
-            self.by_key[key].add(driver)
-        self.birth: dict[int, str | None] = dict(conn.execute("SELECT id, birth_date FROM drivers"))
-        self.splits: set[frozenset[int]] = {
-            frozenset((a, b)) for a, b in conn.execute("SELECT driver_a, driver_b FROM driver_splits")
-        }
+        self.birth: dict[int, str | None] = {}
+        self.splits: set[frozenset[int]] = set()
         self.cache: dict[tuple[DriverRec, int], int] = {}
         self.year = 0
-        self.active: dict[int, list[int]] = {
+        self.active: dict[int, list[int]] = {}
+
+    async def load(self) -> None:
+        tx = self.tx
+        self.by_source = {
+            (s, i): d for s, i, d in await tx.fetch_tuples("SELECT source, source_id, driver_id FROM driver_source_ids")
+        }
+        for (source, _), driver in self.by_source.items():
+            self.sources_of[driver].add(source)
+        for key, driver in await tx.fetch_tuples("SELECT alias_key, driver_id FROM driver_aliases"):
+            self.by_key[key].add(driver)
+        self.birth = {d: b for d, b in await tx.fetch_tuples("SELECT id, birth_date FROM drivers")}
+        self.splits = {
+            frozenset((a, b)) for a, b in await tx.fetch_tuples("SELECT driver_a, driver_b FROM driver_splits")
+        }
+        self.active = {
             d: [lo, hi]
-            for d, lo, hi in conn.execute(
+            for d, lo, hi in await tx.fetch_tuples(
                 "SELECT ed.driver_id, min(se.year), max(se.year) FROM entry_drivers ed"
                 " JOIN entries en ON en.id = ed.entry_id JOIN events e ON e.id = en.event_id"
                 " JOIN seasons se ON se.id = e.season_id GROUP BY ed.driver_id"
@@ -93,7 +106,7 @@ class _Drivers:
             span and self.year and (self.year > span[1] + CAREER_GAP_YEARS or self.year < span[0] - CAREER_GAP_YEARS)
         )
 
-    def resolve(self, rec: DriverRec) -> int:
+    async def resolve(self, rec: DriverRec) -> int:
         cached = self.cache.get((rec, self.year))
         if cached is not None:
             return cached
@@ -106,28 +119,39 @@ class _Drivers:
             if len(candidates) == 1:
                 driver_id = candidates[0]
         if driver_id is None:
-            cur = self.conn.execute(
-                "INSERT INTO drivers (name, name_key, first_name, last_name, nationality, birth_date)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (rec.name, key, rec.first_name, rec.last_name, rec.nationality, rec.birth_date),
+            driver_id = int(
+                await self.tx.fetchval(
+                    "INSERT INTO drivers (name, name_key, first_name, last_name, nationality, birth_date)"
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    rec.name,
+                    key,
+                    rec.first_name,
+                    rec.last_name,
+                    rec.nationality,
+                    rec.birth_date,
+                )
             )
-            driver_id = int(cur.lastrowid or 0)
             self.birth[driver_id] = rec.birth_date
             self.changes.drivers_added += 1
         elif rec.birth_date and not self.birth.get(driver_id):
-            self.conn.execute("UPDATE drivers SET birth_date = ? WHERE id = ?", (rec.birth_date, driver_id))
+            await self.tx.execute("UPDATE drivers SET birth_date = ? WHERE id = ?", rec.birth_date, driver_id)
             self.birth[driver_id] = rec.birth_date
         if rec.source and rec.source_id and (rec.source, rec.source_id) not in self.by_source:
-            self.conn.execute(
+            await self.tx.execute(
                 "INSERT INTO driver_source_ids (source, source_id, driver_id) VALUES (?, ?, ?)",
-                (rec.source, rec.source_id, driver_id),
+                rec.source,
+                rec.source_id,
+                driver_id,
             )
             self.by_source[(rec.source, rec.source_id)] = driver_id
             self.sources_of[driver_id].add(rec.source)
         if driver_id not in self.by_key[key]:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)",
-                (key, driver_id, rec.name),
+            await self.tx.execute(
+                "INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)"
+                " ON CONFLICT (alias_key, driver_id) DO NOTHING",
+                key,
+                driver_id,
+                rec.name,
             )
             self.by_key[key].add(driver_id)
         self.cache[(rec, self.year)] = driver_id
@@ -137,18 +161,22 @@ class _Drivers:
 
 
 class _Teams:
-    def __init__(self, conn: sqlite3.Connection, changes: ChangeSet) -> None:
-        self.conn = conn
+    def __init__(self, tx: Executor, changes: ChangeSet) -> None:
+        self.tx = tx
         self.changes = changes
-        self.by_source = {
-            (s, i): t for s, i, t in conn.execute("SELECT source, source_id, team_id FROM team_source_ids")
-        }
+        self.by_source: dict[tuple[str, str], int] = {}
         self.by_key: dict[str, list[int]] = defaultdict(list)
-        for team_id, key in conn.execute("SELECT id, name_key FROM teams"):
-            self.by_key[key].append(team_id)
         self.cache: dict[TeamRec, int] = {}
 
-    def resolve(self, rec: TeamRec) -> int:
+    async def load(self) -> None:
+        self.by_source = {
+            (s, i): t
+            for s, i, t in await self.tx.fetch_tuples("SELECT source, source_id, team_id FROM team_source_ids")
+        }
+        for team_id, key in await self.tx.fetch_tuples("SELECT id, name_key FROM teams ORDER BY id"):
+            self.by_key[key].append(team_id)
+
+    async def resolve(self, rec: TeamRec) -> int:
         cached = self.cache.get(rec)
         if cached is not None:
             return cached
@@ -159,14 +187,17 @@ class _Teams:
         if team_id is None and len(self.by_key.get(key, ())) == 1:
             team_id = self.by_key[key][0]
         if team_id is None:
-            cur = self.conn.execute("INSERT INTO teams (name, name_key) VALUES (?, ?)", (rec.name, key))
-            team_id = int(cur.lastrowid or 0)
+            team_id = int(
+                await self.tx.fetchval("INSERT INTO teams (name, name_key) VALUES (?, ?) RETURNING id", rec.name, key)
+            )
             self.by_key[key].append(team_id)
             self.changes.teams_added += 1
         if rec.source and rec.source_id and (rec.source, rec.source_id) not in self.by_source:
-            self.conn.execute(
+            await self.tx.execute(
                 "INSERT INTO team_source_ids (source, source_id, team_id) VALUES (?, ?, ?)",
-                (rec.source, rec.source_id, team_id),
+                rec.source,
+                rec.source_id,
+                team_id,
             )
             self.by_source[(rec.source, rec.source_id)] = team_id
         self.cache[rec] = team_id
@@ -182,13 +213,13 @@ _RESULT_COLUMN_NAMES = [c.strip() for c in _RESULT_COLUMNS.split(",")]
 
 
 class _Writer:
-    def __init__(self, conn: sqlite3.Connection, batch: ImportBatch, quiet: bool = False) -> None:
-        self.conn = conn
+    def __init__(self, tx: Executor, batch: ImportBatch, quiet: bool = False) -> None:
+        self.tx = tx
         self.batch = batch
         self.quiet = quiet
         self.changes = ChangeSet(notes=list(batch.notes))
-        self.drivers = _Drivers(conn, self.changes)
-        self.teams = _Teams(conn, self.changes)
+        self.drivers = _Drivers(tx, self.changes)
+        self.teams = _Teams(tx, self.changes)
         # What this version would take away (storage/removals.py decides whether that is too much).
         self.removals: list[Removal] = []
         self._cancelled = 0
@@ -196,53 +227,62 @@ class _Writer:
         self._seen: set[int] = set()  # sessions this batch names (a calendar cancels the others)
         self._calendar = False
 
-    def run(self) -> ChangeSet:
+    async def run(self) -> ChangeSet:
         batch = self.batch
-        series_id = self._series()
+        await self.drivers.load()
+        await self.teams.load()
+        series_id = await self._series()
         for season in batch.seasons:
-            self._season(series_id, season)
-        self.conn.execute(
+            await self._season(series_id, season)
+        await self.tx.execute(
             "INSERT INTO imports (source, path, digest, imported_at, summary) VALUES (?, ?, ?, ?, ?)",
-            (
-                batch.source,
-                "\n".join(batch.paths),
-                batch.digest,
-                _now(),
-                json.dumps(_summary(self.changes, self.quiet)),
-            ),
+            batch.source,
+            "\n".join(batch.paths),
+            batch.digest,
+            _now(),
+            json.dumps(_summary(self.changes, self.quiet)),
         )
         return self.changes
 
-    def _series(self) -> int:
+    async def _series(self) -> int:
         batch = self.batch
-        row = self.conn.execute("SELECT id, class_aliases FROM series WHERE slug = ?", (batch.series_slug,)).fetchone()
+        row = await self.tx.fetchrow("SELECT id, class_aliases FROM series WHERE slug = ?", batch.series_slug)
         if row is None:
-            cur = self.conn.execute(
-                "INSERT INTO series (slug, name, class_aliases) VALUES (?, ?, ?)",
-                (batch.series_slug, batch.series_name, json.dumps(batch.class_aliases, sort_keys=True)),
+            return int(
+                await self.tx.fetchval(
+                    "INSERT INTO series (slug, name, class_aliases) VALUES (?, ?, ?) RETURNING id",
+                    batch.series_slug,
+                    batch.series_name,
+                    json.dumps(batch.class_aliases, sort_keys=True),
+                )
             )
-            return int(cur.lastrowid or 0)
         if batch.class_aliases:
             merged = json.loads(row[1]) | batch.class_aliases
-            self.conn.execute(
-                "UPDATE series SET class_aliases = ? WHERE id = ?", (json.dumps(merged, sort_keys=True), row[0])
+            await self.tx.execute(
+                "UPDATE series SET class_aliases = ? WHERE id = ?", json.dumps(merged, sort_keys=True), row[0]
             )
         if batch.source == "native":
-            self.conn.execute("UPDATE series SET name = ? WHERE id = ?", (batch.series_name, row[0]))
+            await self.tx.execute("UPDATE series SET name = ? WHERE id = ?", batch.series_name, row[0])
         return int(row[0])
 
-    def _season(self, series_id: int, season: SeasonRec) -> None:
-        conn = self.conn
-        conn.execute("INSERT OR IGNORE INTO seasons (series_id, year) VALUES (?, ?)", (series_id, season.year))
-        season_id = conn.execute(
-            "SELECT id FROM seasons WHERE series_id = ? AND year = ?", (series_id, season.year)
-        ).fetchone()[0]
-        self._championships(season_id, season)
-        held = conn.execute(
-            "SELECT count(*) FROM sessions s JOIN events e ON e.id = s.event_id"
-            " WHERE e.season_id = ? AND s.status != 'cancelled'",
-            (season_id,),
-        ).fetchone()[0]
+    async def _season(self, series_id: int, season: SeasonRec) -> None:
+        tx = self.tx
+        await tx.execute(
+            "INSERT INTO seasons (series_id, year) VALUES (?, ?) ON CONFLICT (series_id, year) DO NOTHING",
+            series_id,
+            season.year,
+        )
+        season_id = int(
+            await tx.fetchval("SELECT id FROM seasons WHERE series_id = ? AND year = ?", series_id, season.year)
+        )
+        await self._championships(season_id, season)
+        held = int(
+            await tx.fetchval(
+                "SELECT count(*) FROM sessions s JOIN events e ON e.id = s.event_id"
+                " WHERE e.season_id = ? AND s.status <> 'cancelled'",
+                season_id,
+            )
+        )
         self._cancelled = 0
         self._seen = set()
         self._calendar = season.calendar
@@ -252,9 +292,9 @@ class _Writer:
         names: dict[int, tuple[str, str | None]] = {}
         events = season.events
         if any(s.uid for e in events for s in e.sessions):
-            events = _by_uid(conn, season_id, events)
+            events = await _by_uid(tx, season_id, events)
         for event in events:
-            event_id, event_name, timezone = self._event(season_id, event)
+            event_id, event_name, timezone = await self._event(season_id, event)
             event_ids[event.key] = event_id
             resolved[event_id].append(event)
             names[event_id] = (event_name, timezone)
@@ -266,7 +306,7 @@ class _Writer:
                 for e in events
                 for s in e.sessions
             )
-            entry_ids = self._entries(
+            entry_ids = await self._entries(
                 event_id,
                 _merged_entries(events),
                 replace_crews=ran or not any(s.results is not None for e in events for s in e.sessions),
@@ -287,26 +327,27 @@ class _Writer:
                                 f"{event_name}: {session.name} starts {session.start_local} local time, but the"
                                 " event has no time zone yet: stored as 'time TBC' (import the calendar to fix)"
                             )
-                    self._session(event_id, event_name, season.year, session, entry_ids)
+                    await self._session(event_id, event_name, season.year, session, entry_ids)
         if season.official_standings:
-            self._official_standings(season_id, season, event_ids)
+            await self._official_standings(season_id, season, event_ids)
         if season.calendar:
-            self._cancel_missing(season_id, season.year)
+            await self._cancel_missing(season_id, season.year)
         if suspicious(self._cancelled, held):
             self.removals.append(Removal(f"{self.batch.series_name} {season.year}", "sessions", self._cancelled, held))
 
-    def _cancel_missing(self, season_id: int, year: int) -> None:
+    async def _cancel_missing(self, season_id: int, year: int) -> None:
         """A calendar lists its whole season: a session it brought before (it has a UID) that this version
         leaves out is cancelled. Sessions with results, and those no calendar brought, are not its to cancel."""
-        rows = self.conn.execute(
+        rows = await self.tx.fetch_tuples(
             "SELECT s.id, s.name, s.kind, s.start_utc, e.name FROM sessions s JOIN events e ON e.id = s.event_id"
-            " WHERE e.season_id = ? AND s.uid IS NOT NULL AND s.status = 'scheduled' AND s.results_status = 'none'",
-            (season_id,),
-        ).fetchall()
+            " WHERE e.season_id = ? AND s.uid IS NOT NULL AND s.status = 'scheduled' AND s.results_status = 'none'"
+            " ORDER BY s.id",  # the change feed lists them in a fixed order on both dialects
+            season_id,
+        )
         for session_id, name, kind, start_utc, event_name in rows:
             if session_id in self._seen:
                 continue
-            self.conn.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?", (session_id,))
+            await self.tx.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?", session_id)
             self.changes.sessions_updated += 1
             self._cancelled += 1
             self._note(session_id, year, event_name, name, kind, "cancelled", start_utc, None)
@@ -337,47 +378,51 @@ class _Writer:
             )
         )
 
-    def _championships(self, season_id: int, season: SeasonRec) -> None:
+    async def _championships(self, season_id: int, season: SeasonRec) -> None:
         for champ in season.championships:
             rules = json.dumps(champ.rules, sort_keys=True)
-            row = self.conn.execute(
+            row = await self.tx.fetchrow(
                 "SELECT name, is_default, rules FROM championships WHERE season_id = ? AND key = ?",
-                (season_id, champ.key),
-            ).fetchone()
+                season_id,
+                champ.key,
+            )
             if row is not None and tuple(row) == (champ.name, int(champ.is_default), rules):
                 continue
-            self.conn.execute(
+            await self.tx.execute(
                 "INSERT INTO championships (season_id, key, name, is_default, rules) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (season_id, key) DO UPDATE SET name = excluded.name,"
                 " is_default = excluded.is_default, rules = excluded.rules",
-                (season_id, champ.key, champ.name, int(champ.is_default), rules),
+                season_id,
+                champ.key,
+                champ.name,
+                int(champ.is_default),
+                rules,
             )
             self.changes.championships_written += 1
 
-    def _event(self, season_id: int, event: EventRec) -> tuple[int, str, str | None]:
-        conn = self.conn
+    async def _event(self, season_id: int, event: EventRec) -> tuple[int, str, str | None]:
+        tx = self.tx
         names = [event.key, *event.aliases]
         row = None
         for alias in names:
-            row = conn.execute(
+            row = await tx.fetchrow(
                 "SELECT e.* FROM event_aliases a JOIN events e ON e.id = a.event_id"
                 " WHERE a.season_id = ? AND a.alias = ?",
-                (season_id, alias),
-            ).fetchone()
+                season_id,
+                alias,
+            )
             if row is None:
-                row = conn.execute(
-                    "SELECT * FROM events WHERE season_id = ? AND key = ?", (season_id, alias)
-                ).fetchone()
+                row = await tx.fetchrow("SELECT * FROM events WHERE season_id = ? AND key = ?", season_id, alias)
             if row is not None:
                 break
         tags = json.dumps(sorted(event.tags)) if event.tags is not None else None
         classes = json.dumps(event.classes) if event.classes is not None else None
         venue = event.venue  # the circuit table's view: fills only what neither the source nor the store says
         if row is None:
-            cur = conn.execute(
-                "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
-                " end_date, tags, classes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+            event_id = int(
+                await tx.fetchval(
+                    "INSERT INTO events (season_id, key, name, round, circuit, country, timezone, start_date,"
+                    " end_date, tags, classes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     season_id,
                     event.key,
                     event.name,
@@ -389,9 +434,8 @@ class _Writer:
                     event.end_date,
                     tags or "[]",
                     classes or "[]",
-                ),
+                )
             )
-            event_id = int(cur.lastrowid or 0)
             self.changes.events_added += 1
             name = event.name
             timezone = event.timezone or (venue.timezone if venue else None)
@@ -418,54 +462,58 @@ class _Writer:
                 wanted |= {"name": event.name, "key": event.key}
             update = {k: v for k, v in wanted.items() if v is not None and row[k] != v}
             if update:
-                if (
-                    "key" in update
-                    and conn.execute(
-                        "SELECT 1 FROM events WHERE season_id = ? AND key = ? AND id != ?",
-                        (season_id, update["key"], event_id),
-                    ).fetchone()
+                if "key" in update and await tx.fetchrow(
+                    "SELECT 1 FROM events WHERE season_id = ? AND key = ? AND id <> ?",
+                    season_id,
+                    update["key"],
+                    event_id,
                 ):
                     raise ImportConflict(f"event key {update['key']!r} is already used by another event")
                 sets = ", ".join(f"{k} = ?" for k in update)
-                conn.execute(f"UPDATE events SET {sets} WHERE id = ?", (*update.values(), event_id))
+                await tx.execute(f"UPDATE events SET {sets} WHERE id = ?", *update.values(), event_id)
                 self.changes.events_updated += 1
                 name = update.get("name", name)
-        conn.executemany(
-            "INSERT OR IGNORE INTO event_aliases (season_id, alias, event_id) VALUES (?, ?, ?)",
+        await tx.executemany(
+            "INSERT INTO event_aliases (season_id, alias, event_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (season_id, alias) DO NOTHING",
             [(season_id, alias, event_id) for alias in names],
         )
         return event_id, name, timezone
 
-    def _entries(self, event_id: int, entries: list[EntryRec], replace_crews: bool) -> dict[str, int]:
-        conn = self.conn
+    async def _entries(self, event_id: int, entries: list[EntryRec], replace_crews: bool) -> dict[str, int]:
+        tx = self.tx
         existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
-        for row in conn.execute(
-            "SELECT id, key, number, team_id, car, class FROM entries WHERE event_id = ?", (event_id,)
+        for row in await tx.fetch_tuples(
+            "SELECT id, key, number, team_id, car, class FROM entries WHERE event_id = ?", event_id
         ):
             existing[row[1]] = (row[0], (row[2], row[3], row[4], row[5]))
         crews: dict[int, tuple[int, ...]] = defaultdict(tuple)
         if existing:
             grouped: dict[int, list[int]] = defaultdict(list)
-            for entry_id, driver_id in conn.execute(
+            for entry_id, driver_id in await tx.fetch_tuples(
                 "SELECT ed.entry_id, ed.driver_id FROM entry_drivers ed JOIN entries e ON e.id = ed.entry_id"
                 " WHERE e.event_id = ? ORDER BY ed.entry_id, ed.position",
-                (event_id,),
+                event_id,
             ):
                 grouped[entry_id].append(driver_id)
             crews.update({k: tuple(v) for k, v in grouped.items()})
         ids = {key: entry_id for key, (entry_id, _) in existing.items()}
         crew_rows: list[tuple[int, int, int]] = []
         for entry in entries:
-            team_id = self.teams.resolve(entry.team) if entry.team else None
-            crew = tuple(dict.fromkeys(self.drivers.resolve(d) for d in entry.crew))
+            team_id = await self.teams.resolve(entry.team) if entry.team else None
+            crew = tuple(dict.fromkeys([await self.drivers.resolve(d) for d in entry.crew]))
             values = (entry.number, team_id, entry.car, entry.car_class)
             known = existing.get(entry.key)
             if known is None:
-                cur = conn.execute(
-                    "INSERT INTO entries (event_id, key, number, team_id, car, class) VALUES (?, ?, ?, ?, ?, ?)",
-                    (event_id, entry.key, *values),
+                entry_id = int(
+                    await tx.fetchval(
+                        "INSERT INTO entries (event_id, key, number, team_id, car, class)"
+                        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                        event_id,
+                        entry.key,
+                        *values,
+                    )
                 )
-                entry_id = int(cur.lastrowid or 0)
                 ids[entry.key] = entry_id
                 crew_rows.extend((entry_id, i, d) for i, d in enumerate(crew, 1))
                 self.changes.entries_added += 1
@@ -473,9 +521,8 @@ class _Writer:
             entry_id, old_values = known
             changed = False
             if old_values != values:
-                conn.execute(
-                    "UPDATE entries SET number = ?, team_id = ?, car = ?, class = ? WHERE id = ?",
-                    (*values, entry_id),
+                await tx.execute(
+                    "UPDATE entries SET number = ?, team_id = ?, car = ?, class = ? WHERE id = ?", *values, entry_id
                 )
                 changed = True
             old_crew = crews.get(entry_id, ())
@@ -483,20 +530,22 @@ class _Writer:
                 # Qualifying alone does not say who raced: add drivers, drop none.
                 crew = tuple(dict.fromkeys(old_crew + crew))[:6]
             if old_crew != crew:
-                conn.execute("DELETE FROM entry_drivers WHERE entry_id = ?", (entry_id,))
+                await tx.execute("DELETE FROM entry_drivers WHERE entry_id = ?", entry_id)
                 crew_rows.extend((entry_id, i, d) for i, d in enumerate(crew, 1))
                 changed = True
             if changed:
                 self.changes.entries_updated += 1
         if crew_rows:
-            conn.executemany("INSERT INTO entry_drivers (entry_id, position, driver_id) VALUES (?, ?, ?)", crew_rows)
+            await tx.executemany(
+                "INSERT INTO entry_drivers (entry_id, position, driver_id) VALUES (?, ?, ?)", crew_rows
+            )
         return ids
 
-    def _session(
+    async def _session(
         self, event_id: int, event_name: str, year: int, session: SessionRec, entry_ids: dict[str, int]
     ) -> None:
-        conn = self.conn
-        row = conn.execute("SELECT * FROM sessions WHERE event_id = ? AND key = ?", (event_id, session.key)).fetchone()
+        tx = self.tx
+        row = await tx.fetchrow("SELECT * FROM sessions WHERE event_id = ? AND key = ?", event_id, session.key)
         incoming = {
             "name": session.name,
             "kind": session.kind,
@@ -514,12 +563,18 @@ class _Writer:
             self._note(session_id, year, event_name, session.name, session.kind, what, old, new)
 
         if row is None:
-            cur = conn.execute(
-                "INSERT INTO sessions (event_id, key, name, kind, parent_key, stage_minutes, sets_grid, start_utc,"
-                " end_utc, start_date, status, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, session.key, *incoming.values(), status or "scheduled", session.uid),
+            session_id = int(
+                await tx.fetchval(
+                    "INSERT INTO sessions (event_id, key, name, kind, parent_key, stage_minutes, sets_grid,"
+                    " start_utc, end_utc, start_date, status, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    event_id,
+                    session.key,
+                    *incoming.values(),
+                    status or "scheduled",
+                    session.uid,
+                )
             )
-            session_id = int(cur.lastrowid or 0)
             self._seen.add(session_id)
             self.changes.sessions_added += 1
             change("added", None, session.start_utc)
@@ -531,7 +586,7 @@ class _Writer:
             if session.uid and row["uid"] != session.uid:
                 # A feed that regenerates its UIDs: the session is found by event + key; keeping the new UID
                 # is bookkeeping, not a change anyone hears of.
-                conn.execute("UPDATE sessions SET uid = ? WHERE id = ?", (session.uid, session_id))
+                await tx.execute("UPDATE sessions SET uid = ? WHERE id = ?", session.uid, session_id)
             if self._calendar and status is None and old_status == "cancelled":
                 status = "scheduled"  # the calendar lists it again (a broken feed restored)
             # A results file knows no times: keep the calendar's where the batch has none.
@@ -544,7 +599,7 @@ class _Writer:
                 update["status"] = status
             if update:
                 sets = ", ".join(f"{k} = ?" for k in update)
-                conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*update.values(), session_id))
+                await tx.execute(f"UPDATE sessions SET {sets} WHERE id = ?", *update.values(), session_id)
                 self.changes.sessions_updated += 1
                 if "start_utc" in update:
                     change("moved", row["start_utc"], session.start_utc)
@@ -556,9 +611,9 @@ class _Writer:
                     change("added", None, session.start_utc)
         if session.results is None:
             return
-        self._results(session_id, f"{event_name} {session.name}", session, entry_ids, old_results_status, change)
+        await self._results(session_id, f"{event_name} {session.name}", session, entry_ids, old_results_status, change)
 
-    def _results(
+    async def _results(
         self,
         session_id: int,
         place: str,
@@ -567,11 +622,11 @@ class _Writer:
         old_results_status: str,
         change: Any,
     ) -> None:
-        conn = self.conn
+        tx = self.tx
         existing = {
             row[0]: tuple(row[1:])
-            for row in conn.execute(
-                f"SELECT entry_id, {_RESULT_COLUMNS} FROM results WHERE session_id = ?", (session_id,)
+            for row in await tx.fetch_tuples(
+                f"SELECT entry_id, {_RESULT_COLUMNS} FROM results WHERE session_id = ?", session_id
             )
         }
         inserts, updates = [], []
@@ -584,7 +639,7 @@ class _Writer:
             if entry_id in seen:
                 raise ImportConflict(f"{session.name}: car {result.entry_key!r} appears twice")
             seen.add(entry_id)
-            values = result.values()
+            values = _result_values(result)
             incoming[entry_id] = values
             old = existing.get(entry_id)
             if old is None:
@@ -594,21 +649,21 @@ class _Writer:
         removed = [(session_id, e) for e in existing if e not in seen]
         self._check_removals(place, existing, incoming)
         if inserts:
-            conn.executemany(
+            await tx.executemany(
                 f"INSERT INTO results (session_id, entry_id, {_RESULT_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         if updates:
             sets = ", ".join(f"{c.strip()} = ?" for c in _RESULT_COLUMNS.split(","))
-            conn.executemany(f"UPDATE results SET {sets} WHERE session_id = ? AND entry_id = ?", updates)
+            await tx.executemany(f"UPDATE results SET {sets} WHERE session_id = ? AND entry_id = ?", updates)
         if removed:
-            conn.executemany("DELETE FROM results WHERE session_id = ? AND entry_id = ?", removed)
+            await tx.executemany("DELETE FROM results WHERE session_id = ? AND entry_id = ?", removed)
         self.changes.results_added += len(inserts)
         self.changes.results_updated += len(updates) + len(removed)
         new_status = session.results_status or "final"
         if new_status != old_results_status:
-            conn.execute("UPDATE sessions SET results_status = ? WHERE id = ?", (new_status, session_id))
+            await tx.execute("UPDATE sessions SET results_status = ? WHERE id = ?", new_status, session_id)
             if existing or old_results_status != "none":
                 self.changes.sessions_updated += 1
         if not existing and inserts:
@@ -633,14 +688,14 @@ class _Writer:
         if suspicious(lost, len(classified)):
             self.removals.append(Removal(place, "classified cars", lost, len(classified)))
 
-    def _official_standings(self, season_id: int, season: SeasonRec, event_ids: dict[str, int]) -> None:
-        conn = self.conn
+    async def _official_standings(self, season_id: int, season: SeasonRec, event_ids: dict[str, int]) -> None:
+        tx = self.tx
         existing = {
             tuple(row[:5]): tuple(row[5:])
-            for row in conn.execute(
+            for row in await tx.fetch_tuples(
                 "SELECT championship_key, event_id, subject_kind, subject_id, class, points, position,"
                 " position_text, wins FROM official_standings WHERE season_id = ?",
-                (season_id,),
+                season_id,
             )
         }
         rows = []
@@ -656,11 +711,11 @@ class _Writer:
                     f"standings row for unknown {rec.subject_kind} {rec.subject_source_id!r} or event {rec.event_key!r}"
                 )
             key = (rec.championship_key, event_id, rec.subject_kind, subject, rec.car_class)
-            values = (rec.points, rec.position, rec.position_text, rec.wins)
+            values = (float(rec.points), rec.position, rec.position_text, rec.wins)  # points: a REAL column
             if existing.get(key) != values:
                 rows.append((season_id, *key, *values))
         if rows:
-            conn.executemany(
+            await tx.executemany(
                 "INSERT INTO official_standings (season_id, championship_key, event_id, subject_kind, subject_id,"
                 " class, points, position, position_text, wins) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (championship_key, event_id, subject_kind, subject_id, class) DO UPDATE SET"
@@ -671,17 +726,17 @@ class _Writer:
             self.changes.standings_written += len(rows)
 
 
-def _by_uid(conn: sqlite3.Connection, season_id: int, events: list[EventRec]) -> list[EventRec]:
+async def _by_uid(tx: Executor, season_id: int, events: list[EventRec]) -> list[EventRec]:
     """Match calendar sessions by UID first: a session whose UID the store knows goes to the event and key it
     is stored under, even if this version groups or names it differently (a race moved by a month, a
     sponsor's new name). Sessions without a known UID keep their event + key, made unique if a matched
     session took it. Events left with no session are dropped."""
     stored: dict[str, tuple[str, str]] = {
         uid: (event_key, key)
-        for uid, event_key, key in conn.execute(
+        for uid, event_key, key in await tx.fetch_tuples(
             "SELECT s.uid, e.key, s.key FROM sessions s JOIN events e ON e.id = s.event_id"
             " WHERE e.season_id = ? AND s.uid IS NOT NULL",
-            (season_id,),
+            season_id,
         )
     }
     if not stored:
@@ -722,6 +777,13 @@ def _by_uid(conn: sqlite3.Connection, season_id: int, events: list[EventRec]) ->
                 holder.start_date = min(holder.start_date or day, day)
                 holder.end_date = max(holder.end_date or day, day)
     return list(out.values())
+
+
+def _result_values(result: ResultRec) -> tuple[Any, ...]:
+    """A results row as the columns take it: points as a float (the column is REAL, and PostgreSQL's driver
+    takes no other type for it; a source may well write 25 for 25.0)."""
+    *values, points = result.values()
+    return (*values, None if points is None else float(points))
 
 
 def _merged_entries(events: list[EventRec]) -> list[EntryRec]:
@@ -767,37 +829,70 @@ def _summary(changes: ChangeSet, quiet: bool) -> dict[str, Any]:
     }
 
 
-def apply_batches(
-    path: str, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+class _NoChange(Exception):
+    """Raised inside the transaction when the batches changed nothing: rolled back, so that even the
+    import log stays as it was (re-importing the same files is a no-op)."""
+
+    def __init__(self, changes: ChangeSet) -> None:
+        super().__init__("nothing changed")
+        self.changes = changes
+
+
+async def write_batches(
+    tx: Executor, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+) -> ChangeSet:
+    """Write the batches inside the open transaction `tx`; raises (RemovalRefused, ImportConflict, a
+    database error) to have it rolled back."""
+    total = ChangeSet()
+    removals: list[Removal] = []
+    for batch in batches:
+        writer = _Writer(tx, batch, quiet)
+        total.merge(await writer.run())
+        removals.extend(writer.removals)
+    if removals and not allow_removals:
+        raise RemovalRefused(removals)
+    return total
+
+
+async def _write_or_nothing(
+    tx: Executor, batches: list[ImportBatch], *, quiet: bool, allow_removals: bool
+) -> ChangeSet:
+    changes = await write_batches(tx, batches, quiet=quiet, allow_removals=allow_removals)
+    if not changes.changed:
+        raise _NoChange(changes)
+    return changes
+
+
+def _apply_sqlite(path: str, batches: list[ImportBatch], quiet: bool, allow_removals: bool) -> ChangeSet:
+    """In a worker thread: the whole import on a connection of its own, its coroutine on a loop of its own."""
+    try:
+        with immediate_transaction(path) as tx:
+            return asyncio.run(_write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals))
+    except _NoChange as nothing:
+        return nothing.changes
+
+
+async def apply_in_transaction(
+    db: Database, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
+) -> ChangeSet:
+    """The batches in one `db.transaction()`: how PostgreSQL imports (the writer's statements go over the
+    network either way, so there is no faster path to take)."""
+    try:
+        async with db.transaction() as tx:
+            return await _write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals)
+    except _NoChange as nothing:
+        return nothing.changes
+
+
+async def apply_batches(
+    db: Database, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
 ) -> ChangeSet:
     """Apply several batches in ONE transaction: all of them land or none does.
 
     `quiet`: the feed marks the changes so that nobody is alerted (a back-fill). A version that removes a
     large share of what is stored is refused (`RemovalRefused`, nothing written) unless `allow_removals`.
     """
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("BEGIN IMMEDIATE")
-        total = ChangeSet()
-        try:
-            removals: list[Removal] = []
-            for batch in batches:
-                writer = _Writer(conn, batch, quiet)
-                total.merge(writer.run())
-                removals.extend(writer.removals)
-            if removals and not allow_removals:
-                raise RemovalRefused(removals)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        if total.changed:
-            conn.execute("COMMIT")
-        else:
-            # Re-importing the same files changes nothing, not even the import log.
-            conn.execute("ROLLBACK")
-        return total
-    finally:
-        conn.close()
+    if db.dialect == "sqlite":
+        # Off the bot's event loop, as fast as plain sqlite3 (see storage/sqlite_sync.py).
+        return await asyncio.to_thread(_apply_sqlite, sqlite_path(db.url), batches, quiet, allow_removals)
+    return await apply_in_transaction(db, batches, quiet=quiet, allow_removals=allow_removals)

@@ -1,0 +1,65 @@
+"""The import writer inside a transaction of the database API (the way PostgreSQL imports): the same
+rows as the SQLite fast path, nothing when nothing changed, nothing at all when the batch is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.ingest.importers import load_paths
+from bot.core.records import ResultRec
+from storage.store import Store
+from storage.writer import ImportConflict, apply_in_transaction
+from tests.conftest import GTWC
+
+TABLES = ("events", "sessions", "entries", "entry_drivers", "results", "drivers", "teams", "event_aliases")
+
+
+def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
+    finally:
+        conn.close()
+
+
+def _imports(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM imports").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_a_transaction_of_the_database_api_writes_what_the_fast_path_writes(tmp_path: Path) -> None:
+    sources = [GTWC / "Monza", GTWC / "Barcelona"]
+    async with await Store.open(tmp_path / "fast.db") as store:
+        fast = await store.apply(load_paths(sources, season=2023))
+    async with await Store.open(tmp_path / "api.db") as store:
+        through_api = await apply_in_transaction(store.db, load_paths(sources, season=2023))
+        assert through_api.results_added == fast.results_added > 0
+        assert through_api.session_changes == fast.session_changes
+        logged = _imports(tmp_path / "api.db")
+        # The same files again change nothing: rolled back, not even the import log grows.
+        again = await apply_in_transaction(store.db, load_paths(sources, season=2023))
+        assert not again.changed
+    assert _imports(tmp_path / "api.db") == logged >= 1
+    assert _rows(tmp_path / "api.db") == _rows(tmp_path / "fast.db")
+
+
+async def test_a_conflict_inside_the_transaction_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "api.db") as store:
+        await apply_in_transaction(store.db, load_paths([GTWC / "Monza"], season=2023))
+        before, logged = _rows(tmp_path / "api.db"), _imports(tmp_path / "api.db")
+        batches = load_paths([GTWC / "Barcelona"], season=2023)
+        race = next(s for e in batches[0].seasons[0].events for s in e.sessions if s.key == "race")
+        assert race.results is not None
+        race.results.append(ResultRec(entry_key="no-such-car", status="classified", position=99))
+        with pytest.raises(ImportConflict):
+            await apply_in_transaction(store.db, batches)
+        # The store's own connection still works after the rollback.
+        assert [s.slug for s in await store.series.all()] == ["gtwc-europe"]
+    assert _rows(tmp_path / "api.db") == before
+    assert _imports(tmp_path / "api.db") == logged
