@@ -6,10 +6,12 @@ import asyncio
 import csv
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -18,7 +20,7 @@ from rich.table import Table
 
 from bot.core.clock import SYSTEM, Clock
 from bot.core.records import ChangeSet, ImportBatch
-from bot.core.redact import excepthook, redact
+from bot.core.redact import excepthook, redact, register_secret
 from bot.i18n import LANGUAGES
 from bot.ingest.definitions import Applied, grouped
 from bot.ingest.fetch import FetchLimits, fetch_all, is_url, shown_url
@@ -32,6 +34,8 @@ from bot.search import search_drivers
 from bot.settings import Settings, SettingsProblem, load_settings
 from bot.standings.results import ResultsTable, results_table
 from bot.standings.service import NotFound, StandingsTable, standings_table
+from storage.copy import CopyFailed, CountMismatch, TableCount, copy_sqlite_to_postgres
+from storage.database import DB_ERRORS, is_postgres
 from storage.providers import ProviderStatus
 from storage.removals import RemovalRefused
 from storage.store import Store
@@ -683,6 +687,49 @@ def run() -> None:
         logging.getLogger("pitboard").error("stopped by an error", exc_info=exc)
         err.print(f"pitboard run stopped: {redact(f'{type(exc).__name__}: {exc}')}", markup=False)
         raise typer.Exit(1) from None
+
+
+@app.command("migrate-db")
+def migrate_db(
+    sqlite_store: Annotated[Path, typer.Argument(help="The SQLite store to copy (its file path).")],
+    postgres_url: Annotated[str, typer.Argument(help="The target: postgresql://user:password@host/database.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Empty the target first if it already holds data (all of it is lost).")
+    ] = False,
+) -> None:
+    """Copy an SQLite store into PostgreSQL in one transaction, verified by row counts per table."""
+    if not is_postgres(postgres_url):
+        err.print("The target must be a postgresql:// URL.", markup=False)
+        raise typer.Exit(2)
+    register_secret(urlsplit(postgres_url).password)
+    started = time.monotonic()
+    try:
+        counts = asyncio.run(copy_sqlite_to_postgres(sqlite_store, postgres_url, force=force))
+    except CountMismatch as exc:
+        _print_counts(exc.counts)
+        err.print(f"Not copied: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except CopyFailed as exc:
+        err.print(f"Not copied: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except DB_ERRORS as exc:
+        # The URL may hold a password: the message is redacted like every error this command prints.
+        err.print(f"Not copied: {redact(str(exc))}", markup=False)
+        raise typer.Exit(1) from None
+    _print_counts(counts)
+    out.print(
+        f"Copied {sum(c.postgres_rows for c in counts)} rows in {len(counts)} tables "
+        f"in {time.monotonic() - started:.1f} s; row counts match.",
+        markup=False,
+    )
+
+
+def _print_counts(counts: list[TableCount]) -> None:
+    table = Table("table", "SQLite rows", "PostgreSQL rows", "", box=None)
+    for c in counts:
+        mark = "" if c.sqlite_rows == c.postgres_rows else "✗"
+        table.add_row(c.table, str(c.sqlite_rows), str(c.postgres_rows), mark)
+    out.print(table)
 
 
 def _settings() -> Settings:

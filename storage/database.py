@@ -14,10 +14,14 @@ Rows answer both `row[0]` and `row["name"]` (sqlite3.Row / asyncpg.Record), and 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from bot.core.clock import Clock
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -74,6 +78,33 @@ def is_postgres(url: str) -> bool:
 def sqlite_path(url: str) -> str:
     """`sqlite:///relative.db`, `sqlite:////abs/path.db` or a plain path → the file path."""
     return url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
+
+
+async def open_database(
+    url_or_path: str,
+    *,
+    clock: Clock | None = None,
+    busy_timeout: float | None = None,
+    pool_size: int | None = None,
+) -> Database:
+    """Open the store `url_or_path` names and bring its schema up to date (migrations run at open).
+
+    `postgresql://…`/`postgres://…`: PostgreSQL through an asyncpg pool of `pool_size` connections (default:
+    PITBOARD_DB_POOL, else 10). A path or `sqlite:///…`: the SQLite file, configured as storage/db.py does.
+    `clock` and `busy_timeout` concern SQLite's waits for another process's lock."""
+    # Imported here: each side imports this module for its protocols.
+    if is_postgres(url_or_path):
+        from storage.postgres import POOL_SIZE, PgDatabase
+
+        size = pool_size or int(os.environ.get("PITBOARD_DB_POOL") or POOL_SIZE)
+        return await PgDatabase.open(url_or_path, pool_size=size)
+
+    from bot.core.clock import SYSTEM
+    from storage.sqlite import BUSY_TIMEOUT, open_sqlite
+
+    return await open_sqlite(
+        url_or_path, busy_timeout=BUSY_TIMEOUT if busy_timeout is None else busy_timeout, clock=clock or SYSTEM
+    )
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:

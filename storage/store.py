@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.core.clock import SYSTEM, Clock
 from bot.core.records import ChangeSet, ImportBatch
 from storage.chats import Chats
-from storage.database import Database
+from storage.database import Database, open_database
 from storage.drivers import DriversRepository
 from storage.feed import FeedRepository
 from storage.outbox import Outbox
@@ -21,7 +21,7 @@ from storage.reminders import ReminderQueries
 from storage.results import ResultsRepository
 from storage.schedule import ScheduleRepository
 from storage.series import SeriesRepository
-from storage.sqlite import BUSY_TIMEOUT, SqliteDatabase, open_sqlite
+from storage.sqlite import BUSY_TIMEOUT
 from storage.timetable import Timetable
 from storage.writer import apply_batches
 
@@ -47,9 +47,10 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, clock: Clock = SYSTEM) -> Store:
-        """`busy_timeout`: SQLite's wait per statement for another connection's lock (tests lower it)."""
-        db: SqliteDatabase = await open_sqlite(path, busy_timeout=busy_timeout, clock=clock)
-        return cls(db.path, db, clock)
+        """A path or `sqlite:///…` opens SQLite, `postgresql://…` PostgreSQL (storage/database.py).
+        `busy_timeout`: SQLite's wait per statement for another connection's lock (tests lower it)."""
+        db = await open_database(str(path), busy_timeout=busy_timeout, clock=clock)
+        return cls(getattr(db, "path", db.url), db, clock)
 
     async def close(self) -> None:
         await self.db.close()

@@ -7,8 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -21,6 +25,7 @@ SERIES = ROOT / "bot" / "ingest" / "series"
 ERGAST = SHARED / "f1-ergast"
 IMSA = SHARED / "imsa" / "2023"
 GTWC = SHARED / "gtwc-europe" / "2023"
+T = TypeVar("T")
 
 
 def all_sources() -> list[Path]:
@@ -71,3 +76,99 @@ def run_cli(*args: str, db: Path, check: bool = False) -> subprocess.CompletedPr
     if check and result.returncode != 0:
         raise AssertionError(f"pitboard {' '.join(args)} failed: {result.stderr}")
     return result
+
+
+# PostgreSQL (storage/postgres.py): one real server per test run, a fresh database per test.
+# PITBOARD_TEST_POSTGRES_URL: a server already running (CI starts one); else the tests start their own. Where
+# PostgreSQL is missing, its tests skip with the reason, or fail when PITBOARD_TEST_POSTGRES=required (CI).
+
+
+def pg_unavailable(reason: str) -> NoReturn:
+    if os.environ.get("PITBOARD_TEST_POSTGRES") == "required":
+        pytest.fail(f"PITBOARD_TEST_POSTGRES=required, but {reason}", pytrace=False)
+    pytest.skip(f"{reason}; install PostgreSQL or set PITBOARD_TEST_POSTGRES_URL")
+
+
+def in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end on its own event loop, away from the test's (fixtures set up outside it)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, make()).result()
+
+
+async def pg_admin(server_url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _with_database(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """The URL of the test run's PostgreSQL server (its `postgres` database)."""
+    given = os.environ.get("PITBOARD_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    from tests.pgserver import PgServer, bin_dir
+
+    if bin_dir() is None:
+        pg_unavailable("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin or on PATH)")
+    root = Path(tempfile.mkdtemp(prefix="pitboard-pg-"))
+    server = PgServer(root)
+    try:
+        server.start()
+    except Exception as exc:
+        pg_unavailable(f"PostgreSQL did not start: {exc}")
+    try:
+        yield server.url
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server_url: str) -> Iterator[str]:
+    """A database with every migration applied, copied for each test (faster than migrating each time)."""
+    name = f"pitboard_template_{uuid.uuid4().hex[:12]}"
+    in_thread(lambda: pg_admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE template0"))
+
+    async def migrate() -> None:
+        from storage.postgres import PgDatabase
+
+        db = await PgDatabase.open(_with_database(pg_server_url, name), pool_size=1)
+        await db.close()
+
+    in_thread(migrate)
+    try:
+        yield name
+    finally:
+        in_thread(lambda: pg_admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _fresh_database(server_url: str, template: str) -> Iterator[str]:
+    name = f"pitboard_test_{uuid.uuid4().hex[:12]}"
+    in_thread(lambda: pg_admin(server_url, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        in_thread(lambda: pg_admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema version, dropped after the test."""
+    yield from _fresh_database(pg_server_url, pg_template)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no migration applied), dropped after the test."""
+    yield from _fresh_database(pg_server_url, "template0")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.importers import load_paths
 from bot.core.records import ResultRec
+from bot.ingest.importers import load_paths
 from storage.store import Store
 from storage.writer import ImportConflict, apply_in_transaction
 from tests.conftest import GTWC
