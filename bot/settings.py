@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.core.redact import redact, register_secret
@@ -20,6 +20,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What @BotFather hands out: the bot's numeric id, a colon, URL-safe characters.
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _ADMIN_SEPARATORS = re.compile(r"[,;\s]+")
+DEFAULT_LISTEN = "0.0.0.0:8080"
 # Telegram's rule for setWebhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _URL_SEPARATORS = re.compile(r"[,\s]+")  # a URL may hold ';' in its query, never a space or a comma left bare
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     # Webhook mode (`pitboard run --webhook`): the public URL Telegram posts updates to, the address the
     # bot's own HTTP server binds, and the secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token.
     webhook_url: str | None = Field(default=None, alias="PITBOARD_WEBHOOK_URL")
-    listen: str = Field(default="0.0.0.0:8080", alias="PITBOARD_LISTEN")
+    listen: str = Field(default=DEFAULT_LISTEN, alias="PITBOARD_LISTEN")
     webhook_secret: SecretStr | None = Field(default=None, alias="PITBOARD_WEBHOOK_SECRET")
     # Polling mode: the HTTP surface (/healthz, /readyz, /metrics, /cal/…) only where this says HOST:PORT.
     http: str | None = Field(default=None, alias="PITBOARD_HTTP")
@@ -135,12 +136,12 @@ class Settings(BaseSettings):
 
     @field_validator("listen", "http", mode="before")
     @classmethod
-    def _address(cls, value: object) -> object:
+    def _address(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
         value = value.strip()
         if not value:
-            return None
+            return DEFAULT_LISTEN if info.field_name == "listen" else None
         parse_address(value)
         return value
 
