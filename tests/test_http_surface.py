@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,9 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.clock import ManualClock
 from bot.ingest.importers import load_paths
+from bot.standin import BotApiStandIn
 from bot.web.server import HttpSurface
 from storage.service_stats import expected_schema_version
-from tests.botenv import BotEnv, future_calendar, running_bot
+from tests.botenv import TOKEN, BotEnv, future_calendar, running_bot
 
 ANA, BEN, EVE = 1001, 1002, 1003
 PUBLIC = "https://bot.example.org"
@@ -48,7 +51,9 @@ def samples(text: str) -> dict[str, list[tuple[str, dict[str, str], float]]]:
 
 
 def value(found: dict[str, list[Any]], family: str, sample: str, **labels: str) -> float:
-    return sum(v for name, got, v in found[family] if name == sample and all(got.get(k) == x for k, x in labels.items()))
+    return sum(
+        v for name, got, v in found[family] if name == sample and all(got.get(k) == x for k, x in labels.items())
+    )
 
 
 async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
@@ -105,36 +110,36 @@ async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
 
 async def test_health_and_readiness(tmp_path: Path) -> None:
     clock = ManualClock()
-    async with running_bot(tmp_path / "bot.db", clock=clock, settings={"PITBOARD_READY_API_SECONDS": 300}) as env:
-        async with surface(env) as url:
-            assert (await get(f"{url}/healthz"))[0] == 200
-            status, _, body = await get(f"{url}/readyz")
-            assert (status, body) == (200, b"ready\n")
+    settings = {"PITBOARD_READY_API_SECONDS": 300}
+    async with running_bot(tmp_path / "bot.db", clock=clock, settings=settings) as env, surface(env) as url:
+        assert (await get(f"{url}/healthz"))[0] == 200
+        status, _, body = await get(f"{url}/readyz")
+        assert (status, body) == (200, b"ready\n")
 
-            # Quiet for longer than the window: /readyz asks the Bot API itself, which answers.
-            await clock.advance(301)
-            assert (await get(f"{url}/readyz"))[0] == 200
-            env.standin.go_down("502")
-            await clock.advance(301)
-            status, _, body = await get(f"{url}/readyz")
-            assert status == 503 and b"Bot API no answer for 301 s" in body
-            assert (await get(f"{url}/healthz"))[0] == 200
-            env.standin.come_back()
-            assert (await get(f"{url}/readyz"))[0] == 200
+        # Quiet for longer than the window: /readyz asks the Bot API itself, which answers.
+        await clock.advance(301)
+        assert (await get(f"{url}/readyz"))[0] == 200
+        env.standin.go_down("502")
+        await clock.advance(301)
+        status, _, body = await get(f"{url}/readyz")
+        assert status == 503 and b"Bot API no answer for 301 s" in body
+        assert (await get(f"{url}/healthz"))[0] == 200
+        env.standin.come_back()
+        assert (await get(f"{url}/readyz"))[0] == 200
 
-            # The schema behind the code's newest migration.
-            expected = expected_schema_version()
-            await env.store.db.execute(f"PRAGMA user_version = {expected - 1}")
-            status, _, body = await get(f"{url}/readyz")
-            assert status == 503 and f"schema at version {expected - 1}, expected {expected}".encode() in body
-            await env.store.db.execute(f"PRAGMA user_version = {expected}")
-            assert (await get(f"{url}/readyz"))[0] == 200
+        # The schema behind the code's newest migration.
+        expected = expected_schema_version()
+        await env.store.db.execute(f"PRAGMA user_version = {expected - 1}")
+        status, _, body = await get(f"{url}/readyz")
+        assert status == 503 and f"schema at version {expected - 1}, expected {expected}".encode() in body
+        await env.store.db.execute(f"PRAGMA user_version = {expected}")
+        assert (await get(f"{url}/readyz"))[0] == 200
 
-            # The database gone: not ready, still alive.
-            await env.store.close()
-            status, _, body = await get(f"{url}/readyz")
-            assert status == 503 and b"database not reachable" in body
-            assert (await get(f"{url}/healthz"))[0] == 200
+        # The database gone: not ready, still alive.
+        await env.store.close()
+        status, _, body = await get(f"{url}/readyz")
+        assert status == 503 and b"database not reachable" in body
+        assert (await get(f"{url}/healthz"))[0] == 200
 
 
 def link_token(text: str) -> str:
@@ -188,3 +193,42 @@ async def test_no_link_without_a_public_address(tmp_path: Path) -> None:
         env.standin.user(ANA, first_name="Ana", language_code="en")
         reply = (await env.say(ANA, ANA, "/ics"))[0]["text"]
         assert "/cal/" not in reply and "link" not in reply
+
+
+async def test_the_real_process_polling_with_http(tmp_path: Path) -> None:
+    """`pitboard run --http HOST:PORT`: long polling as before, and the HTTP surface beside it."""
+    from tests.test_webhook import free_port, pitboard_env
+
+    async with BotApiStandIn(token=TOKEN, enforce_limits=False, bot_username="pitboard_bot") as standin:
+        standin.user(ANA, first_name="Ana", language_code="en")
+        port = free_port()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--http",
+            f"127.0.0.1:{port}",
+            env=pitboard_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.base_url),
+            cwd=tmp_path,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            standin.send_text(ANA, ANA, "/start")
+            await standin.wait_for_messages(ANA, 1, timeout=30)
+            url = f"http://127.0.0.1:{port}"
+            assert (await get(f"{url}/healthz"))[0] == 200
+            assert (await get(f"{url}/readyz"))[0] == 200
+            status, _, body = await get(f"{url}/metrics")
+            assert status == 200
+            found = samples(body.decode())
+            assert value(found, "pitboard_updates_handled", "pitboard_updates_handled_total", command="start") == 1
+            # No webhook route while polling: Telegram cannot post here.
+            async with aiohttp.ClientSession() as session, session.post(f"{url}/telegram", json={}) as r:
+                assert r.status == 404
+            assert standin.webhook is None
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, stderr.decode()
