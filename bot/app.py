@@ -27,7 +27,11 @@ from bot.ingest.providers.watch import Watch
 from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.notifier import Notifier, poll_job, start_job
 from bot.settings import Settings
-from bot.startup import serve, set_commands, until_reachable
+from bot.startup import StartupError, Webhook, serve, set_commands, until_reachable
+from bot.web.health import ApiPulse
+from bot.web.metrics import Metrics, UpdateMeter
+from bot.web.server import HttpSurface
+from bot.web.webhook import allowed_updates
 from handlers import admin, chart, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
 from storage.store import Store
@@ -139,14 +143,20 @@ def build_application(
             if app.bot_data.get("owns_store"):
                 await services.store.close()
 
+    # Monitoring (bot/web): per-Application metrics, and when the Bot API last answered (/readyz).
+    metrics = Metrics()
+    pulse = ApiPulse(clock)
+    request = AiohttpRequest(connection_pool_size=64)
+    request.observers += [metrics.observe_api, pulse.observe]
+    meter = UpdateMeter(64, metrics)
     app = (
         ApplicationBuilder()
         .token(secret)
         .base_url(settings_.telegram_api_url)
         .base_file_url(settings_.file_url)
-        .concurrent_updates(64)
+        .concurrent_updates(meter)
         # The bot's calls over aiohttp (bot/http.py); long polling keeps python-telegram-bot's own transport.
-        .request(AiohttpRequest(connection_pool_size=64))
+        .request(request)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -156,6 +166,9 @@ def build_application(
     chart.register(app)  # /standings' "📈 Chart" button (handlers/chart.py)
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
+    app.bot_data["metrics"] = metrics
+    app.bot_data["api_pulse"] = pulse
+    meter.commands_from(app)
     return app
 
 
@@ -253,5 +266,25 @@ async def polling(
 
 def run_polling(settings_: Settings, **kwargs: Any) -> None:
     """`pitboard run`: waits for an unreachable Bot API at start instead of exiting (bot/startup.py)."""
+    run(settings_, webhook=False, **kwargs)
+
+
+def run(settings_: Settings, *, webhook: bool = False, http: str | None = None, **kwargs: Any) -> None:
+    """`pitboard run [--webhook] [--http HOST:PORT]`: long polling, or Telegram's webhook on our own HTTP
+    server (PITBOARD_LISTEN), which also serves /healthz, /readyz, /metrics and /cal/… (bot/web). In polling
+    mode that surface runs only on `http` (or PITBOARD_HTTP)."""
     app = build_application(settings_, providers=True, **kwargs)
-    asyncio.run(serve(app, settings_.telegram_api_url, list(ALLOWED_UPDATES)))
+    address = settings_.listen if webhook else (http or settings_.http)
+    surface = HttpSurface(app, settings_, address, webhook_mode=webhook) if address else None
+    asyncio.run(
+        serve(app, settings_.telegram_api_url, allowed_updates(app), http=surface, webhook=_webhook(settings_, webhook))
+    )
+
+
+def _webhook(settings_: Settings, webhook: bool) -> Webhook | None:
+    if not webhook:
+        return None
+    problem = settings_.webhook_problem()
+    if problem or settings_.webhook_url is None or settings_.webhook_secret is None:
+        raise StartupError(problem or "webhook settings missing")
+    return Webhook(settings_.webhook_url, settings_.webhook_secret.get_secret_value())

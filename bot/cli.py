@@ -667,18 +667,45 @@ def demo(
 
 
 @app.command()
-def run() -> None:
-    """Run the bot (long polling) with the settings from the environment or .env."""
-    from bot.app import run_polling
+def run(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Receive updates on a webhook (PITBOARD_WEBHOOK_URL, PITBOARD_WEBHOOK_SECRET) served on"
+            " PITBOARD_LISTEN with /healthz, /readyz, /metrics and /cal/…, instead of long polling.",
+        ),
+    ] = False,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            metavar="HOST:PORT",
+            help="Long polling: serve /healthz, /readyz, /metrics and /cal/… on HOST:PORT (or PITBOARD_HTTP).",
+        ),
+    ] = None,
+) -> None:
+    """Run the bot (long polling, or --webhook) with the settings from the environment or .env."""
+    from bot.app import run as run_bot
+    from bot.settings import parse_address
     from bot.startup import StartupError, configure_logging
 
     settings = _settings()
     if settings.telegram_bot_token is None:
         err.print("TELEGRAM_BOT_TOKEN is not set (see .env.example). Without a token, try: pitboard demo")
         raise typer.Exit(2)
+    if webhook and (problem := settings.webhook_problem()):
+        err.print(f"pitboard run: {problem}", markup=False)
+        raise typer.Exit(2)
+    if http is not None:
+        try:
+            parse_address(http)
+        except ValueError as exc:
+            err.print(f"--http {exc}", markup=False)
+            raise typer.Exit(2) from None
     configure_logging(settings.log_level)
     try:
-        run_polling(settings)
+        run_bot(settings, webhook=webhook, http=http)
     except StartupError as exc:
         err.print(f"pitboard run: {exc}", markup=False)
         raise typer.Exit(1) from None

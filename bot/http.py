@@ -9,6 +9,7 @@ that. PTB supports custom transports through `BaseRequest`; this is one, used fo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,8 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 # rare when it is busy) got every such message twice. A connect timeout stays short: a request that never
 # connected was never delivered, so retrying it is safe.
 READ_TIMEOUT = 30.0
+# Told of every answer the Bot API gave: (method name, HTTP status, body). Never the URL, which holds the token.
+Observer = Callable[[str, int, bytes], None]
 
 
 class AiohttpRequest(BaseRequest):
@@ -45,6 +48,8 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._default_timeout = _client_timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
+        # The service's monitoring (bot/web): metrics per answer, and when the Bot API last answered.
+        self.observers: list[Observer] = []
 
     @property
     def read_timeout(self) -> float | None:
@@ -120,11 +125,16 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         try:
             async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+        if self.observers:
+            called = url.rsplit("/", 1)[-1]
+            for observe in self.observers:
+                observe(called, status, body)
+        return status, body
 
 
 def _client_timeout(

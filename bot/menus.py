@@ -46,7 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("driver", N_("A driver's profile"), EVERYONE, N_("NAME")),
     Command("following", N_("What this chat follows"), EVERYONE),
     Command("unfollow", N_("Stop following"), CHANGES),
-    Command("ics", N_("Your sessions as a calendar file"), EVERYONE),
+    Command("ics", N_("Your sessions as a calendar file and link"), EVERYONE),
     Command("settings", N_("Time zone, language, reminders"), CHANGES),
     Command("timezone", N_("Set the time zone"), CHANGES, "Berlin"),
     Command("language", N_("Set the language"), CHANGES, "de"),

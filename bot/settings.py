@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.core.redact import redact, register_secret
@@ -20,6 +20,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What @BotFather hands out: the bot's numeric id, a colon, URL-safe characters.
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _ADMIN_SEPARATORS = re.compile(r"[,;\s]+")
+DEFAULT_LISTEN = "0.0.0.0:8080"
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _URL_SEPARATORS = re.compile(r"[,\s]+")  # a URL may hold ';' in its query, never a space or a comma left bare
 
 
@@ -53,6 +56,17 @@ class Settings(BaseSettings):
     # `pitboard run` keeps F1 current from Jolpica (calendar daily, results after each session) unless this
     # is false. The demo and tests never start it (bot/app.py: providers=False).
     sync_f1: bool = Field(default=True, alias="PITBOARD_SYNC_F1")
+    # Webhook mode (`pitboard run --webhook`): the public URL Telegram posts updates to, the address the
+    # bot's own HTTP server binds, and the secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token.
+    webhook_url: str | None = Field(default=None, alias="PITBOARD_WEBHOOK_URL")
+    listen: str = Field(default=DEFAULT_LISTEN, alias="PITBOARD_LISTEN")
+    webhook_secret: SecretStr | None = Field(default=None, alias="PITBOARD_WEBHOOK_SECRET")
+    # Polling mode: the HTTP surface (/healthz, /readyz, /metrics, /cal/…) only where this says HOST:PORT.
+    http: str | None = Field(default=None, alias="PITBOARD_HTTP")
+    # The origin calendar subscription links start with; default: the origin of PITBOARD_WEBHOOK_URL.
+    public_url: str | None = Field(default=None, alias="PITBOARD_PUBLIC_URL")
+    # /readyz: the Bot API must have answered within this many seconds (else /readyz asks it with getMe).
+    ready_api_seconds: float = Field(default=300.0, gt=0, alias="PITBOARD_READY_API_SECONDS")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -94,6 +108,43 @@ class Settings(BaseSettings):
                 raise ValueError(f"{redact(url)[:80]!r} is not an http(s) URL; separate URLs by spaces or commas")
         return urls
 
+    @field_validator("webhook_url", "public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://bot.example.org/telegram")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            register_secret(value)  # masked in every log line, like the token
+            if not _WEBHOOK_SECRET.match(value):
+                # Telegram refuses any other secret_token in setWebhook.
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("listen", "http", mode="before")
+    @classmethod
+    def _address(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return DEFAULT_LISTEN if info.field_name == "listen" else None
+        parse_address(value)
+        return value
+
     @field_validator("watch_series", "watch_season", mode="before")
     @classmethod
     def _blank(cls, value: object) -> object:
@@ -131,6 +182,30 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def public_origin(self) -> str | None:
+        """Where the HTTP surface is reachable from outside (calendar links), without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return None
+
+    def webhook_problem(self) -> str | None:
+        """What keeps `pitboard run --webhook` from starting, worded for the operator; None when nothing."""
+        missing = [
+            name
+            for name, value in (
+                ("PITBOARD_WEBHOOK_URL", self.webhook_url),
+                ("PITBOARD_WEBHOOK_SECRET", self.webhook_secret),
+            )
+            if not value
+        ]
+        if missing:
+            return f"--webhook needs {' and '.join(missing)} (see .env.example)"
+        return None
+
+    @property
     def file_url(self) -> str:
         """Telegram serves files from /file/bot<token>/…; a self-hosted server or the stand-in likewise."""
         base = self.telegram_api_url.rstrip("/")
@@ -160,6 +235,14 @@ def normalise_api_url(value: str) -> str:
     if last.startswith("bot") and ":" in last:
         raise ValueError("must not contain the token (end it in /bot; the token goes in TELEGRAM_BOT_TOKEN)")
     return f"{url}/bot"
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    """`HOST:PORT` (`0.0.0.0:8080`, `127.0.0.1:9000`, `[::]:8080`) → (host, port)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8080")
+    return host.strip("[]"), int(port)
 
 
 class SettingsProblem(Exception):

@@ -12,14 +12,18 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import install, redact
+
+if TYPE_CHECKING:
+    from bot.web.server import HttpSurface
 
 log = logging.getLogger("pitboard.startup")
 T = TypeVar("T")
@@ -33,6 +37,14 @@ POLL_TIMEOUT = 10
 
 class StartupError(Exception):
     """Fatal at start, worded for the operator; the text is already redacted."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: where Telegram posts updates, and the secret it sends with each (never logged)."""
+
+    url: str
+    secret: str = field(repr=False)
 
 
 def backoff(attempt: int, first: float = RETRY_FIRST, cap: float = RETRY_CAP) -> float:
@@ -92,11 +104,15 @@ async def serve(
     api_url: str,
     allowed_updates: Sequence[str],
     clock: Clock = SYSTEM,
+    *,
+    http: HttpSurface | None = None,
+    webhook: Webhook | None = None,
 ) -> None:
-    """Start (waiting for the Bot API as long as it takes), poll until SIGINT/SIGTERM, then shut down."""
+    """Start (waiting for the Bot API as long as it takes), poll or serve the webhook until SIGINT/SIGTERM,
+    then shut down. `http`: the HTTP surface (bot/web), the webhook's server in webhook mode."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    starting = asyncio.ensure_future(_start(app, api_url, allowed_updates, clock))
+    starting = asyncio.ensure_future(_start(app, api_url, allowed_updates, clock, http, webhook))
 
     def on_signal() -> None:
         log.info("stopping")
@@ -116,6 +132,8 @@ async def serve(
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+        if http is not None:
+            await http.stop()  # first: no new update may arrive while the Application stops
         await _stop(app)
 
 
@@ -124,16 +142,49 @@ async def _start(
     api_url: str,
     allowed_updates: Sequence[str],
     clock: Clock,
+    http: HttpSurface | None = None,
+    webhook: Webhook | None = None,
 ) -> None:
     await until_reachable(app.initialize, "getMe", api_url, clock=clock)
     app.bot_data["post_init_ran"] = True
     if app.post_init:
         await app.post_init(app)
     await app.start()
+    if http is not None:
+        try:
+            await http.start()  # before setWebhook: Telegram's first POST must find the server up
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {http.host}:{http.requested_port}: {exc.strerror or exc}") from None
+    if webhook is not None:
+        await _set_webhook(app, api_url, allowed_updates, clock, webhook)
+        return
     assert app.updater is not None
     # Its own retries (python-telegram-bot's network loop) cover deleteWebhook and every getUpdates.
     await app.updater.start_polling(allowed_updates=list(allowed_updates), bootstrap_retries=-1, timeout=POLL_TIMEOUT)
     log.info("running: polling %s as @%s", api_url, app.bot.username)
+
+
+async def _set_webhook(
+    app: Application,  # type: ignore[type-arg]
+    api_url: str,
+    allowed_updates: Sequence[str],
+    clock: Clock,
+    webhook: Webhook,
+) -> None:
+    # drop_pending_updates=False: updates that arrived while no replica ran are still handled.
+    def call() -> Awaitable[bool]:
+        return app.bot.set_webhook(
+            url=webhook.url,
+            secret_token=webhook.secret,
+            allowed_updates=list(allowed_updates),
+            drop_pending_updates=False,
+        )
+
+    try:
+        await until_reachable(call, "setWebhook", api_url, clock=clock, give_up=(BadRequest, Forbidden))
+    except (BadRequest, Forbidden) as exc:
+        raise StartupError(redact(f"Telegram refused the webhook {webhook.url}: {exc.message}")) from None
+    log.info("running: webhook %s as @%s (Bot API %s)", webhook.url, app.bot.username, api_url)
 
 
 async def _stop(app: Application) -> None:  # type: ignore[type-arg]

@@ -17,16 +17,19 @@ from bot.services import chat_series, default_season, season_calendar, weekends_
 from bot.services.grammar import Query, parse, season_in
 from bot.services.vocabulary import build_vocabulary
 from bot.textsplit import split_html
+from bot.web.calendar import feed_path
 from handlers.common import (
     Context,
     buttons,
     chat_for,
     command_text,
     edit_or_reply,
+    refuse_non_admin,
     reply,
     services,
     thread_of,
 )
+from storage.calendar_feeds import CalendarFeeds
 
 
 def now(context: Context) -> datetime:
@@ -94,19 +97,59 @@ async def show_next(update: Update, context: Context, series_slug: str | None) -
     await reply(update, context, body, markup)
 
 
+RESET_WORDS = ("reset", "zurücksetzen", "neu")
+
+
 async def ics_command(update: Update, context: Context) -> None:
     """The chat's sessions as an .ics file (also /next's button): stable UIDs, so importing it again into a
-    calendar app updates the entries instead of duplicating them."""
+    calendar app updates the entries instead of duplicating them. Where the bot has a public address, also
+    the chat's subscription link (/cal/<token>.ics), which calendar apps keep current; `/ics reset`
+    replaces it (the old link stops working)."""
     chat, t = await chat_for(update, context)
     store = services(context).store
+    if update.callback_query is None and command_text(context).casefold() in RESET_WORDS:
+        await _reset_link(update, context)
+        return
+    link = await _subscription(context, chat.id, t)
     if not await chat_series(store, chat.id):
-        await reply(update, context, t("This chat follows nothing yet: follow a driver or series with /follow."))
+        text = render.e(t("This chat follows nothing yet: follow a driver or series with /follow."))
+        await reply(update, context, text + (f"\n\n{link}" if link else ""))
         return
     data = await chat_calendar(store, chat, now(context))
-    caption = t("Your sessions as a calendar file, with reminders. Opening a newer one updates them.")
+    caption = render.e(t("Your sessions as a calendar file, with reminders. Opening a newer one updates them."))
     await services(context).delivery.send_document(
-        chat.id, "pitboard.ics", data, caption=render.e(caption), thread_id=thread_of(update)
+        chat.id, "pitboard.ics", data, caption=caption + (f"\n\n{link}" if link else ""), thread_id=thread_of(update)
     )
+
+
+def _feed_url(context: Context, token: str) -> str | None:
+    origin = services(context).settings.public_origin
+    return f"{origin}{feed_path(token)}" if origin else None
+
+
+async def _subscription(context: Context, chat_id: int, t: Translator) -> str | None:
+    """The subscription paragraph (HTML), or None where the bot has no public address (nothing to link)."""
+    if services(context).settings.public_origin is None:
+        return None
+    store = services(context).store
+    url = _feed_url(context, await CalendarFeeds(store.db, store.clock).token_for(chat_id))
+    return (
+        render.e(t("Subscribe in your calendar app to stay current:"))
+        + f"\n<code>{render.e(url)}</code>\n"
+        + (render.e(t("Anyone with this link sees these sessions; /ics reset makes a new one.")))
+    )
+
+
+async def _reset_link(update: Update, context: Context) -> None:
+    chat, t = await chat_for(update, context)
+    if await refuse_non_admin(update, context, t):
+        return
+    store = services(context).store
+    url = _feed_url(context, await CalendarFeeds(store.db, store.clock).reset(chat.id))
+    text = render.e(t("The old calendar link no longer works."))
+    if url is not None:
+        text += "\n" + render.e(t("The new one:")) + f"\n<code>{render.e(url)}</code>"
+    await reply(update, context, text)
 
 
 async def calendar_command(update: Update, context: Context) -> None:

@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -51,6 +52,8 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64  # bytes
 MAX_REQUEST_BYTES = 52 * 1024 * 1024  # Telegram's 50 MB upload limit plus multipart overhead
 # Without allowed_updates Telegram sends every update type except these.
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
@@ -177,10 +180,15 @@ class BotApiStandIn:
         self._messages_signal = _Signal()
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        # setWebhook as Telegram keeps it (url, secret_token, allowed_updates, …), and each POST made to it.
+        self.webhook: Params | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status; 0: no answer)
+        self._pusher: asyncio.Task[None] | None = None
 
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
@@ -239,6 +247,7 @@ class BotApiStandIn:
         self._stopping.set()
         self._updates_signal.notify()
         self._messages_signal.notify()
+        await self._stop_pushing()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -350,6 +359,12 @@ class BotApiStandIn:
         return me
 
     async def _get_updates(self, p: Params) -> list[Params]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(p.get("offset") or 0)
         limit = min(max(int(p.get("limit") or 100), 1), 100)
         timeout = max(float(p.get("timeout") or 0), 0.0)
@@ -379,13 +394,89 @@ class BotApiStandIn:
         self._updates = [u for u in self._updates if wanted(u)]
         return self._updates
 
+    async def _set_webhook(self, p: Params) -> bool:
+        """Like Telegram: updates are POSTed to `url` (one at a time, retried until it answers 2xx) with
+        the secret in X-Telegram-Bot-Api-Secret-Token. An empty url removes the webhook."""
+        if not p.get("url"):
+            return await self._delete_webhook(p)
+        secret = p.get("secret_token")
+        if secret is not None and not _WEBHOOK_SECRET.match(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {
+            "url": p["url"],
+            "secret_token": secret,
+            "allowed_updates": p.get("allowed_updates"),
+            "max_connections": p.get("max_connections", 40),
+            "drop_pending_updates": p.get("drop_pending_updates"),
+        }
+        if p.get("allowed_updates") is not None:
+            self._allowed_updates = frozenset(p["allowed_updates"]) or None
+        if p.get("drop_pending_updates"):
+            self._updates.clear()
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.ensure_future(self._push_updates())
+        self._updates_signal.notify()
+        return True
+
     async def _delete_webhook(self, p: Params) -> bool:
+        self.webhook = None
+        await self._stop_pushing()
         if p.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
     async def _get_webhook_info(self, p: Params) -> Params:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        info: Params = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._deliverable_updates()),
+        }
+        if self.webhook is not None:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self.webhook["allowed_updates"] is not None:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        return info
+
+    async def _stop_pushing(self) -> None:
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None and pusher is not asyncio.current_task():
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
+
+    async def _push_updates(self) -> None:
+        import aiohttp  # the stand-in's only client side
+
+        failures = 0
+        async with aiohttp.ClientSession() as session:
+            while self.webhook is not None and not self._stopping.is_set():
+                ready = self._deliverable_updates()
+                if not ready:
+                    await self._updates_signal.wait(1.0)
+                    continue
+                update, webhook = ready[0], self.webhook
+                headers = {"Content-Type": "application/json"}
+                if webhook.get("secret_token"):
+                    headers[WEBHOOK_SECRET_HEADER] = str(webhook["secret_token"])
+                try:
+                    async with session.post(
+                        webhook["url"],
+                        data=json.dumps(update),
+                        headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=10),
+                    ) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_deliveries.append((int(update["update_id"]), status))
+                if 200 <= status < 300:
+                    failures = 0
+                    with contextlib.suppress(ValueError):
+                        self._updates.remove(update)
+                    continue
+                # Telegram retries a failing webhook with growing pauses; so does the stand-in, briefly.
+                failures += 1
+                await asyncio.sleep(min(0.05 * 2**failures, 2.0))
 
     async def _send_message(self, p: Params) -> Params:
         chat = self._chat(p["chat_id"], sending=True)
@@ -1195,6 +1286,8 @@ class BotApiStandIn:
             "callback_answers": lambda: self.callback_answers,
             "commands": self.commands,
             "stats": self.stats,
+            "webhook": lambda: self.webhook,
+            "webhook_deliveries": lambda: self.webhook_deliveries,
         }
 
     def _set_limits(self, enforce: bool | None = None, **limits: float) -> Params:
