@@ -141,9 +141,7 @@ class SharedLimits:
     async def prune(self, before: float) -> int:
         """Forget chats whose last send and pause are older than `before` (the longest window ago): they
         hold nothing back any more. The leader runs it now and then."""
-        rows = await self.pool.fetch(
-            "SELECT chat_id, recent FROM shared_chat_limits WHERE paused_until < $1", before
-        )
+        rows = await self.pool.fetch("SELECT chat_id, recent FROM shared_chat_limits WHERE paused_until < $1", before)
         stale = [r["chat_id"] for r in rows if not (times := _times(r["recent"])) or times[-1] < before]
         if not stale:
             return 0

@@ -107,7 +107,8 @@ async def test_a_429_row_waits_for_its_retry_time_then_any_replica_takes_it(pool
     [row_id] = await _queue(pools[0], [21])
     a, b, c = _replicas(pools, [T0])
     await a.claim(limit=5, lease_seconds=30, now=T0)
-    assert await a.mark_failed(row_id, "429 at /bot123456:AAHsecretSECRETsecretSECRET_xyz/sendMessage", T0 + timedelta(seconds=7))
+    error_text = "429 at /bot123456:AAHsecretSECRETsecretSECRET_xyz/sendMessage"
+    assert await a.mark_failed(row_id, error_text, T0 + timedelta(seconds=7))
     assert await b.next_due() == T0 + timedelta(seconds=7)
     assert await b.claim(limit=5, lease_seconds=30, now=T0 + timedelta(seconds=6)) == []
     [again] = await c.claim(limit=5, lease_seconds=30, now=T0 + timedelta(seconds=7))
