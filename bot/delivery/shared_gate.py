@@ -1,0 +1,186 @@
+"""The flood gate of a bot run by several replicas: FloodGate's interface (acquire, pause, too_many), its
+limits kept for the bot as a whole in PostgreSQL (storage/shared_limits.py) instead of in one process.
+
+Each replica's waiting sends are reserved together, one transaction per batch: a send asks for a slot, and
+whatever asked while the previous reservation was under way goes in the next one. A send sleeps until its
+slot; a slot booked a while ahead is checked against the shared 429 pause before it is used (another
+replica may have been told to wait meanwhile). Replies may book as far ahead as needed; a broadcast books
+at most `horizon` seconds ahead, so a reply waits behind at most that much of a broadcast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from bot.core.clock import SYSTEM, Clock
+from bot.delivery.gate import PAID_MARGIN, Limits
+from storage.database import DB_ERRORS
+from storage.shared_limits import GLOBAL, PAID, Grant, Request, Rules, SharedLimits
+
+log = logging.getLogger(__name__)
+
+HORIZON = 1.0  # seconds a broadcast may book ahead: about 30 sends
+RECHECK_AFTER = 0.05  # a slot booked longer ago than this is checked against the shared pause before use
+MAX_BATCH = 128
+DB_RETRY_MAX = 5.0  # seconds between tries while the database does not answer
+
+
+@dataclass
+class _Pending:
+    requests: list[tuple[Request, asyncio.Future[Grant]]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+class SharedFloodGate:
+    """FloodGate for replicas. `too_many`/`pause` act at once in this replica and are written to the shared
+    state in the background (`await flush()` waits for those writes)."""
+
+    def __init__(
+        self,
+        limits: SharedLimits,
+        rules: Limits | None = None,
+        paid_per_second: float = 1000.0,
+        clock: Clock = SYSTEM,
+        horizon: float = HORIZON,
+    ) -> None:
+        self.shared = limits
+        self.limits = rules or Limits()
+        self.clock = clock
+        self.horizon = horizon
+        margin = self.limits.margin
+        self._rules = {
+            GLOBAL: Rules(
+                spacing=(1.0 + margin) / self.limits.per_second,
+                private_window=self.limits.private_interval + margin,
+                group_count=self.limits.group_per_minute,
+                group_window=60.0 + margin,
+            ),
+            PAID: Rules(
+                spacing=(1.0 + PAID_MARGIN) / paid_per_second,
+                private_window=self.limits.private_interval + margin,
+                group_count=self.limits.group_per_minute,
+                group_window=60.0 + margin,
+            ),
+        }
+        self._pending = {GLOBAL: _Pending(), PAID: _Pending()}
+        self._paused_until: dict[int | None, float] = {}  # this replica's own 429s, before the write lands
+        self._recent_429: list[tuple[float, int, float]] = []
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None:
+        bucket = PAID if paid else GLOBAL
+        db_wait = 0.05
+        while True:
+            now = self._now()
+            local = max(self._paused_until.get(None, 0.0), self._paused_until.get(chat_id, 0.0))
+            if local > now:
+                await self.clock.sleep(min(local - now, 5.0))
+                continue
+            try:
+                grant = await self._reserve(bucket, Request(chat_id, reply))
+            except DB_ERRORS as exc:
+                # Nothing goes out unpaced: without the shared state this replica waits for the database.
+                log.warning("shared flood limits unreachable (%s); retrying in %.2f s", type(exc).__name__, db_wait)
+                await self.clock.sleep(db_wait)
+                db_wait = min(DB_RETRY_MAX, db_wait * 2)
+                continue
+            db_wait = 0.05
+            if grant.slot is None:
+                await self.clock.sleep(min(max(grant.retry_at - now, 0.0), 5.0))
+                continue
+            if grant.slot > now:
+                await self.clock.sleep(grant.slot - now)
+            if grant.slot - now > RECHECK_AFTER:
+                # Booked ahead: another replica may have met a 429 since. A paused slot is given up.
+                try:
+                    paused = await self.shared.paused_until(chat_id)
+                except DB_ERRORS:
+                    paused = 0.0  # the slot was fairly booked; a pause we cannot read is not known here
+                if paused > self._now() + _EPSILON:
+                    continue
+            return
+
+    async def _reserve(self, bucket: str, request: Request) -> Grant:
+        pending = self._pending[bucket]
+        future: asyncio.Future[Grant] = asyncio.get_running_loop().create_future()
+        pending.requests.append((request, future))
+        if pending.task is None or pending.task.done():
+            pending.task = asyncio.get_running_loop().create_task(self._reserve_batches(bucket))
+        return await future
+
+    async def _reserve_batches(self, bucket: str) -> None:
+        pending = self._pending[bucket]
+        while pending.requests:
+            # Replies first: they book ahead of a broadcast's sends waiting in the same batch.
+            batch = sorted(pending.requests[:MAX_BATCH], key=lambda item: not item[0].reply)
+            del pending.requests[:MAX_BATCH]
+            try:
+                grants = await self.shared.reserve(
+                    [r for r, _ in batch], self._now(), bucket, self._rules[bucket], self.horizon
+                )
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), grant in zip(batch, grants, strict=True):
+                if not future.done():
+                    future.set_result(grant)
+
+    def pause(self, chat_id: int | None, seconds: float) -> None:
+        """A 429: hold that chat (or, with None, everything) for `seconds`, in every replica."""
+        until = self._now() + seconds
+        self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), until)
+        task = asyncio.get_running_loop().create_task(self._write_pause(chat_id, until))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write_pause(self, chat_id: int | None, until: float) -> None:
+        wait = 0.05
+        while True:
+            try:
+                await self.shared.pause(chat_id, until)
+                return
+            except DB_ERRORS as exc:
+                if self._now() >= until:
+                    return  # over before it could be shared
+                log.warning("could not share a 429 pause (%s); retrying", type(exc).__name__)
+                await self.clock.sleep(wait)
+                wait = min(DB_RETRY_MAX, wait * 2)
+
+    def too_many(self, chat_id: int, retry_after: float) -> bool:
+        """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
+        within a second), in which case the whole bot pauses for the shortest retry_after among them."""
+        now = self.clock.monotonic()
+        self.pause(chat_id, retry_after)
+        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
+        self._recent_429.append((now, chat_id, retry_after))
+        if len({c for _, c, _ in self._recent_429}) >= 3:
+            self.pause(None, min(r for _, _, r in self._recent_429))
+            return True
+        return False
+
+    async def flush(self) -> None:
+        """Wait until every pause given here is shared."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._writes):
+            task.cancel()
+        for pending in self._pending.values():
+            if pending.task is not None:
+                pending.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending.task
+
+
+_EPSILON = 1e-6
