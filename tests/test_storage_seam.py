@@ -7,8 +7,22 @@ import ast
 from pathlib import Path
 
 STORAGE = Path(__file__).resolve().parent.parent / "storage"
-# The SQLite side itself, its migrations, and the writer (converted separately) may name the driver.
-DRIVER_MODULES = {"sqlite.py", "db.py", "database.py", "writer.py"}
+# The two database sides themselves, their migrations, the writer's SQLite fast path and the SQLite→PostgreSQL
+# copy may name a driver; so may the replicas' coordination, which needs PostgreSQL's session-level features
+# (advisory locks held on one connection, LISTEN) that the database API does not model.
+DRIVER_MODULES = {
+    "sqlite.py",
+    "sqlite_sync.py",
+    "postgres.py",
+    "db.py",
+    "migrate.py",
+    "database.py",
+    "writer.py",
+    "copy.py",
+    "leader.py",
+    "outbox_claims.py",
+    "shared_limits.py",
+}
 
 
 def _imports(path: Path) -> set[str]:
