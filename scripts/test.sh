@@ -11,4 +11,5 @@ python3 -m venv .venv-test
 .venv-test/bin/python -m pip install --quiet -e ".[dev]"
 .venv-test/bin/ruff check .
 .venv-test/bin/mypy bot storage handlers
+.venv-test/bin/lint-imports
 exec .venv-test/bin/python -m pytest -q "$@"

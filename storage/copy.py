@@ -135,6 +135,10 @@ async def copy_sqlite_to_postgres(source_path: str | Path, target_url: str, *, f
         await source.close()
 
 
+# Tables a migration fills (the replicas' limiter rows): a fresh target is not "holding data" because of them.
+_SEEDED = frozenset({"shared_limits"})
+
+
 async def _copy(source: Executor, conn: asyncpg.Connection, force: bool) -> list[TableCount]:
     parents = await _sqlite_tables(source)
     columns = await _pg_columns(conn)
@@ -144,11 +148,13 @@ async def _copy(source: Executor, conn: asyncpg.Connection, force: bool) -> list
             f"PostgreSQL {sorted(set(columns) - set(parents))} more"
         )
     order = dependency_order(parents)
-    holding = [t for t in order if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
+    holding = [t for t in order if t not in _SEEDED and await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
     if holding and not force:
         raise TargetNotEmpty(holding)
-    if holding:
-        await conn.execute(f"TRUNCATE {', '.join(order)} RESTART IDENTITY CASCADE")
+    # The seeded tables hold only the migrations' own rows in a fresh database; they are copied like the rest.
+    await conn.execute(
+        f"TRUNCATE {', '.join(order if holding else [t for t in order if t in _SEEDED])} RESTART IDENTITY CASCADE"
+    )
 
     counts: list[TableCount] = []
     for table in order:
