@@ -265,3 +265,23 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
         ["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+# --- docs/operations.md's alert rules ------------------------------------------------------------------------
+
+
+def test_alert_rules_parse_and_name_only_metrics_in_the_table() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("## Monitoring: what to alert on", 1)[1]
+    table = set(re.findall(r"^\| `(pitboard_\w+)` \|", section, re.M))
+    (block,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    rules = yaml.safe_load(block)["groups"][0]["rules"]
+    assert len({r["alert"] for r in rules if "alert" in r}) >= 8
+    recorded = {r["record"] for r in rules if "record" in r}
+    used = set()
+    for rule in rules:
+        for name in re.findall(r"\b(pitboard[:_]\w+)", rule["expr"]):
+            # A histogram is exposed as _bucket/_sum/_count series of its one name.
+            used.add(re.sub(r"_(bucket|sum|count)$", "", name))
+    assert used - recorded <= table, used - recorded - table
+    assert {"pitboard_outbox_rows", "pitboard_telegram_429_total", "pitboard_messages_sent_total"} <= used
