@@ -751,6 +751,39 @@ def migrate_db(
     )
 
 
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (refused if it exists, unless --force).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace PATH if it exists.")] = False,
+) -> None:
+    """A consistent copy of the SQLite store while the bot keeps running (SQLite's online backup API); for
+    PostgreSQL, the pg_dump command to use instead."""
+    from storage.backup import BackupError, backup_sqlite, pg_dump_command, pg_restore_command
+    from storage.database import is_postgres
+
+    database = database_path()
+    if is_postgres(database):
+        err.print(
+            "PITBOARD_DATABASE is a PostgreSQL server: back it up with PostgreSQL's own tools, not with"
+            " pitboard backup. The password is not shown; pg_dump reads it from PGPASSWORD or ~/.pgpass.",
+            markup=False,
+        )
+        err.print(f"  backup:  {pg_dump_command(database, path)}", markup=False)
+        err.print(f"  restore: {pg_restore_command(database, path)}", markup=False)
+        raise typer.Exit(2)
+    try:
+        report = asyncio.run(backup_sqlite(database, path, force=force))
+    except BackupError as exc:
+        err.print(f"Backup failed, {path} was not written: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"Backed up {database} to {report.path}: {report.size / 1024 / 1024:.1f} MiB ({report.size} bytes),"
+        f" {report.pages} pages of {report.page_size} bytes, schema version {report.schema_version},"
+        " integrity_check ok.",
+        markup=False,
+    )
+
+
 def _print_counts(counts: list[TableCount]) -> None:
     table = Table("table", "SQLite rows", "PostgreSQL rows", "", box=None)
     for c in counts:
