@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from storage.database import Database
 from storage.db import migrations
 
@@ -14,6 +16,18 @@ async def outbox_states(db: Database) -> dict[str, int]:
     for state, count in await db.fetch_tuples("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
         counts[str(state)] = int(count)
     return counts
+
+
+async def oldest_due(db: Database, now: datetime) -> float:
+    """Seconds the oldest row that is due (pending or failed, its time come) has waited; 0 when none."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    due = await db.fetchval(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'failed') AND next_attempt_at <= ?", stamp
+    )
+    if not due:
+        return 0.0
+    waited = now - datetime.fromisoformat(str(due).replace("Z", "+00:00"))
+    return max(waited.total_seconds(), 0.0)
 
 
 def expected_schema_version() -> int:

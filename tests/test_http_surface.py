@@ -97,6 +97,7 @@ async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
         assert value(found, latency, f"{latency}_sum", command="start") > 0
         assert value(found, "pitboard_outbox_rows", "pitboard_outbox_rows", state="sent") >= 5
         assert value(found, "pitboard_outbox_rows", "pitboard_outbox_rows", state="dead") == 1
+        assert value(found, "pitboard_outbox_oldest_due_seconds", "pitboard_outbox_oldest_due_seconds") >= 0
         assert value(found, "pitboard_messages_sent", "pitboard_messages_sent_total", method="sendMessage") >= 5
         assert value(found, "pitboard_telegram_429", "pitboard_telegram_429_total") == 1
         errors = "pitboard_permanent_errors"

@@ -23,7 +23,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, SimpleUpdateProcessor
 
 from bot.delivery.errors import action_for
-from storage.service_stats import outbox_states
+from storage.service_stats import oldest_due, outbox_states
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class _Snapshot(Collector):
 
     def __init__(self) -> None:
         self.outbox: dict[str, int] = {}
+        self.oldest_due = 0.0
         self.syncs: list[tuple[str, int, int]] = []  # provider, successes, failures
         self.jobs = 0
 
@@ -45,6 +46,9 @@ class _Snapshot(Collector):
         for state, count in sorted(self.outbox.items()):
             rows.add_metric([state], count)
         yield rows
+        yield GaugeMetricFamily(
+            "pitboard_outbox_oldest_due_seconds", "Age of the oldest due, unsent outbox row.", value=self.oldest_due
+        )
         syncs = CounterMetricFamily(
             "pitboard_provider_syncs", "Provider runs by provider and outcome.", labels=["provider", "outcome"]
         )
@@ -100,6 +104,7 @@ class Metrics:
         services = application.bot_data.get("services")
         if isinstance(services, Services):
             self.snapshot.outbox = await outbox_states(services.store.db)
+            self.snapshot.oldest_due = await oldest_due(services.store.db, services.clock.now())
             self.snapshot.syncs = [
                 # A provider's name may be a URL: its query could carry a key, so only the address part is shown.
                 (status.provider.split("?", 1)[0], status.runs - status.failures, status.failures)
