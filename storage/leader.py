@@ -58,7 +58,8 @@ class AdvisoryLock:
                 return True
             self.held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key, timeout=self.timeout))
             return self.held
-        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except Exception as exc:  # any failure to confirm the lock means this replica does not lead
+            # (asyncpg may also raise InternalClientError on a connection the server just terminated).
             if self.held:
                 log.warning("leader lock lost: %s", type(exc).__name__)
             # Close the session for good: a connection that merely stalled must not keep the lock on the

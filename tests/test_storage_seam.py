@@ -19,6 +19,7 @@ DRIVER_MODULES = {
     "database.py",
     "writer.py",
     "copy.py",
+    "backup.py",  # SQLite's online backup API
     "leader.py",
     "outbox_claims.py",
     "shared_limits.py",
