@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from importlib import resources
 
 import aiosqlite
 
-log = logging.getLogger(__name__)
+from storage.migrate import migrations as listed
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+log = logging.getLogger(__name__)
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every migration shipped in storage/migrations, in order."""
-    found = []
-    for item in resources.files("storage").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(item.name)
-        if match:
-            found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return found
+    """(version, name, sql) for every SQLite migration shipped, in order (listed by storage/migrate.py)."""
+    return [(m.version, m.name, m.sql) for m in listed("sqlite")]
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:

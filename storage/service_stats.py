@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.database import Database
-from storage.db import migrations
+from storage.database import Database, Dialect
+from storage.migrate import newest_version
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead")
 
@@ -30,6 +30,6 @@ async def oldest_due(db: Database, now: datetime) -> float:
     return max(waited.total_seconds(), 0.0)
 
 
-def expected_schema_version() -> int:
+def expected_schema_version(dialect: Dialect = "sqlite") -> int:
     """The number of the newest migration shipped: what a ready store's schema_version() says."""
-    return max(version for version, _, _ in migrations())
+    return newest_version(dialect)

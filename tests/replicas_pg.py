@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
-import pytest
 
+from tests.conftest import pg_unavailable
 from tests.pgserver import PgServer, bin_dir
 
 MIGRATION_0010 = Path(__file__).parent.parent / "storage" / "migrations" / "postgresql" / "0010_outbox_claims.sql"
@@ -65,7 +65,7 @@ _names = itertools.count(1)
 @functools.cache
 def server() -> PgServer:
     if bin_dir() is None:
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        pg_unavailable("PostgreSQL is not installed (Debian: apt-get install postgresql)")
     pg = PgServer(Path(tempfile.mkdtemp(prefix="pitboard-replicas-")))
     pg.start()
     atexit.register(pg.stop, "immediate")

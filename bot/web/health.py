@@ -59,7 +59,7 @@ async def readiness(
     except Exception as exc:  # whatever the driver raises for a lost or closed database
         reasons.append(f"database not reachable ({type(exc).__name__})")
     else:
-        expected = expected_schema_version()
+        expected = expected_schema_version(db.dialect)
         if version != expected:
             reasons.append(f"database schema at version {version}, expected {expected}")
     pulse = application.bot_data.get("api_pulse")
