@@ -134,7 +134,7 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
 
 @asynccontextmanager
 async def running_bot(
-    db: Path,
+    db: Path | str,  # a SQLite file, or a postgresql:// URL
     *,
     limits: Limits | None = NO_LIMITS,
     enforce: bool = False,

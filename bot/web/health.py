@@ -23,6 +23,7 @@ from storage.service_stats import expected_schema_version
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 5.0  # seconds one check may take before it counts as failed
+_DIALECTS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 class ApiPulse:
@@ -57,7 +58,9 @@ async def readiness(
         await asyncio.wait_for(db.ping(), PROBE_TIMEOUT)
         version = await asyncio.wait_for(db.schema_version(), PROBE_TIMEOUT)
     except Exception as exc:  # whatever the driver raises for a lost or closed database
-        reasons.append(f"database not reachable ({type(exc).__name__})")
+        # Named (dialect and address, never a password: Database.url has none), so an operator with several
+        # stores behind several replicas sees at once which one is gone.
+        reasons.append(f"database not reachable: {_DIALECTS[db.dialect]} {db.url} ({type(exc).__name__})")
     else:
         expected = expected_schema_version(db.dialect)
         if version != expected:
