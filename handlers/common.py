@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from bot.i18n import Translator, pick_language
 from bot.ingest.importers import native
 from bot.ingest.shipped import series_files
 from bot.notifier import Notifier
+from bot.services.replies import Replies
 from bot.settings import Settings
 from storage.chats import Chat
 from storage.store import Store
@@ -38,6 +39,11 @@ class Services:
     delivery: Delivery
     settings: Settings
     clock: Clock = SYSTEM  # the demo replays a past season on its own clock
+    # Command replies: sent at once, or under a burst queued in the outbox (bot/services/replies.py).
+    replies: Replies = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.replies = Replies(self.delivery, self.store.outbox)
 
 
 def now(context: Context) -> datetime:
@@ -146,7 +152,7 @@ async def reply(
         line, button = note
         text = f"{text}\n\n{line}"
         markup = InlineKeyboardMarkup([*(markup.inline_keyboard if markup else ()), [button]])
-    return await services(context).delivery.send(
+    return await services(context).replies.send(
         chat.id, text, markup, thread_id=thread_of(update), reply_to=replying_to(update)
     )
 

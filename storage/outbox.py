@@ -73,6 +73,22 @@ class Outbox:
         )
         return int(row_id)
 
+    async def enqueue_reply(self, chat_id: int, text: str, reply_markup: str | None) -> int:
+        """A command reply left for the outbox's workers ('pending', replies first by priority): a burst of
+        commands is answered at once while Telegram's flood limits let the replies out at their pace."""
+        now = self._now()
+        row_id = await self.db.fetchval(
+            "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, created_at, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+            chat_id,
+            REPLY_PRIORITY,
+            text,
+            reply_markup,
+            now,
+            now,
+        )
+        return int(row_id)
+
     async def alert(self, kind: str, key: str, session_id: int | None) -> int:
         """The alert's id, created on first use: the key (e.g. summary:42) makes it happen once."""
         await self.db.execute(
