@@ -231,7 +231,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(f"accepted (HTTP 200): {accepted:.0f} updates/s; non-200 answers: {refused}")
     print(
-        f"answered (reply in the outbox): {answered:.0f} updates/s; goal ≥ {GOAL_RATE:.0f}/s, ratio {answered / GOAL_RATE:.2f}"
+        f"answered (reply in the outbox): {answered:.0f} updates/s;"
+        f" goal ≥ {GOAL_RATE:.0f}/s, ratio {answered / GOAL_RATE:.2f}"
     )
     p50, p95 = statistics.median(timings), percentile(timings, 0.95)
     print(
