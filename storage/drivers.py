@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from storage import revision
 from storage.database import Database
 
 
@@ -121,6 +122,7 @@ class DriversRepository:
                 "DELETE FROM official_standings WHERE subject_kind = 'driver' AND subject_id = ?", other_id
             )
             await tx.execute("DELETE FROM drivers WHERE id = ?", other_id)
+        revision.forget()  # the season cache must see the merge in the rest of this update
 
     async def split_driver(self, driver_id: int, series_slug: str) -> int:
         """An admin says the driver of `series_slug` is a different person from the rest of `driver_id`'s
@@ -160,6 +162,7 @@ class DriversRepository:
                 "INSERT INTO driver_aliases (alias_key, driver_id, alias) VALUES (?, ?, ?)", row[1], new_id, row[0]
             )
             await tx.execute("INSERT INTO driver_splits (driver_a, driver_b) VALUES (?, ?)", driver_id, new_id)
+        revision.forget()
         return new_id
 
     async def team_series(self, team_id: int) -> list[str]:

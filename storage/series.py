@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import revision
 from storage.database import Database
+
+_CACHED_COVERAGES = 1000  # (series, year) pairs; far more than any store holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +27,21 @@ class SeasonCoverage:
 class SeriesRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Asked several times by every command (the grammar's vocabulary, the buttons, the fallbacks) and
+        # changed only by imports: kept per store revision, like the season cache (storage/revision.py).
+        self._all: tuple[int, list[SeriesInfo]] | None = None
+        self._coverage: dict[tuple[str, int], tuple[int, SeasonCoverage | None]] = {}
 
     async def all(self) -> list[SeriesInfo]:
         """Every series with the years the store holds, by name."""
+        version = await data_version(self.db)
+        if self._all is not None and self._all[0] == version:
+            return list(self._all[1])
+        found = await self._read_all()
+        self._all = (version, found)
+        return list(found)
+
+    async def _read_all(self) -> list[SeriesInfo]:
         years: dict[int, list[int]] = {}
         for r in await self.db.fetch("SELECT series_id, year FROM seasons"):
             years.setdefault(int(r[0]), []).append(int(r[1]))
@@ -45,6 +60,17 @@ class SeriesRepository:
 
     async def season_coverage(self, series_slug: str, year: int) -> SeasonCoverage | None:
         """What a stored season has; None if the store has no such season."""
+        version = await data_version(self.db)
+        cached = self._coverage.get((series_slug, year))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if len(self._coverage) > _CACHED_COVERAGES:
+            self._coverage.clear()
+        coverage = await self._read_coverage(series_slug, year)
+        self._coverage[(series_slug, year)] = (version, coverage)
+        return coverage
+
+    async def _read_coverage(self, series_slug: str, year: int) -> SeasonCoverage | None:
         row = await self.db.fetchrow(
             "SELECT EXISTS (SELECT 1 FROM championships c WHERE c.season_id = se.id),"
             " EXISTS (SELECT 1 FROM events e WHERE e.season_id = se.id AND e.start_date IS NOT NULL)"
@@ -72,7 +98,14 @@ class SeriesRepository:
 
 
 async def data_version(db: Database) -> int:
+    # Read once per update while the bot handles one (storage/revision.py).
+    known = revision.remembered(id(db))
+    if known is not None:
+        return known
     if db.dialect == "postgresql":
         # No pragma there: migration 0011's triggers count every statement that writes results data.
-        return int(await db.fetchval("SELECT value FROM store_revision WHERE id = 1") or 0)
-    return int(await db.fetchval("PRAGMA data_version") or 0)
+        version = int(await db.fetchval("SELECT value FROM store_revision WHERE id = 1") or 0)
+    else:
+        version = int(await db.fetchval("PRAGMA data_version") or 0)
+    revision.remember(id(db), version)
+    return version

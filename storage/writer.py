@@ -30,6 +30,7 @@ from bot.core.records import (
     SessionRec,
     TeamRec,
 )
+from storage import revision
 from storage.database import Database, Executor, sqlite_path
 from storage.removals import Removal, RemovalRefused, suspicious
 from storage.sqlite_sync import immediate_transaction
@@ -892,7 +893,10 @@ async def apply_batches(
     `quiet`: the feed marks the changes so that nobody is alerted (a back-fill). A version that removes a
     large share of what is stored is refused (`RemovalRefused`, nothing written) unless `allow_removals`.
     """
-    if db.dialect == "sqlite":
-        # Off the bot's event loop, as fast as plain sqlite3 (see storage/sqlite_sync.py).
-        return await asyncio.to_thread(_apply_sqlite, sqlite_path(db.url), batches, quiet, allow_removals)
-    return await apply_in_transaction(db, batches, quiet=quiet, allow_removals=allow_removals)
+    try:
+        if db.dialect == "sqlite":
+            # Off the bot's event loop, as fast as plain sqlite3 (see storage/sqlite_sync.py).
+            return await asyncio.to_thread(_apply_sqlite, sqlite_path(db.url), batches, quiet, allow_removals)
+        return await apply_in_transaction(db, batches, quiet=quiet, allow_removals=allow_removals)
+    finally:
+        revision.forget()  # a handler that imports and then shows a table sees its own import

@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, SimpleUpdateProcessor
 
 from bot.delivery.errors import action_for
+from storage.revision import one_revision
 from storage.service_stats import oldest_due, outbox_states
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ class UpdateMeter(SimpleUpdateProcessor):
         label = update_label(update, self._commands)
         started = time.perf_counter()
         try:
-            await coroutine
+            with one_revision():  # the store's revision read once for the whole update (storage/revision.py)
+                await coroutine
         finally:
             self.metrics.latency.labels(label).observe(time.perf_counter() - started)
             self.metrics.updates.labels(label).inc()
