@@ -28,7 +28,7 @@ _DIALECTS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 class ApiPulse:
     """When the Bot API last answered (any HTTP answer below 500: a 400 is an answer too). Fed by the
-    bot's transport (bot/http.py observers), which carries every send, reply and getMe."""
+    bot's transport (bot/delivery/transport.py observers), which carries every send, reply and getMe."""
 
     def __init__(self, clock: Clock = SYSTEM) -> None:
         self.clock = clock
