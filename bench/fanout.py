@@ -2,7 +2,10 @@
 (who gets what: recipients, their drivers, the outcomes computed once).
 
 Prints the planning time and peak memory against the goals (≤ 2 s, ≤ 300 MB).
-Run: .venv/bin/python bench/fanout.py [--chats 200000] [--follows 1000000]
+Run: .venv/bin/python bench/fanout.py [--chats 200000] [--follows 1000000] [--database postgresql://…]
+
+Without --database the store is a temporary SQLite file. With a PostgreSQL server's URL, a throw-away database
+is created on that server for the run and dropped after it (the URL's own database is left alone).
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,45 +38,64 @@ GOAL_SECONDS = 2.0
 GOAL_MB = 300.0
 
 
-async def main(chats: int, follows: int) -> None:
+@asynccontextmanager
+async def location(database: str | None) -> AsyncIterator[str]:
+    """Where the store goes: a temporary SQLite file, or a fresh database on the given PostgreSQL server."""
+    if database is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield str(Path(tmp) / "fanout.db")
+        return
+    name = f"pitboard_fanout_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlunsplit(urlsplit(database)._replace(path=f"/{name}"))
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def main(chats: int, follows: int, database: str | None) -> None:
     rng = random.Random(42)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with await Store.open(Path(tmp) / "fanout.db") as store:
-            await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", GTWC]))
-            drivers = sorted({n.driver_id for n in await store.drivers.driver_names()})
-            series = [s.id for s in await store.series.all()]
-            chat_ids = list(range(1, chats + 1))
-            rows: set[tuple[int, str, int]] = set()
-            while len(rows) < follows:
-                chat = rng.choice(chat_ids)
-                if rng.random() < 0.02:
-                    rows.add((chat, "series", rng.choice(series)))
-                else:
-                    rows.add((chat, "driver", rng.choice(drivers)))
-            load_start = time.perf_counter()
-            await store.chats.add_many([(c, "private", "de" if c % 2 else "en") for c in chat_ids], sorted(rows))
-            load_s = time.perf_counter() - load_start
-            del rows
-            session_id = next(
-                s.session_id
-                for s in await store.schedule.schedule("gtwc-europe", 2023)
-                if (s.event_key, s.key) == ("barcelona", "race")
-            )
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            timings = []
-            for _ in range(3):
-                started = time.perf_counter()
-                plan = await plan_summaries(store, session_id)
-                timings.append(time.perf_counter() - started)
-            elapsed = min(timings)
-            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            tracemalloc.start()  # a separate run: tracing slows allocation down
+    async with location(database) as where, await Store.open(where) as store:
+        await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", GTWC]))
+        drivers = sorted({n.driver_id for n in await store.drivers.driver_names()})
+        series = [s.id for s in await store.series.all()]
+        chat_ids = list(range(1, chats + 1))
+        rows: set[tuple[int, str, int]] = set()
+        while len(rows) < follows:
+            chat = rng.choice(chat_ids)
+            if rng.random() < 0.02:
+                rows.add((chat, "series", rng.choice(series)))
+            else:
+                rows.add((chat, "driver", rng.choice(drivers)))
+        load_start = time.perf_counter()
+        await store.chats.add_many([(c, "private", "de" if c % 2 else "en") for c in chat_ids], sorted(rows))
+        load_s = time.perf_counter() - load_start
+        del rows
+        session_id = next(
+            s.session_id
+            for s in await store.schedule.schedule("gtwc-europe", 2023)
+            if (s.event_key, s.key) == ("barcelona", "race")
+        )
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
             plan = await plan_summaries(store, session_id)
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
+            timings.append(time.perf_counter() - started)
+        elapsed = min(timings)
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tracemalloc.start()  # a separate run: tracing slows allocation down
+        plan = await plan_summaries(store, session_id)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     assert plan is not None
     peak_mb = peak / 1024 / 1024
     with_drivers = sum(1 for d in plan.chats.values() if d)
+    print(f"store: {'SQLite' if database is None else 'PostgreSQL'}")
     print(
         f"{chats} chats, {follows} follows (loaded in {load_s:.1f} s); one race: {len(plan.chats)} recipients,"
         f" {with_drivers} of them with their own drivers in it, {len(plan.summary.outcomes)} driver outcomes"
@@ -87,5 +115,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--chats", type=int, default=200_000)
     parser.add_argument("--follows", type=int, default=1_000_000)
+    parser.add_argument("--database", help="a PostgreSQL server's URL (postgresql://…); default: a SQLite file")
     args = parser.parse_args()
-    asyncio.run(main(args.chats, args.follows))
+    asyncio.run(main(args.chats, args.follows, args.database))
