@@ -96,14 +96,23 @@ class Chats:
                 await self._write("UPDATE chats SET active = 1, title = ? WHERE id = ?", (title, chat_id))
                 existing.active, existing.title = True, title
             return existing, False
-        await self._write(
+        # The new row comes back with the insert: one round trip less on a first contact.
+        row = await self.db.fetchrow(
             "INSERT INTO chats (id, kind, title, language, timezone, active, settings, created_at)"
-            " VALUES (?, ?, ?, ?, ?, 1, '{}', ?) ON CONFLICT (id) DO NOTHING",
-            (chat_id, kind, title, language, timezone, _now()),
+            " VALUES (?, ?, ?, ?, ?, 1, '{}', ?) ON CONFLICT (id) DO NOTHING"
+            " RETURNING id, kind, title, language, timezone, active, settings",
+            chat_id,
+            kind,
+            title,
+            language,
+            timezone,
+            _now(),
         )
-        chat = await self.get(chat_id)
-        assert chat is not None
-        return chat, True
+        if row is None:  # another update of the same chat created it meanwhile
+            chat = await self.get(chat_id)
+            assert chat is not None
+            return chat, False
+        return Chat(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6])), True
 
     async def set_language(self, chat_id: int, language: str) -> None:
         await self._write("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.core.rules import ChampionshipDef, ChampionshipRules
 from bot.core.season import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
+from storage import revision
 from storage.database import Database
 from storage.series import data_version
 
@@ -87,7 +88,9 @@ class ResultsEvent:
 class ResultsRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._seasons: dict[tuple[str, int], tuple[int, SeasonData]] = {}
+        self._seasons: dict[tuple[str, int], tuple[tuple[int, int], SeasonData]] = {}
+        # Published tables, asked twice by every /standings: kept per store revision like the seasons.
+        self._official: dict[tuple[str, int, str, str, int | None], tuple[tuple[int, int], OfficialTable]] = {}
 
     async def session_results(self, event_id: int, session_key: str) -> list[ResultLine]:
         crews: dict[int, list[str]] = defaultdict(list)
@@ -203,6 +206,20 @@ class ResultsRepository:
         self, series_slug: str, year: int, championship_key: str, subject_kind: str, event_id: int | None = None
     ) -> OfficialTable:
         """The published table after `event_id` (default: the latest round that has one)."""
+        version = (await data_version(self.db), revision.generation())
+        key = (series_slug, year, championship_key, subject_kind, event_id)
+        cached = self._official.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        table = await self._read_official(series_slug, year, championship_key, subject_kind, event_id)
+        if len(self._official) > _CACHED_SEASONS * 8:
+            self._official.clear()
+        self._official[key] = (version, table)
+        return table
+
+    async def _read_official(
+        self, series_slug: str, year: int, championship_key: str, subject_kind: str, event_id: int | None
+    ) -> OfficialTable:
         season_id = await self.db.fetchval(
             "SELECT se.id FROM seasons se JOIN series s ON s.id = se.series_id WHERE s.slug = ? AND se.year = ?",
             series_slug,
@@ -255,7 +272,7 @@ class ResultsRepository:
 
     async def season_data(self, series_slug: str, year: int) -> SeasonData | None:
         """Everything the standings engine needs for one season; cached until the store changes."""
-        version = await data_version(self.db)
+        version = (await data_version(self.db), revision.generation())
         cached = self._seasons.get((series_slug, year))
         if cached is not None and cached[0] == version:
             return cached[1]

@@ -26,6 +26,7 @@ class _Memo:
 
 
 _current: ContextVar[_Memo | None] = ContextVar("pitboard_store_revision", default=None)
+_generation = 0  # this process's own changes to results data (imports, driver merges and splits)
 
 
 @contextmanager
@@ -53,8 +54,16 @@ def remember(key: int, value: int) -> None:
         memo.values[key] = value
 
 
+def generation() -> int:
+    """Counts this process's own changes to results data. Caches key on it beside the revision: on SQLite a
+    write on the bot's own connection (a driver merge) leaves data_version as it was."""
+    return _generation
+
+
 def forget() -> None:
     """This process changed results data: the next read in the block goes to the database again."""
+    global _generation
+    _generation += 1
     memo = _current.get()
     if memo is not None:
         memo.values.clear()

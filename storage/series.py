@@ -29,12 +29,12 @@ class SeriesRepository:
         self.db = db
         # Asked several times by every command (the grammar's vocabulary, the buttons, the fallbacks) and
         # changed only by imports: kept per store revision, like the season cache (storage/revision.py).
-        self._all: tuple[int, list[SeriesInfo]] | None = None
-        self._coverage: dict[tuple[str, int], tuple[int, SeasonCoverage | None]] = {}
+        self._all: tuple[tuple[int, int], list[SeriesInfo]] | None = None
+        self._coverage: dict[tuple[str, int], tuple[tuple[int, int], SeasonCoverage | None]] = {}
 
     async def all(self) -> list[SeriesInfo]:
         """Every series with the years the store holds, by name."""
-        version = await data_version(self.db)
+        version = (await data_version(self.db), revision.generation())
         if self._all is not None and self._all[0] == version:
             return list(self._all[1])
         found = await self._read_all()
@@ -60,7 +60,7 @@ class SeriesRepository:
 
     async def season_coverage(self, series_slug: str, year: int) -> SeasonCoverage | None:
         """What a stored season has; None if the store has no such season."""
-        version = await data_version(self.db)
+        version = (await data_version(self.db), revision.generation())
         cached = self._coverage.get((series_slug, year))
         if cached is not None and cached[0] == version:
             return cached[1]

@@ -10,7 +10,7 @@ from storage.revision import one_revision
 from storage.series import SeriesInfo
 from storage.store import Store
 from tests.botenv import future_calendar
-from tests.conftest import SERIES, in_thread
+from tests.conftest import SERIES, run_cli
 from tests.databases import new_db
 
 
@@ -19,13 +19,8 @@ def slugs(found: list[SeriesInfo]) -> list[str]:
 
 
 def import_elsewhere(url: str, path: Path) -> None:
-    """An import by another process: its own Store, on a loop (and context) of its own."""
-
-    async def run() -> None:
-        async with await Store.open(url) as other:
-            await other.apply(load_paths([path]))
-
-    in_thread(run)
+    """An import by another process: `pitboard import`."""
+    run_cli("import", str(path), db=url, check=True)  # type: ignore[arg-type]
 
 
 async def test_one_revision_per_update(tmp_path: Path) -> None:

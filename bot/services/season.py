@@ -144,14 +144,14 @@ async def standings_table(
         official = await _official(store, data, champ, subject, car_class)
         if official is not None:
             return [official]
-    result = standings(data, champ, subject)
-    if result is None:
+    computed_tables = _computed(data, champ, subject)
+    if computed_tables is None:
         raise NotFound(
             N_("No results yet for {championship}, {season}."),
             championship=champ.name,
             season=f"{data.series_name} {data.year}",
         )
-    classes = list(result.classes)
+    classes = list(computed_tables)
     if car_class is not None:
         wanted = [c for c in classes if c.casefold() == car_class.casefold()]
         if not wanted:
@@ -164,13 +164,31 @@ async def standings_table(
                 classes=", ".join(c for c in classes if c),
             )
         classes = wanted
-    tables = []
-    for name in classes:
-        rows = [
-            TableRow(r.position, r.name, r.points, r.wins, tuple(r.entries), r.subject_id) for r in result.classes[name]
-        ]
-        tables.append(
-            StandingsTable(
+    return [computed_tables[name] for name in classes]
+
+
+# Computed tables per season data, championship and subject: one /standings asks for a championship's tables
+# several times (the one shown, the class lists of the others), and a burst of /standings for the same ones.
+# The season data is itself cached per store revision (storage/results.py), so a new import brings a new
+# SeasonData object and with it new tables. Kept with the object itself, so its id cannot be reused meanwhile.
+_COMPUTED: dict[tuple[int, str, str], tuple[SeasonData, dict[str, StandingsTable] | None]] = {}
+_COMPUTED_MAX = 256
+
+
+def _computed(data: SeasonData, champ: ChampionshipDef, subject: Subject) -> dict[str, StandingsTable] | None:
+    """Class name → its computed table (in the engine's order); None when there are no results yet. The
+    tables are shared: callers read them and never change them."""
+    key = (id(data), champ.key, subject)
+    hit = _COMPUTED.get(key)
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    result = standings(data, champ, subject)
+    tables = None
+    if result is not None:
+        named = [c for c in result.classes if c]
+        after = result.after_event.name if result.after_event else None
+        tables = {
+            name: StandingsTable(
                 data.series_slug,
                 data.series_name,
                 data.year,
@@ -178,11 +196,15 @@ async def standings_table(
                 subject,
                 name,
                 "computed",
-                result.after_event.name if result.after_event else None,
-                rows,
-                [c for c in result.classes if c],
+                after,
+                [TableRow(r.position, r.name, r.points, r.wins, tuple(r.entries), r.subject_id) for r in rows],
+                named,
             )
-        )
+            for name, rows in result.classes.items()
+        }
+    if len(_COMPUTED) >= _COMPUTED_MAX:
+        _COMPUTED.clear()
+    _COMPUTED[key] = (data, tables)
     return tables
 
 
