@@ -56,6 +56,16 @@ FIRST_USER = 1_000_000  # load generator's chats; the broadcast's audience start
 _message_ids = itertools.count(1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the bot's cost per update whatever else the
+    machine is doing, where the rates depend on what the other processes leave it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -202,7 +212,9 @@ async def main(args: argparse.Namespace) -> None:
                 connector = aiohttp.TCPConnector(limit=args.concurrency)
                 async with aiohttp.ClientSession(connector=connector) as session:
                     await throughput(session, hook, base, 200, args.concurrency)  # warm-up: imports, caches
+                    cpu_before = cpu_seconds(process.pid)
                     accepted, answered, refused = await throughput(session, hook, base, args.updates, args.concurrency)
+                    cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000 / args.updates
                     await queue_broadcast(url, args.broadcast)
                     sent_before = standin.sent_count
                     while standin.sent_count - sent_before < 30:  # the broadcast is going out
@@ -233,6 +245,10 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"answered (reply in the outbox): {answered:.0f} updates/s;"
         f" goal ≥ {GOAL_RATE:.0f}/s, ratio {answered / GOAL_RATE:.2f}"
+    )
+    print(
+        f"bot process CPU per update: {cpu_ms:.2f} ms (one core allows {1000 / cpu_ms:.0f} updates/s);"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     p50, p95 = statistics.median(timings), percentile(timings, 0.95)
     print(
