@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.core.clock import SYSTEM, Clock
-from bot.delivery.gate import PAID_MARGIN, Limits
+from bot.delivery.gate import PAID_MARGIN, Limits, RecentRefusals
 from storage.database import DB_ERRORS
 from storage.shared_limits import GLOBAL, PAID, Grant, Request, Rules, SharedLimits
 
@@ -67,7 +67,7 @@ class SharedFloodGate:
         }
         self._pending = {GLOBAL: _Pending(), PAID: _Pending()}
         self._paused_until: dict[int | None, float] = {}  # this replica's own 429s, before the write lands
-        self._recent_429: list[tuple[float, int, float]] = []
+        self._refusals = RecentRefusals()
         self._writes: set[asyncio.Task[None]] = set()
 
     def _now(self) -> float:
@@ -159,14 +159,11 @@ class SharedFloodGate:
     def too_many(self, chat_id: int, retry_after: float) -> bool:
         """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
         within a second), in which case the whole bot pauses for the shortest retry_after among them."""
-        now = self.clock.monotonic()
         self.pause(chat_id, retry_after)
-        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
-        self._recent_429.append((now, chat_id, retry_after))
-        if len({c for _, c, _ in self._recent_429}) >= 3:
-            self.pause(None, min(r for _, _, r in self._recent_429))
-            return True
-        return False
+        overall = self._refusals.overall_pause(self.clock.monotonic(), chat_id, retry_after)
+        if overall is not None:
+            self.pause(None, overall)
+        return overall is not None
 
     async def flush(self) -> None:
         """Wait until every pause given here is shared."""
