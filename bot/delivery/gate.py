@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.clock import SYSTEM, Clock
 
@@ -17,6 +18,13 @@ class Limits:
     group_per_minute: int = 20  # 20 messages per minute per group
     # Telegram counts when a request arrives, we count when it leaves: keep a little slack.
     margin: float = 0.02
+
+
+class Gate(Protocol):
+    """What a sender needs of a flood gate: FloodGate (one process) and SharedFloodGate (replicas) fit."""
+
+    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None: ...
+    def too_many(self, chat_id: int, retry_after: float) -> bool: ...
 
 
 class RecentRefusals:
