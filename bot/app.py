@@ -87,7 +87,7 @@ def build_application(
             max_age=timedelta(hours=settings_.alert_max_age_hours),
         )
         if pool is not None:
-            replicate(delivery, pool, settings_.database, clock)
+            replicate(delivery, pool, settings_.database, clock, lease=settings_.claim_lease_seconds)
         app.bot_data["services"] = Services(opened, delivery, settings_, clock)
         notifier = Notifier(opened, delivery, app, clock=clock, results_news_age=news_age(settings_.results_news_days))
         await notifier.open_feed()

@@ -94,16 +94,20 @@ class SharedFloodGate:
             if grant.slot is None:
                 await self.clock.sleep(min(max(grant.retry_at - now, 0.0), 5.0))
                 continue
-            if grant.slot > now:
-                await self.clock.sleep(grant.slot - now)
             if grant.slot - now > RECHECK_AFTER:
-                # Booked ahead: another replica may have met a 429 since. A paused slot is given up.
+                # Booked ahead: another replica may have met a 429 since. Looked up a little before the slot,
+                # not at it, so that the send leaves on time (the database's answer time would otherwise
+                # spread the sends, and Telegram counts them as they arrive). A paused slot is given up.
+                await self.clock.sleep(grant.slot - RECHECK_AFTER - now)
                 try:
                     paused = await self.shared.paused_until(chat_id)
                 except DB_ERRORS:
                     paused = 0.0  # the slot was fairly booked; a pause we cannot read is not known here
-                if paused > self._now() + _EPSILON:
+                if paused > grant.slot + _EPSILON:
                     continue
+                now = self._now()
+            if grant.slot > now:
+                await self.clock.sleep(grant.slot - now)
             return
 
     async def _reserve(self, bucket: str, request: Request) -> Grant:
