@@ -107,7 +107,10 @@ async def main(chats: int, groups: int, replicas: int, database: str | None) -> 
     print(f"most in any one second: {most_in_a_second(everything)} (limit 30)")
     print(f"429s {stats['rejected_429']} (goal 0), lost {lost} (0), duplicates {duplicates} (0)")
     print("sent per replica: " + ", ".join(f"{name} {int(n or 0)}" for name, n in shares.items()))
-    print(f"leader failover after kill -9: {failover:.1f} s (goal ≤ {FAILOVER_GOAL:.0f} s, ratio {failover / FAILOVER_GOAL:.2f})")
+    print(
+        f"leader failover after kill -9: {failover:.1f} s"
+        f" (goal ≤ {FAILOVER_GOAL:.0f} s, ratio {failover / FAILOVER_GOAL:.2f})"
+    )
 
 
 if __name__ == "__main__":

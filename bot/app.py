@@ -80,7 +80,12 @@ def build_application(
             app.bot,
             opened.outbox,
             opened.chats,
-            gate or (shared_gate(pool, limits, clock) if pool is not None else FloodGate(limits, clock=clock)),
+            gate
+            or (
+                shared_gate(pool, settings_.messages_per_second, clock)
+                if pool is not None
+                else FloodGate(limits, clock=clock)
+            ),
             paid_broadcast=settings_.paid_broadcast,
             workers=32 if settings_.paid_broadcast else 16,
             clock=clock,

@@ -179,7 +179,9 @@ class Cluster:
                 raise AssertionError(f"{what}: not within {timeout:.0f} s; logs in {self.workdir}")
             for replica in self.replicas:
                 if replica.process.returncode not in (None, -signal.SIGKILL):
-                    raise AssertionError(f"{replica.name} exited with {replica.process.returncode}: {self.tail(replica)}")
+                    raise AssertionError(
+                        f"{replica.name} exited with {replica.process.returncode}: {self.tail(replica)}"
+                    )
             await asyncio.sleep(every)
         return time.monotonic() - started
 
@@ -205,11 +207,14 @@ class Cluster:
         """How many times each chat of the audience got its message."""
         audience = set(self.chats)
         return Counter(
-            c["params"]["chat_id"] for c in await self.sends() if c["status"] == 200 and c["params"]["chat_id"] in audience
+            c["params"]["chat_id"]
+            for c in await self.sends()
+            if c["status"] == 200 and c["params"]["chat_id"] in audience
         )
 
     def tail(self, replica: Replica, lines: int = 30) -> str:
-        return "\n".join(replica.log.read_text(errors="replace").splitlines()[-lines:])
+        kept = [line for line in replica.log.read_text(errors="replace").splitlines() if "apscheduler" not in line]
+        return "\n".join(kept[-lines:])
 
     async def kill(self, replica: Replica) -> None:
         replica.process.send_signal(signal.SIGKILL)

@@ -16,7 +16,7 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.delivery.gate import Limits
-from bot.delivery.shared_gate import SharedFloodGate
+from bot.delivery.shared_gate import REPLICA_MARGIN, SharedFloodGate
 from storage.shared_limits import SharedLimits
 from tests.replicas_pg import fresh_database
 
@@ -215,3 +215,33 @@ async def test_replies_waiting_with_a_broadcast_are_booked_first(pools: list[asy
     reply_time = next(t for t, chat, _ in replicas.granted if chat == 9001)
     # A broadcast books at most a second (HORIZON) ahead, so the reply waits behind about that much.
     assert reply_time <= 1.2
+
+
+class LateClock(ManualClock):
+    """A ManualClock whose sleepers wake `late` seconds after they asked to: a busy process's event loop."""
+
+    def __init__(self, start: datetime, late: float) -> None:
+        super().__init__(start)
+        self.late = late
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + self.late if seconds > 0 else seconds)
+
+
+async def test_a_replica_woken_too_late_for_its_slot_gives_it_up_rather_than_crowd_the_next_second(
+    pools: list[asyncpg.Pool],
+) -> None:
+    replicas = Replicas(pools, LateClock(T0, late=0.03))  # later than the slots' slack (REPLICA_MARGIN)
+    replicas.gates = [
+        SharedFloodGate(SharedLimits(pool), Limits(margin=REPLICA_MARGIN), clock=replicas.clock) for pool in pools
+    ]
+    try:
+        for chat in range(1, 91):
+            replicas.send(chat % 3, chat)
+        await replicas.run()
+    finally:
+        await replicas.close()
+    assert len(replicas.granted) == 90
+    assert sum(g.late_slots for g in replicas.gates) > 0
+    # Every send left within LATE of its slot: still never more than 30 in a second.
+    assert most_in_window([t for t, _, _ in replicas.granted], 1.0) <= 30

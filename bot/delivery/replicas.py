@@ -16,7 +16,7 @@ from bot.core.clock import SYSTEM, Clock
 from bot.delivery.delivery import Delivery
 from bot.delivery.gate import Limits
 from bot.delivery.replica_worker import LEASE, ReplicaSender
-from bot.delivery.shared_gate import SharedFloodGate
+from bot.delivery.shared_gate import REPLICA_MARGIN, SharedFloodGate
 from storage.outbox_claims import OutboxClaims, OutboxListener
 from storage.shared_limits import SharedLimits
 
@@ -27,8 +27,8 @@ def replica_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def shared_gate(pool: asyncpg.Pool, limits: Limits | None = None, clock: Clock = SYSTEM) -> SharedFloodGate:
-    return SharedFloodGate(SharedLimits(pool), limits, clock=clock)
+def shared_gate(pool: asyncpg.Pool, per_second: float = 30.0, clock: Clock = SYSTEM) -> SharedFloodGate:
+    return SharedFloodGate(SharedLimits(pool), Limits(per_second=per_second, margin=REPLICA_MARGIN), clock=clock)
 
 
 def replicate(

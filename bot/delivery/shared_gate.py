@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 HORIZON = 1.0  # seconds a broadcast may book ahead: about 30 sends
 RECHECK_AFTER = 0.05  # a slot booked longer ago than this is checked against the shared pause before use
 MAX_BATCH = 128
+# Slots are spaced by (1 + margin) / 30 s, so a send that leaves later than its slot by more than the margin
+# can make 31 arrive within one of Telegram's seconds together with the on-time sends after it. A replica
+# whose loop woke it that late (busy planning a broadcast, say) gives the slot up and books another.
+LATE = 0.015  # seconds
+# Replicas keep more slack than one process: their sends come from several busy processes, each one's
+# lateness spreading the arrivals (the in-process gate keeps 0.02).
+REPLICA_MARGIN = 0.04
 DB_RETRY_MAX = 5.0  # seconds between tries while the database does not answer
 
 
@@ -69,6 +76,7 @@ class SharedFloodGate:
         self._paused_until: dict[int | None, float] = {}  # this replica's own 429s, before the write lands
         self._refusals = RecentRefusals()
         self._writes: set[asyncio.Task[None]] = set()
+        self.late_slots = 0  # slots given up because this process woke too late for them
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -108,6 +116,9 @@ class SharedFloodGate:
                 now = self._now()
             if grant.slot > now:
                 await self.clock.sleep(grant.slot - now)
+            if self._now() - grant.slot > LATE:
+                self.late_slots += 1
+                continue
             return
 
     async def _reserve(self, bucket: str, request: Request) -> Grant:
