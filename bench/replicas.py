@@ -60,7 +60,7 @@ async def main(chats: int, groups: int, replicas: int, database: str | None) -> 
         await cluster.announce_race()
 
         async def everyone() -> bool:
-            return len(await cluster.delivered()) >= audience
+            return await cluster.sent_count() >= audience
 
         await cluster.wait_until("every chat reached", everyone, timeout=audience / 25 + 120, every=2.0)
         total_s = time.perf_counter() - started

@@ -199,6 +199,11 @@ class Cluster:
         async with await Store.open(self.database) as store:
             await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
 
+    async def sent_count(self) -> int:
+        """Messages the stand-in accepted so far: cheap to ask while a broadcast runs, unlike the calls
+        themselves (serializing thousands of them holds the stand-in up, and its sends then arrive bunched)."""
+        return int((await self.control("stats"))["sent_count"])
+
     async def sends(self) -> list[dict[str, Any]]:
         calls: list[dict[str, Any]] = await self.control("calls", method="sendMessage")
         return calls

@@ -6,7 +6,6 @@ held while the Bot API is unreachable (outage.py), and given up on only for a pe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import warnings
@@ -321,8 +320,12 @@ class Delivery:
         """At shutdown: no wake-up is left sleeping, no send waits for an API that is down."""
         if self._replica_task is not None:
             self._replica_task.cancel()  # the sender hands back the rows it claimed but did not send
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._replica_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the outbox sender had stopped with an error")
             self._replica_task = None
             if self.replica is not None:
                 await self.replica.listener.close()

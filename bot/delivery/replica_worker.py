@@ -116,6 +116,11 @@ class ReplicaSender:
                     log.warning("outbox unreachable (%s); retrying in %.1f s", type(exc).__name__, db_wait)
                     await self.clock.sleep(db_wait)
                     db_wait = min(DB_RETRY_MAX, db_wait * 2)
+                except Exception:
+                    # Never the end of sending: a fault of ours is logged, and the next round goes on.
+                    log.exception("outbox sender round failed; retrying in %.1f s", db_wait)
+                    await self.clock.sleep(db_wait)
+                    db_wait = min(DB_RETRY_MAX, db_wait * 2)
         finally:
             await self._hand_back()
 
@@ -145,7 +150,18 @@ class ReplicaSender:
 
         async def work() -> None:
             while not queue.empty():
-                await self._send_one(queue.get_nowait())
+                row = queue.get_nowait()
+                try:
+                    await self._send_one(row)
+                except DB_ERRORS as exc:
+                    # Lost the database mid-send (reading the chat, marking): the claim expires and the row
+                    # is taken again; the others of the batch still go.
+                    log.warning("outbox row %s left to its claim's expiry (%s)", row.id, type(exc).__name__)
+                    self._leases.pop(row.id, None)
+                except Exception as exc:
+                    # A fault of ours (a malformed row, a bug) would fail the same way again: given up on.
+                    log.exception("could not send outbox row %s", row.id)
+                    await self._mark(self.claims.mark_dead(row.id, f"internal error: {exc!r}"))
 
         renewing = asyncio.get_running_loop().create_task(self._renew())
         try:
