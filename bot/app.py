@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import redact
 from bot.delivery import Delivery, FloodGate, Limits
+from bot.delivery.replicas import replicate, shared_gate
 from bot.delivery.transport import AiohttpRequest
 from bot.i18n import LANGUAGES, Translator
 from bot.ingest.fetch import FetchLimits
@@ -25,6 +26,7 @@ from bot.ingest.providers.client import cache_beside
 from bot.ingest.providers.f1_sync import F1Sync, f1_sync_job, make_client
 from bot.ingest.providers.watch import Watch
 from bot.jobs.notifier import Notifier, poll_job, start_job
+from bot.leadership import LEADERSHIP, AlwaysLeader, Leadership, leader_only
 from bot.render.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.settings import Settings
 from bot.startup import StartupError, Webhook, serve, set_commands, until_reachable
@@ -34,6 +36,9 @@ from bot.web.server import HttpSurface
 from bot.web.webhook import allowed_updates
 from handlers import admin, chart, drivers, follow, groups, guard, results, schedule, settings, standings, start
 from handlers.common import Services, reply
+from storage.database import is_postgres
+from storage.postgres import PgDatabase
+from storage.shared_limits import SharedLimits
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,24 +73,55 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         opened = store or await Store.open(settings_.database, clock=clock)
         app.bot_data["owns_store"] = store is None
+        limits = Limits(per_second=settings_.messages_per_second)
+        # Replicas: on PostgreSQL every process may be one of several sharing the database (bot/delivery/replicas.py).
+        pool = opened.db.pool if isinstance(opened.db, PgDatabase) and is_postgres(settings_.database) else None
         delivery = Delivery(
             app.bot,
             opened.outbox,
             opened.chats,
-            gate or FloodGate(Limits(per_second=settings_.messages_per_second), clock=clock),
+            gate
+            or (
+                shared_gate(pool, settings_.messages_per_second, clock)
+                if pool is not None
+                else FloodGate(limits, clock=clock)
+            ),
             paid_broadcast=settings_.paid_broadcast,
             workers=32 if settings_.paid_broadcast else 16,
             clock=clock,
             max_age=timedelta(hours=settings_.alert_max_age_hours),
         )
+        if pool is not None:
+            replicate(delivery, pool, settings_.database, clock, lease=settings_.claim_lease_seconds)
         app.bot_data["services"] = Services(opened, delivery, settings_, clock)
         notifier = Notifier(opened, delivery, app, clock=clock, results_news_age=news_age(settings_.results_news_days))
         await notifier.open_feed()
         app.bot_data["notifier"] = notifier
+
+        def on_gain() -> None:
+            # Alerts: resume the outbox, catch up on the imports log and plan reminders; from then on the
+            # poll below. No misfire limit: post_init may take a while (a migration, a Bot API that answers late).
+            if app.job_queue is not None:
+                app.job_queue.run_once(start_job, when=0, name="alerts-start", job_kwargs={"misfire_grace_time": None})
+
+        # The change feed, the planner, reminders and provider syncs run on one replica (the leader, chosen by
+        # a PostgreSQL advisory lock); SQLite's one process always leads.
+        lead: Leadership | AlwaysLeader = (
+            Leadership(settings_.database, clock=clock, on_gain=on_gain) if pool is not None else AlwaysLeader(on_gain)
+        )
+        app.bot_data[LEADERSHIP] = lead
+        notifier.leads = lambda: lead.is_leader
+        await lead.start()
+        if pool is not None and app.job_queue is not None:
+            # The shared limiter forgets chats whose windows are over (the leader, now and then).
+            limiter = SharedLimits(pool)
+
+            async def prune_limits(context: ContextTypes.DEFAULT_TYPE) -> None:
+                await limiter.prune(clock.now().timestamp() - 120.0)
+
+            app.job_queue.run_repeating(leader_only(prune_limits), interval=600, first=600, name="limits-prune")
         if app.job_queue is not None:
-            # Alerts: resume the outbox, then watch the imports log (any process's imports) every 30 s.
-            # No misfire limit: post_init may take a while (a migration, a Bot API that answers late).
-            app.job_queue.run_once(start_job, when=0, name="alerts-start", job_kwargs={"misfire_grace_time": None})
+            # Watch the imports log (any process's imports) every 30 s.
             app.job_queue.run_repeating(
                 poll_job,
                 interval=settings_.alert_poll_seconds,
@@ -108,9 +144,11 @@ def build_application(
             await watch.announce()
             app.bot_data["watch"] = watch
             # The first poll at start (a repeating job's first run cannot be "now": APScheduler starts later).
-            app.job_queue.run_once(watch_job, when=0, name="watch-start", job_kwargs={"misfire_grace_time": None})
+            app.job_queue.run_once(
+                leader_only(watch_job), when=0, name="watch-start", job_kwargs={"misfire_grace_time": None}
+            )
             app.job_queue.run_repeating(
-                watch_job,
+                leader_only(watch_job),
                 interval=settings_.watch_every,
                 first=settings_.watch_every,
                 name="watch",
@@ -122,12 +160,15 @@ def build_application(
             # Every minute: the calendar when a day has passed, results of sessions whose next try has come.
             # A job still running is skipped, not queued (max_instances=1): a slow provider never piles up.
             app.job_queue.run_repeating(
-                f1_sync_job, interval=60, first=5, name="f1-sync", job_kwargs={"max_instances": 1}
+                leader_only(f1_sync_job), interval=60, first=5, name="f1-sync", job_kwargs={"max_instances": 1}
             )
         await publish_menus(app.bot, settings_.admins, api_url)
         await publish_descriptions(app.bot, api_url)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        lead = app.bot_data.get(LEADERSHIP)
+        if isinstance(lead, (Leadership, AlwaysLeader)):
+            await lead.close()
         watch = app.bot_data.get("watch")
         if isinstance(watch, Watch):
             await watch.close()

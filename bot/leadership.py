@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -171,6 +172,29 @@ class AlwaysLeader:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+LEADERSHIP = "leadership"  # where the Application keeps its Lead (bot_data)
+
+Job = Callable[[Any], Coroutine[Any, Any, None]]
+
+
+def leads(bot_data: Mapping[str, object]) -> bool:
+    """Whether this process runs the leader-only jobs now: yes without an election (tests, tools)."""
+    lead = bot_data.get(LEADERSHIP)
+    return not isinstance(lead, (Leadership, AlwaysLeader)) or lead.is_leader
+
+
+def leader_only(job: Job) -> Job:
+    """A job (python-telegram-bot's `callback(context)`) that runs only while this replica leads: on the
+    others it returns at once, and the leader's next run does the work."""
+
+    @functools.wraps(job)
+    async def run(context: Any) -> None:
+        if leads(context.application.bot_data):
+            await job(context)
+
+    return run
 
 
 def leadership_for(database_url: str, clock: Clock = SYSTEM, **kwargs: object) -> Leadership | AlwaysLeader:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     alert_poll_seconds: float = Field(default=30.0, gt=0, alias="PITBOARD_ALERT_POLL_SECONDS")
     # Telegram's overall limit; only a test against a limit-free stand-in raises it.
     messages_per_second: float = Field(default=30.0, gt=0, alias="PITBOARD_MESSAGES_PER_SECOND")
+    # Replicas on PostgreSQL: how long a replica's claim on an outbox row lasts; a replica that dies leaves its
+    # rows to be taken again this long after (renewed while a row waits, so only a dead replica's expire).
+    claim_lease_seconds: float = Field(default=60.0, ge=5, le=3600, alias="PITBOARD_CLAIM_LEASE_SECONDS")
     # An alert still waiting after this long (the Bot API unreachable for days) is dropped, not sent late.
     alert_max_age_hours: float = Field(default=48.0, gt=0, alias="PITBOARD_ALERT_MAX_AGE_HOURS")
     log_level: str = Field(default="INFO", alias="PITBOARD_LOG_LEVEL")

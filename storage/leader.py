@@ -17,9 +17,11 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
-# Who leads the replicas of one database: the key every replica asks for. Any bigint; the value spells
-# "pitboard" to keep clear of other users of advisory locks in a shared database.
-LEADER_KEY = 0x70697462_6F617264 & 0x7FFFFFFFFFFFFFFF
+# Who leads the replicas of one database: the key every replica asks for. Any bigint but the migrations' lock
+# (storage/migrate.py, "pitboard"): a leader holds its key for as long as it runs, and a replica starting
+# meanwhile must still be able to take the migrations' lock. "pbleader" spells it, clear of other users of
+# advisory locks in a shared database.
+LEADER_KEY = int.from_bytes(b"pbleader", "big")
 
 
 class AdvisoryLock:

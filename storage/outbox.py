@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.clock import SYSTEM, Clock
@@ -21,6 +21,10 @@ _PART_CACHE = 20_000  # part texts kept in memory by the sender (a reminder to 2
 
 REPLY_PRIORITY = 0  # command replies go ahead of broadcasts
 BROADCAST_PRIORITY = 10
+
+# Replicas on PostgreSQL: rows queued wake every replica's sender (storage/outbox_claims.py listens).
+CHANNEL = "pitboard_outbox"
+_NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
 
 
 def _stamp(moment: datetime) -> str:
@@ -51,9 +55,28 @@ class Outbox:
         self.db = db
         self.clock = clock
         self._parts: dict[int, str] = {}
+        # Replicas (PostgreSQL): who this process is and how long its claims last. A reply it sends at once
+        # is claimed by it, so a replica that dies mid-send leaves the row to expire and be retaken.
+        self.claimer: tuple[str, float] | None = None
 
     def _now(self) -> str:
         return _stamp(self.clock.now())
+
+    async def _notify(self, tx: Executor) -> None:
+        """Wake the replicas' senders when the surrounding transaction commits (PostgreSQL; SQLite's one
+        process drains by itself). Identical notifications of one transaction are folded into one."""
+        if self.db.dialect == "postgresql":
+            await tx.execute(_NOTIFY)
+
+    async def _insert(self, sql: str, *params: Any) -> int:
+        """One INSERT, with its NOTIFY in the same transaction on PostgreSQL; rows added."""
+        if self.db.dialect != "postgresql":
+            return await self.db.execute(sql, *params)
+        async with self.db.transaction() as tx:
+            added = await tx.execute(sql, *params)
+            if added:
+                await self._notify(tx)
+            return added
 
     async def enqueue_sending(
         self, chat_id: int, text: str, reply_markup: str | None, priority: int = REPLY_PRIORITY
@@ -61,15 +84,21 @@ class Outbox:
         """A row that is sent right away: 'sending', its first attempt counted, from the start, so only a crash
         leaves it for the worker."""
         now = self._now()
+        claimed_by, expires = None, None
+        if self.claimer is not None:
+            claimed_by = self.claimer[0]
+            expires = _stamp(self.clock.now() + timedelta(seconds=self.claimer[1]))
         row_id = await self.db.fetchval(
-            "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?) RETURNING id",
+            "INSERT INTO outbox (chat_id, priority, text, reply_markup, state, attempts, created_at, next_attempt_at,"
+            " claimed_by, claim_expires_at) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?) RETURNING id",
             chat_id,
             priority,
             text,
             reply_markup,
             now,
             now,
+            claimed_by,
+            expires,
         )
         return int(row_id)
 
@@ -114,7 +143,7 @@ class Outbox:
     ) -> bool:
         """False when this chat already has this alert (the ledger: one per alert and chat)."""
         return (
-            await self.db.execute(
+            await self._insert(
                 "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
                 " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 alert_id,
@@ -135,13 +164,16 @@ class Outbox:
         """Many (chat, text, markup) of one alert at once; chats that already have it are left alone."""
         now = self._now()
         async with self.db.transaction() as tx:
-            return await _counted(
+            added = await _counted(
                 tx,
                 alert_id,
                 "INSERT INTO outbox (alert_id, chat_id, priority, text, reply_markup, state, created_at,"
                 " next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
                 [(alert_id, chat_id, priority, text, markup, now, now) for chat_id, text, markup in rows],
             )
+            if added:
+                await self._notify(tx)
+            return added
 
     async def add_parts(self, alert_id: int, texts: list[str]) -> dict[str, int]:
         """Store texts shared by many of the alert's rows once (bot/jobs/reminders.py, schedule notices); returns
@@ -186,6 +218,7 @@ class Outbox:
                         [chat for chat, _ in batch],
                         [parts for _, parts in batch],
                     )
+                    await self._notify(tx)
                 else:
                     # The rows travel as one JSON array that SQLite unpacks itself: a third faster than binding
                     # each row from Python (200,000 reminders), and still one transaction per batch.
@@ -264,6 +297,17 @@ class Outbox:
         return {r[0] for r in await self.db.fetch("SELECT chat_id FROM outbox WHERE alert_id = ?", alert_id)}
 
     async def mark_sending(self, row_id: int) -> None:
+        if self.claimer is not None:
+            # Another attempt of a reply this replica holds: its claim is renewed with it.
+            expires = _stamp(self.clock.now() + timedelta(seconds=self.claimer[1]))
+            await self.db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claim_expires_at = ?"
+                " WHERE id = ?",
+                self.claimer[0],
+                expires,
+                row_id,
+            )
+            return
         await self.db.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", row_id)
 
     async def mark_sending_many(self, row_ids: list[int]) -> None:

@@ -27,10 +27,11 @@ from typing import Any
 import asyncpg
 
 from bot.core.redact import redact
+from storage.outbox import CHANNEL
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "pitboard_outbox"
+__all__ = ["CHANNEL", "ClaimedRow", "OutboxClaims", "OutboxListener", "notify_queued"]
 
 
 def stamp(moment: datetime) -> str:

@@ -107,6 +107,7 @@ async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
         assert value(found, syncs, f"{syncs}_total", provider="jolpica", outcome="failure") == 1
         assert "SECRET" not in body.decode()
         assert value(found, "pitboard_scheduler_jobs_pending", "pitboard_scheduler_jobs_pending") >= 1
+        assert value(found, "pitboard_leader", "pitboard_leader") == 1  # SQLite's one process always leads
 
 
 async def test_health_and_readiness(tmp_path: Path) -> None:

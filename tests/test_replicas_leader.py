@@ -14,6 +14,7 @@ import asyncpg
 from bot.core.clock import ManualClock
 from bot.leadership import DEFAULT_PERIOD, AlwaysLeader, Leadership, leadership_for
 from storage.leader import LEADER_KEY
+from storage.migrate import migrate_postgres
 from tests.replicas_pg import fresh_database
 
 
@@ -164,3 +165,15 @@ async def _advance_until_checked(clock: ManualClock, replicas: list[Leadership],
             return
         await asyncio.sleep(0.001)
     raise AssertionError("a replica's leadership round did not finish")
+
+
+async def test_a_leader_does_not_keep_another_replica_from_migrating_at_start() -> None:
+    """The leader holds its lock as long as it runs: a replica starting meanwhile takes the migrations' lock."""
+    url = await fresh_database()
+    async with Leadership(url, period=60.0) as lead:
+        assert lead.is_leader
+        conn = await asyncpg.connect(url)
+        try:
+            await asyncio.wait_for(migrate_postgres(conn), 10)
+        finally:
+            await conn.close()

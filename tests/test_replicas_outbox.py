@@ -119,7 +119,16 @@ async def test_a_429_row_waits_for_its_retry_time_then_any_replica_takes_it(pool
 
 async def test_claimed_rows_bring_their_alert_their_session_and_their_parts_joined(pools: list[asyncpg.Pool]) -> None:
     pool = pools[0]
-    session = await pool.fetchval("INSERT INTO sessions (start_utc) VALUES ('2026-03-01T14:00:00Z') RETURNING id")
+    series = await pool.fetchval("INSERT INTO series (slug, name) VALUES ('f1', 'Formula 1') RETURNING id")
+    season = await pool.fetchval("INSERT INTO seasons (series_id, year) VALUES ($1, 2026) RETURNING id", series)
+    event = await pool.fetchval(
+        "INSERT INTO events (season_id, key, name) VALUES ($1, 'bahrain', 'Bahrain') RETURNING id", season
+    )
+    session = await pool.fetchval(
+        "INSERT INTO sessions (event_id, key, name, kind, start_utc)"
+        " VALUES ($1, 'race', 'Race', 'race', '2026-03-01T14:00:00Z') RETURNING id",
+        event,
+    )
     alert = await pool.fetchval(
         "INSERT INTO alerts (kind, session_id, key, created_at) VALUES ('reminder', $1, 'reminder:1:60', $2)"
         " RETURNING id",

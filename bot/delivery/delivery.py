@@ -22,15 +22,17 @@ from bot.core.chat_settings import thread_of
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import SUMMARY_MAX_AGE
 from bot.delivery.errors import Action, action_for
-from bot.delivery.gate import FloodGate
+from bot.delivery.gate import FloodGate, Gate
 from bot.delivery.notices import tell_admins_no_rights
 from bot.delivery.outage import Outage, ShuttingDown, is_transport_failure
 from bot.delivery.relevance import stale_reason
+from bot.delivery.replica_worker import LEASE, ClaimLost, Refused, ReplicaSender, TryLater
 from bot.delivery.textsplit import split_html
 from bot.delivery.transport import AiohttpRequest
 from storage.chats import Chats
 from storage.database import DB_ERRORS
 from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
+from storage.outbox_claims import ClaimedRow, OutboxClaims, OutboxListener
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ class Undeliverable(Exception):
 class RetryLater(Exception):
     """Telegram said 429 to an outbox row: it stays 'failed' until its next_attempt_at."""
 
+    def __init__(self, retry_after: float = 0.0) -> None:
+        super().__init__(f"429 retry after {retry_after:g}")
+        self.retry_after = retry_after
+
 
 Stale = Callable[[], str | None]
 
@@ -63,7 +69,7 @@ class Delivery:
         bot: Bot,
         outbox: Outbox,
         chats: Chats,
-        gate: FloodGate | None = None,
+        gate: Gate | None = None,
         max_backoff: float = 60.0,
         workers: int = 16,
         paid_broadcast: bool = False,
@@ -74,7 +80,7 @@ class Delivery:
         self.outbox = outbox
         self.chats = chats
         self.clock = clock
-        self.gate = gate or FloodGate(clock=clock)
+        self.gate: Gate = gate or FloodGate(clock=clock)
         self.workers = workers
         self.paid_broadcast = paid_broadcast
         self.max_age = max_age
@@ -86,6 +92,9 @@ class Delivery:
         self._marks_writing = 0
         self._marks_lock = asyncio.Lock()
         self._started = clock.now()
+        # Replicas (PostgreSQL): the sender that claims rows from the shared outbox (see replicate).
+        self.replica: ReplicaSender | None = None
+        self._replica_task: asyncio.Task[None] | None = None
         if not isinstance(bot.request, AiohttpRequest):
             raise TypeError("Delivery sends alerts through transport.AiohttpRequest; build the bot with it")
         self._transport = bot.request
@@ -134,6 +143,10 @@ class Delivery:
         At-least-once: a row sent just before a crash but not yet marked goes out again, so duplicates
         are bounded by the rows in flight: `workers` being sent plus up to MARK_BATCH awaiting their mark.
         """
+        if self.replica is not None:
+            # The replica's sender drains (claims) by itself; queuing woke it already (NOTIFY), this too.
+            self.replica.listener.event.set()
+            return 0
         async with self._drain_lock:
             if resume and (interrupted := await self.outbox.release_interrupted(self._started)):
                 log.info("resuming %d message(s) a crash left unconfirmed", interrupted)
@@ -225,11 +238,16 @@ class Delivery:
     async def wake_when_due(self) -> None:
         """Drain again when the earliest waiting row falls due: a 429's retry_after, a spoiler delay.
         Without this, a row not yet due at the end of a drain waited for whatever came next."""
+        if self.replica is not None:
+            return  # the replica's sender sleeps until the next due row by itself
         when = await self.outbox.next_attempt_at()
         if when is not None:
             self._wake_in(max(0.0, (when - self.clock.now()).total_seconds()))
 
     def _wake_in(self, seconds: float) -> None:
+        if self.replica is not None:
+            self.replica.listener.event.set()
+            return
         at = self.clock.monotonic() + seconds
         if self._wake_task is not None and not self._wake_task.done():
             if self._wake_at <= at:
@@ -248,8 +266,69 @@ class Delivery:
         self._wake_at = at
         self._wake_task = asyncio.get_running_loop().create_task(wake())
 
+    def replicate(self, claims: OutboxClaims, listener: OutboxListener, lease: float = LEASE) -> ReplicaSender:
+        """Send as one replica among several (PostgreSQL): a sender claims due rows from the shared outbox
+        and sends them here (send_claimed), woken by NOTIFY; replies this process sends at once are claimed
+        by it. Replaces drain's due()/release_interrupted: a dead replica's claims expire and are retaken."""
+        self.outbox.claimer = (claims.replica_id, lease)
+        self.replica = ReplicaSender(
+            claims, listener, None, self.send_claimed, clock=self.clock, workers=min(self.workers, 8), lease=lease
+        )
+        self._replica_task = asyncio.get_running_loop().create_task(self.replica.run(), name="outbox-sender")
+        return self.replica
+
+    async def send_claimed(self, row: ClaimedRow) -> int:
+        """Send one claimed row (ReplicaSender's send): its message id; TryLater on a 429, Refused when it is
+        refused for good or no longer relevant, ClaimLost when the claim ran out before it could go out.
+        The sender marks the row through its claim; the chat's own consequences (deactivated, migrated,
+        admins told) are handled here as for any send."""
+
+        def stale() -> str | None:
+            return stale_reason(row.kind, row.created_at, row.session_start, self.clock.now(), self.max_age)
+
+        replica = self.replica
+        chat = await self.chats.get(row.chat_id)
+        thread = thread_of(chat.settings) if chat is not None else None
+        markup = json.loads(row.reply_markup) if row.reply_markup else None
+        parts = split_html(row.text)
+        paid = self.paid_broadcast and row.kind is not None
+        message_id = 0
+        for index, part in enumerate(parts):
+            if (reason := stale()) is not None:
+                self.expired += 1
+                raise Refused(reason)
+            call = self._call(row.chat_id, part, markup if index == len(parts) - 1 else None, True, paid, None)
+            try:
+                result = await self._with_retries(
+                    row.chat_id,
+                    thread,
+                    call,
+                    None,
+                    None,
+                    broadcast=True,
+                    paid=paid,
+                    ready=(lambda: replica.holds(row.id)) if replica is not None else None,
+                )
+            except RetryLater as exc:
+                raise TryLater(exc.retry_after) from exc
+            except (Forbidden, BadRequest) as exc:
+                raise Refused(exc.message) from exc
+            message_id = int(result["message_id"])
+        return message_id
+
     async def close(self) -> None:
         """At shutdown: no wake-up is left sleeping, no send waits for an API that is down."""
+        if self._replica_task is not None:
+            self._replica_task.cancel()  # the sender hands back the rows it claimed but did not send
+            try:
+                await self._replica_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the outbox sender had stopped with an error")
+            self._replica_task = None
+            if self.replica is not None:
+                await self.replica.listener.close()
         if self._wake_task is not None and not self._wake_task.done():
             self._wake_task.cancel()
         self._wake_task = None
@@ -344,7 +423,32 @@ class Delivery:
         # A reply to a deleted command still goes out; in a chat that moved (a group upgraded to a supergroup)
         # the old message id means nothing, so there it is no reply.
         replying = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        call = self._call(chat_id, text, markup, broadcast, paid, replying)
+        if broadcast:
+            await self._room_for_marks()
+        result = await self._with_retries(
+            chat_id, thread_id, call, row_id, stale, broadcast=broadcast, paid=paid, marked=marked
+        )
+        if broadcast:
+            self._sent_marks.append((row_id, int(result["message_id"])))
+            if len(self._sent_marks) >= MARK_BATCH // 2:
+                await self._flush_marks()
+            return None
+        message: Message = result
+        # The message is out: this write is bookkeeping. It is retried, never reported to the user as an
+        # error, and never a reason to send again (the row would be resent after a restart).
+        await self._bookkeeping(lambda: self.outbox.mark_sent(row_id, message.message_id), f"row {row_id}")
+        return message
 
+    def _call(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | dict[str, Any] | None,
+        broadcast: bool,
+        paid: bool,
+        replying: ReplyParameters | None,
+    ) -> Callable[[int, int | None], Awaitable[Any]]:
         async def call(target: int, thread: int | None) -> Any:
             if broadcast:
                 # Alerts need only the message id back: the raw result spares building a Message object
@@ -372,21 +476,7 @@ class Delivery:
                 reply_parameters=replying if target == chat_id else None,
             )
 
-        if broadcast:
-            await self._room_for_marks()
-        result = await self._with_retries(
-            chat_id, thread_id, call, row_id, stale, broadcast=broadcast, paid=paid, marked=marked
-        )
-        if broadcast:
-            self._sent_marks.append((row_id, int(result["message_id"])))
-            if len(self._sent_marks) >= MARK_BATCH // 2:
-                await self._flush_marks()
-            return None
-        message: Message = result
-        # The message is out: this write is bookkeeping. It is retried, never reported to the user as an
-        # error, and never a reason to send again (the row would be resent after a restart).
-        await self._bookkeeping(lambda: self.outbox.mark_sent(row_id, message.message_id), f"row {row_id}")
-        return message
+        return call
 
     async def _bookkeeping(self, write: Callable[[], Awaitable[None]], what: str) -> None:
         wait = 0.05
@@ -424,8 +514,10 @@ class Delivery:
         broadcast: bool = False,
         paid: bool = False,
         marked: bool = False,
+        ready: Callable[[], bool] | None = None,
     ) -> Any:
-        """`marked`: the row is already 'sending' with this first attempt counted (see drain)."""
+        """`marked`: the row is already 'sending' with this first attempt counted (see drain). `ready`: asked
+        once the flood slot is taken; False (a replica's claim ran out meanwhile) gives the send up."""
         target, thread = chat_id, thread_id
         attempt = 0
         while True:
@@ -440,6 +532,8 @@ class Delivery:
                 # so sends reach Telegram as evenly spaced as the gate let them out.
                 await self.outbox.mark_sending(row_id)
             await self.gate.acquire(target, reply=not broadcast, paid=paid)
+            if ready is not None and not ready():
+                raise ClaimLost(chat_id)
             try:
                 result = await call(target, thread)
                 self.outage.succeeded()
@@ -454,7 +548,7 @@ class Delivery:
                         row_id, f"429 retry after {retry:g}", self.clock.now() + timedelta(seconds=retry)
                     )
                 if broadcast:
-                    raise RetryLater from exc
+                    raise RetryLater(retry) from exc
             except ChatMigrated as exc:
                 new_id = int(exc.new_chat_id)
                 await self.chats.migrate(target, new_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.clock import SYSTEM, Clock
 
@@ -17,6 +18,30 @@ class Limits:
     group_per_minute: int = 20  # 20 messages per minute per group
     # Telegram counts when a request arrives, we count when it leaves: keep a little slack.
     margin: float = 0.02
+
+
+class Gate(Protocol):
+    """What a sender needs of a flood gate: FloodGate (one process) and SharedFloodGate (replicas) fit."""
+
+    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None: ...
+    def too_many(self, chat_id: int, retry_after: float) -> bool: ...
+
+
+class RecentRefusals:
+    """The 429s of the last second, to tell one chat's limit from the bot's: three chats refused within a
+    second look like the overall limit. One rule for the in-process gate and the replicas' shared one."""
+
+    def __init__(self) -> None:
+        self._recent: list[tuple[float, int, float]] = []  # (monotonic time, chat, retry_after)
+
+    def overall_pause(self, now: float, chat_id: int, retry_after: float) -> float | None:
+        """Note a 429; the pause for the whole bot (the shortest retry_after among them) when it looks like
+        the overall limit, else None."""
+        self._recent = [(t, c, r) for t, c, r in self._recent if now - t < 1.0]
+        self._recent.append((now, chat_id, retry_after))
+        if len({c for _, c, _ in self._recent}) >= 3:
+            return min(r for _, _, r in self._recent)
+        return None
 
 
 class FloodGate:
@@ -38,7 +63,7 @@ class FloodGate:
         self._group_sent: dict[int, deque[float]] = defaultdict(deque)
         self._paused_until: dict[int | None, float] = defaultdict(float)
         self._replies_waiting = 0
-        self._recent_429: list[tuple[float, int, float]] = []
+        self._refusals = RecentRefusals()
 
     def pause(self, chat_id: int | None, seconds: float) -> None:
         """A 429: hold that chat (or, with None, everything) for `retry_after` seconds."""
@@ -47,14 +72,11 @@ class FloodGate:
     def too_many(self, chat_id: int, retry_after: float) -> bool:
         """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
         within a second), in which case everything pauses for the shortest retry_after among them."""
-        now = self.clock.monotonic()
         self.pause(chat_id, retry_after)
-        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
-        self._recent_429.append((now, chat_id, retry_after))
-        if len({c for _, c, _ in self._recent_429}) >= 3:
-            self.pause(None, min(r for _, _, r in self._recent_429))
-            return True
-        return False
+        overall = self._refusals.overall_pause(self.clock.monotonic(), chat_id, retry_after)
+        if overall is not None:
+            self.pause(None, overall)
+        return overall is not None
 
     def _wait_needed(self, chat_id: int, now: float, paid: bool) -> float:
         paused = self._paused_until

@@ -1,10 +1,15 @@
 """The sender loop of one replica among several (PostgreSQL): claim due outbox rows, pace them through the
 shared flood gate, send, mark — and sleep until a notification or the next due time, never polling.
 
-This is the shape Delivery.drain takes with replicas (the merge wires it in): `claim` replaces
+This is what Delivery.drain is with replicas (Delivery.replicate wires it): `claim` replaces
 `due` + `mark_sending_many`, marks go through the claim (only the claimer's count), expired claims replace
-`release_interrupted`, and `wait_for_work` replaces `wake_when_due`. The send itself stays Delivery's
-(`_with_retries`): here it is any coroutine that returns the message id or raises TryLater / Refused.
+`release_interrupted`, and `wait_for_work` replaces `wake_when_due`. The send itself is Delivery's
+(`send_claimed`, which paces through the gate itself: then `gate` here is None): any coroutine that returns
+the message id or raises TryLater / Refused / ClaimLost.
+
+Claims are renewed while their rows wait (a 429 pause, an outage), and a row whose claim is about to run
+out is not sent (ClaimLost): another replica may take it after the lease. A replica that loses the database
+keeps trying with backoff; what it had claimed expires and is retaken, by it or another.
 """
 
 from __future__ import annotations
@@ -14,20 +19,22 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
 from bot.core.clock import SYSTEM, Clock
+from bot.delivery.gate import Gate
 from storage.database import DB_ERRORS
-from storage.outbox_claims import ClaimedRow, OutboxClaims, OutboxListener
+from storage.outbox_claims import ClaimedRow, OutboxClaims, OutboxListener, parse_stamp
 
 log = logging.getLogger(__name__)
 
 LEASE = 60.0  # seconds a claim lasts: a dead replica's rows go out again this long after its last claim
+LEASE_MARGIN = 5.0  # seconds: a row whose claim ends sooner than this is not sent any more (it may be retaken)
 BATCH = 32  # rows claimed at a time: at 30/s for the whole bot, about a second of sends (see `lease`)
 MARK_BATCH = 16  # sent rows marked together
 IDLE_MAX = 300.0  # seconds: the longest sleep without a notification (a lost NOTIFY costs at most this)
 DB_RETRY_MAX = 10.0
+_HAND_BACK_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *DB_ERRORS)
 
 
 class TryLater(Exception):
@@ -42,11 +49,8 @@ class Refused(Exception):
     """Telegram refused the message for good: the row is dead."""
 
 
-class Gate(Protocol):
-    """What the sender needs of a flood gate (FloodGate and SharedFloodGate both fit)."""
-
-    async def acquire(self, chat_id: int, reply: bool = True, paid: bool = False) -> None: ...
-    def too_many(self, chat_id: int, retry_after: float) -> bool: ...
+class ClaimLost(Exception):
+    """The row's claim ran out before it could be sent: it is left to whoever takes it next, unmarked."""
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Counters:
     retried: int = 0
     dead: int = 0
     lost_claims: int = 0  # sent, but the claim had expired and another replica held it
+    given_up: int = 0  # not sent: the claim was about to run out (ClaimLost)
     claims: int = 0
     wakeups_by_notification: int = 0
     wakeups_by_time: int = 0
@@ -66,7 +71,7 @@ class ReplicaSender:
         self,
         claims: OutboxClaims,
         listener: OutboxListener,
-        gate: Gate,
+        gate: Gate | None,
         send: Callable[[ClaimedRow], Awaitable[int]],
         clock: Clock = SYSTEM,
         workers: int = 8,
@@ -83,24 +88,53 @@ class ReplicaSender:
         self.lease = lease
         self.counters = Counters()
         self._marks: list[tuple[int, int]] = []
+        self._leases: dict[int, datetime] = {}  # claimed rows not done yet → when their claim ends
+
+    def holds(self, row_id: int) -> bool:
+        """Whether the claim on `row_id` is still this replica's for a while (LEASE_MARGIN)."""
+        until = self._leases.get(row_id)
+        margin = min(LEASE_MARGIN, self.lease / 4)
+        return until is not None and self.clock.now() + timedelta(seconds=margin) < until
 
     async def run(self) -> None:
-        """Until cancelled: send whatever is due, then wait for work."""
+        """Until cancelled: send whatever is due, then wait for work. Cancelled, it hands back what it
+        claimed and did not send."""
         db_wait = 0.1
-        while True:
-            try:
-                await self.listener.connect()
-                # Cleared before looking: a notification that arrives while this round runs is kept.
-                self.listener.event.clear()
-                sent_any = await self.drain_once()
-                db_wait = 0.1
-                if not sent_any:
-                    await self.wait_for_work()
-            except DB_ERRORS as exc:
-                # The database is gone: what this replica claimed expires and is retaken (by it or another).
-                log.warning("outbox unreachable (%s); retrying in %.1f s", type(exc).__name__, db_wait)
-                await self.clock.sleep(db_wait)
-                db_wait = min(DB_RETRY_MAX, db_wait * 2)
+        try:
+            while True:
+                try:
+                    await self.listener.connect()
+                    # Cleared before looking: a notification that arrives while this round runs is kept.
+                    self.listener.event.clear()
+                    await self._flush_marks()  # marks a lost database kept back
+                    sent_any = await self.drain_once()
+                    db_wait = 0.1
+                    if not sent_any:
+                        await self.wait_for_work()
+                except DB_ERRORS as exc:
+                    # The database is gone: what this replica claimed expires and is retaken (by it or another).
+                    log.warning("outbox unreachable (%s); retrying in %.1f s", type(exc).__name__, db_wait)
+                    await self.clock.sleep(db_wait)
+                    db_wait = min(DB_RETRY_MAX, db_wait * 2)
+                except Exception:
+                    # Never the end of sending: a fault of ours is logged, and the next round goes on.
+                    log.exception("outbox sender round failed; retrying in %.1f s", db_wait)
+                    await self.clock.sleep(db_wait)
+                    db_wait = min(DB_RETRY_MAX, db_wait * 2)
+        finally:
+            await self._hand_back()
+
+    async def _hand_back(self) -> None:
+        unsent = sorted(self._leases)
+        self._leases.clear()
+        if not unsent and not self._marks:
+            return
+        try:
+            await asyncio.wait_for(self._flush_marks(), 5.0)
+            released = await asyncio.wait_for(self.claims.release(unsent), 5.0)
+            log.info("handed back %d claimed row(s) at shutdown", released)
+        except _HAND_BACK_ERRORS as exc:
+            log.warning("could not hand back claimed rows (%s): their claims expire", type(exc).__name__)
 
     async def drain_once(self) -> bool:
         """Claim one batch and send it; False when nothing was due."""
@@ -108,46 +142,106 @@ class ReplicaSender:
         if not rows:
             return False
         self.counters.claims += 1
+        for row in rows:
+            self._leases[row.id] = parse_stamp(row.claim_expires_at)
         queue: asyncio.Queue[ClaimedRow] = asyncio.Queue()
         for row in rows:
             queue.put_nowait(row)
 
         async def work() -> None:
             while not queue.empty():
-                await self._send_one(queue.get_nowait())
+                row = queue.get_nowait()
+                try:
+                    await self._send_one(row)
+                except DB_ERRORS as exc:
+                    # Lost the database mid-send (reading the chat, marking): the claim expires and the row
+                    # is taken again; the others of the batch still go.
+                    log.warning("outbox row %s left to its claim's expiry (%s)", row.id, type(exc).__name__)
+                    self._leases.pop(row.id, None)
+                except Exception as exc:
+                    # A fault of ours (a malformed row, a bug) would fail the same way again: given up on.
+                    log.exception("could not send outbox row %s", row.id)
+                    await self._mark(self.claims.mark_dead(row.id, f"internal error: {exc!r}"))
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(self.workers, len(rows))):
-                group.create_task(work())
+        renewing = asyncio.get_running_loop().create_task(self._renew())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.workers, len(rows))):
+                    group.create_task(work())
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         await self._flush_marks()
         return True
+
+    async def _renew(self) -> None:
+        """While the batch goes out: its claims renewed every third of a lease, so a long pause keeps them."""
+        while True:
+            await self.clock.sleep(self.lease / 3)
+            held = sorted(self._leases)
+            if not held:
+                continue
+            now = self.clock.now()
+            until = now + timedelta(seconds=self.lease)
+            try:
+                await self.claims.renew(held, self.lease, now)
+            except DB_ERRORS as exc:
+                log.warning("could not renew claims (%s)", type(exc).__name__)
+                continue
+            for row_id in held:
+                if row_id in self._leases:
+                    self._leases[row_id] = until
 
     async def _send_one(self, row: ClaimedRow) -> None:
         self.counters.in_flight.add(row.id)
         try:
-            await self.gate.acquire(row.chat_id, reply=row.kind is None)
+            if self.gate is not None:
+                await self.gate.acquire(row.chat_id, reply=row.kind is None)
+                if not self.holds(row.id):
+                    raise ClaimLost(row.id)
             message_id = await self.send(row)
+        except ClaimLost:
+            self.counters.given_up += 1
+            return
         except TryLater as exc:
-            self.gate.too_many(row.chat_id, exc.retry_after)
+            if self.gate is not None:
+                self.gate.too_many(row.chat_id, exc.retry_after)
             self.counters.retried += 1
             when = self.clock.now() + timedelta(seconds=exc.retry_after)
-            await self.claims.mark_failed(row.id, f"{exc} retry after {exc.retry_after:g}", when)
+            await self._mark(self.claims.mark_failed(row.id, f"{exc} retry after {exc.retry_after:g}", when))
             return
         except Refused as exc:
             self.counters.dead += 1
-            await self.claims.mark_dead(row.id, str(exc))
+            await self._mark(self.claims.mark_dead(row.id, str(exc)))
             return
         finally:
             self.counters.in_flight.discard(row.id)
+            self._leases.pop(row.id, None)
         self._marks.append((row.id, message_id))
         if len(self._marks) >= MARK_BATCH:
             await self._flush_marks()
 
+    async def _mark(self, write: Awaitable[bool]) -> None:
+        """A failed or dead mark; a database that does not take it leaves the claim to expire (the row is
+        tried again: a retry, not a loss)."""
+        try:
+            await write
+        except DB_ERRORS as exc:
+            log.warning("could not mark an outbox row (%s); its claim expires", type(exc).__name__)
+
     async def _flush_marks(self) -> None:
+        """Sent rows marked together. When the database does not take them they are kept for the next
+        round (the rows went out: marking them later still spares a resend)."""
         marks, self._marks = self._marks, []
         if not marks:
             return
-        marked = await self.claims.mark_sent(marks)
+        try:
+            marked = await self.claims.mark_sent(marks)
+        except DB_ERRORS as exc:
+            log.warning("could not mark %d sent row(s) (%s); kept for later", len(marks), type(exc).__name__)
+            self._marks = marks + self._marks
+            return
         self.counters.sent += len(marks)
         self.counters.lost_claims += len(marks) - marked
 

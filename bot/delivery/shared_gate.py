@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.core.clock import SYSTEM, Clock
-from bot.delivery.gate import PAID_MARGIN, Limits
+from bot.delivery.gate import PAID_MARGIN, Limits, RecentRefusals
 from storage.database import DB_ERRORS
 from storage.shared_limits import GLOBAL, PAID, Grant, Request, Rules, SharedLimits
 
@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 HORIZON = 1.0  # seconds a broadcast may book ahead: about 30 sends
 RECHECK_AFTER = 0.05  # a slot booked longer ago than this is checked against the shared pause before use
 MAX_BATCH = 128
+# Slots are spaced by (1 + margin) / 30 s, so a send that leaves later than its slot by more than the margin
+# can make 31 arrive within one of Telegram's seconds together with the on-time sends after it. A replica
+# whose loop woke it that late (busy planning a broadcast, say) gives the slot up and books another.
+LATE = 0.015  # seconds
+# Replicas keep more slack than one process: their sends come from several busy processes, each one's
+# lateness spreading the arrivals (the in-process gate keeps 0.02).
+REPLICA_MARGIN = 0.04
 DB_RETRY_MAX = 5.0  # seconds between tries while the database does not answer
 
 
@@ -67,8 +74,9 @@ class SharedFloodGate:
         }
         self._pending = {GLOBAL: _Pending(), PAID: _Pending()}
         self._paused_until: dict[int | None, float] = {}  # this replica's own 429s, before the write lands
-        self._recent_429: list[tuple[float, int, float]] = []
+        self._refusals = RecentRefusals()
         self._writes: set[asyncio.Task[None]] = set()
+        self.late_slots = 0  # slots given up because this process woke too late for them
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -94,16 +102,23 @@ class SharedFloodGate:
             if grant.slot is None:
                 await self.clock.sleep(min(max(grant.retry_at - now, 0.0), 5.0))
                 continue
-            if grant.slot > now:
-                await self.clock.sleep(grant.slot - now)
             if grant.slot - now > RECHECK_AFTER:
-                # Booked ahead: another replica may have met a 429 since. A paused slot is given up.
+                # Booked ahead: another replica may have met a 429 since. Looked up a little before the slot,
+                # not at it, so that the send leaves on time (the database's answer time would otherwise
+                # spread the sends, and Telegram counts them as they arrive). A paused slot is given up.
+                await self.clock.sleep(grant.slot - RECHECK_AFTER - now)
                 try:
                     paused = await self.shared.paused_until(chat_id)
                 except DB_ERRORS:
                     paused = 0.0  # the slot was fairly booked; a pause we cannot read is not known here
-                if paused > self._now() + _EPSILON:
+                if paused > grant.slot + _EPSILON:
                     continue
+                now = self._now()
+            if grant.slot > now:
+                await self.clock.sleep(grant.slot - now)
+            if self._now() - grant.slot > LATE:
+                self.late_slots += 1
+                continue
             return
 
     async def _reserve(self, bucket: str, request: Request) -> Grant:
@@ -159,14 +174,11 @@ class SharedFloodGate:
     def too_many(self, chat_id: int, retry_after: float) -> bool:
         """Note a 429 and hold that chat; True when it looks like the overall limit (three chats refused
         within a second), in which case the whole bot pauses for the shortest retry_after among them."""
-        now = self.clock.monotonic()
         self.pause(chat_id, retry_after)
-        self._recent_429 = [(t, c, r) for t, c, r in self._recent_429 if now - t < 1.0]
-        self._recent_429.append((now, chat_id, retry_after))
-        if len({c for _, c, _ in self._recent_429}) >= 3:
-            self.pause(None, min(r for _, _, r in self._recent_429))
-            return True
-        return False
+        overall = self._refusals.overall_pause(self.clock.monotonic(), chat_id, retry_after)
+        if overall is not None:
+            self.pause(None, overall)
+        return overall is not None
 
     async def flush(self) -> None:
         """Wait until every pause given here is shared."""

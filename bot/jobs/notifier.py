@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,9 @@ class Notifier:
         # One reminder planning at a time (the poll, a due time's wake-up, a follow's re-plan).
         self._planning = asyncio.Lock()
         self.wakeups = Wakeups(clock, self.poll)
+        # Replicas: the change feed and the planner run on the leader only (bot/leadership.py); a reminder's
+        # wake-up on another replica finds nothing to do, the leader has it planned too.
+        self.leads: Callable[[], bool] = lambda: True
 
     async def close(self) -> None:
         await self.wakeups.close()
@@ -72,6 +76,8 @@ class Notifier:
 
     async def poll(self, now: datetime) -> int:
         """Handle imports not seen yet; returns how many alert messages were queued."""
+        if not self.leads():
+            return 0
         last = int(await self.store.feed.state(FEED_KEY) or 0)
         queued = 0
         imports = await self.store.feed.imports_since(last)

@@ -41,6 +41,7 @@ class _Snapshot(Collector):
         self.oldest_due = 0.0
         self.syncs: list[tuple[str, int, int]] = []  # provider, successes, failures
         self.jobs = 0
+        self.leader = 0  # 1 while this process runs the leader-only jobs (bot/leadership.py)
 
     def collect(self) -> Iterable[Metric]:
         rows = GaugeMetricFamily("pitboard_outbox_rows", "Outbox rows per state.", labels=["state"])
@@ -58,6 +59,11 @@ class _Snapshot(Collector):
             syncs.add_metric([provider, "failure"], failed)
         yield syncs
         yield GaugeMetricFamily("pitboard_scheduler_jobs_pending", "Jobs in the scheduler.", value=self.jobs)
+        yield GaugeMetricFamily(
+            "pitboard_leader",
+            "1 while this replica leads (runs the change feed, planner, reminders and syncs), else 0.",
+            value=self.leader,
+        )
 
 
 class Metrics:
@@ -100,8 +106,11 @@ class Metrics:
             self.refused.labels(action_for(status, _description(body)).value).inc()
 
     async def refresh(self, application: Application) -> None:  # type: ignore[type-arg]
+        from bot.leadership import LEADERSHIP, AlwaysLeader, Leadership
         from handlers.common import Services
 
+        lead = application.bot_data.get(LEADERSHIP)
+        self.snapshot.leader = int(isinstance(lead, (Leadership, AlwaysLeader)) and lead.is_leader)
         services = application.bot_data.get("services")
         if isinstance(services, Services):
             self.snapshot.outbox = await outbox_states(services.store.db)
