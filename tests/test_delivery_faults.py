@@ -183,3 +183,22 @@ async def test_a_malformed_row_is_given_up_on_and_the_rest_still_go_out(copy_db:
         [(state, _, _, error)] = (await env.store.outbox.rows_for_alert(broken)).values()
         assert state == "dead" and error is not None and "internal error" in error
         assert await env.store.outbox.due(limit=10) == []
+
+
+async def test_a_drain_as_the_bot_stops_leaves_its_rows_for_the_next_start(copy_db: Path) -> None:
+    """The HTTP session closes (SIGTERM mid-broadcast) while rows are being sent: none is given up on as
+    'internal error'; they wait as unconfirmed and the next start sends them."""
+    async with running_bot(copy_db, enforce=False) as env:
+        chats = list(range(9500, 9540))
+        delivery, alert_id = await _alert(env, chats)
+        await env.app.bot.request.shutdown()
+        await asyncio.wait_for(delivery.drain(), timeout=30)
+        rows = await env.store.outbox.rows_for_alert(alert_id)
+        assert {state for state, *_ in rows.values()} <= {"pending", "sending"}
+        assert len(rows) == len(chats)
+    async with running_bot(copy_db, enforce=False) as env:
+        for chat in chats:
+            env.standin.user(chat, first_name="Fan", language_code="en")
+            env.standin.private_chat(chat)
+        await env.app.bot_data["services"].delivery.drain(resume=True)
+        assert await _all_sent(env, alert_id)

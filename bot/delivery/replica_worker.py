@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from bot.core.clock import SYSTEM, Clock
 from bot.delivery.gate import Gate
+from bot.delivery.outage import ShuttingDown
 from storage.database import DB_ERRORS
 from storage.outbox_claims import ClaimedRow, OutboxClaims, OutboxListener, parse_stamp
 
@@ -158,6 +159,9 @@ class ReplicaSender:
                     # is taken again; the others of the batch still go.
                     log.warning("outbox row %s left to its claim's expiry (%s)", row.id, type(exc).__name__)
                     self._leases.pop(row.id, None)
+                except ShuttingDown:
+                    # Stopping: the row keeps its claim, handed back at shutdown (or left to expire).
+                    log.info("outbox row %s handed back: shutting down", row.id)
                 except Exception as exc:
                     # A fault of ours (a malformed row, a bug) would fail the same way again: given up on.
                     log.exception("could not send outbox row %s", row.id)

@@ -18,6 +18,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.delivery.outage import ShuttingDown
+
 JSON_HEADERS = {"Content-Type": "application/json"}
 # How long a send may take to be answered. A send that times out is sent again, and Telegram may have
 # delivered the first one all the same: with python-telegram-bot's 5 s, a Bot API answering in 6 s (not
@@ -26,6 +28,11 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 READ_TIMEOUT = 30.0
 # Told of every answer the Bot API gave: (method name, HTTP status, body). Never the URL, which holds the token.
 Observer = Callable[[str, int, bytes], None]
+
+
+class TransportClosed(ShuttingDown, RuntimeError):
+    """A send after the bot's HTTP session closed: the process is stopping. The outbox row is not at fault and
+    stays for the next start (or, with replicas, goes back with the claim), never given up on."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -122,7 +129,7 @@ class AiohttpRequest(BaseRequest):
         self, method: str, url: str, data: Any, headers: dict[str, str] | None, timeout: aiohttp.ClientTimeout
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
+            raise TransportClosed("This AiohttpRequest is not initialized!")
         try:
             async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 status, body = response.status, await response.read()
