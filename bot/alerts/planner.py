@@ -41,15 +41,22 @@ async def plan_summaries(store: Store, session_id: int) -> SummaryPlan | None:
 async def recipients(store: Store, session_id: int) -> dict[int, frozenset[int]]:
     """chat id → the followed drivers it has in this session (empty: it follows the series or a team)."""
     out: dict[int, frozenset[int]] = {}
+    groups = await store.chats.followers_of_session(session_id)
+    for group in groups:
+        if group.driver_id is None:
+            for chat_id in group.chat_ids:
+                out.setdefault(chat_id, _NOBODY)
     # Most chats have one driver in a race: they share one frozenset per driver instead of a set each.
-    alone: dict[int, frozenset[int]] = {}
-    for follower in await store.chats.followers_of_session(session_id):
-        chat_id, driver_id = follower.chat_id, follower.driver_id
-        current = out.get(chat_id, _NOBODY)
-        if driver_id is None or driver_id in current:
-            out.setdefault(chat_id, current)
-        elif not current:
-            out[chat_id] = alone.get(driver_id) or alone.setdefault(driver_id, frozenset((driver_id,)))
-        else:
-            out[chat_id] = current | {driver_id}
+    get = out.get
+    for group in groups:
+        driver_id = group.driver_id
+        if driver_id is None:
+            continue
+        alone = frozenset((driver_id,))
+        for chat_id in group.chat_ids:
+            current = get(chat_id)
+            if not current:
+                out[chat_id] = alone
+            elif driver_id not in current:
+                out[chat_id] = current | alone
     return out
