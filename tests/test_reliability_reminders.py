@@ -27,6 +27,7 @@ from storage.sqlite import SqliteDatabase
 from storage.store import Store
 from tests.botenv import BotEnv, running_bot
 from tests.conftest import IMSA, SERIES
+from tests.databases import new_db
 
 FAN = 7101
 PETIT = datetime(2023, 10, 14, 15, 40, tzinfo=UTC)  # Petit Le Mans 2023, the race
@@ -36,7 +37,7 @@ DAY_DUE = PETIT - timedelta(hours=24)
 
 @pytest.fixture
 async def imsa_db(tmp_path: Path) -> Path:
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "imsa-2023.json", IMSA]))
     return db
