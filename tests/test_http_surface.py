@@ -21,8 +21,9 @@ from bot.ingest.importers import load_paths
 from bot.standin import BotApiStandIn
 from bot.web.server import HttpSurface
 from storage.service_stats import expected_schema_version
+from storage.store import Store
 from tests.botenv import TOKEN, BotEnv, future_calendar, running_bot
-from tests.databases import new_db
+from tests.databases import ON_POSTGRES, new_db
 
 ANA, BEN, EVE = 1001, 1002, 1003
 PUBLIC = "https://bot.example.org"
@@ -110,6 +111,17 @@ async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
         assert value(found, "pitboard_scheduler_jobs_pending", "pitboard_scheduler_jobs_pending") >= 1
 
 
+async def set_newest_migration(store: Store, newest: int, *, applied: bool) -> None:
+    """Make the store look one migration behind (or not): SQLite's user_version, PostgreSQL's version table
+    (the newest row hidden under a negative number)."""
+    if not ON_POSTGRES:
+        await store.db.execute(f"PRAGMA user_version = {newest if applied else newest - 1}")
+    elif applied:
+        await store.db.execute("UPDATE schema_version SET version = ? WHERE version = ?", newest, -newest)
+    else:
+        await store.db.execute("UPDATE schema_version SET version = ? WHERE version = ?", -newest, newest)
+
+
 async def test_health_and_readiness(tmp_path: Path) -> None:
     clock = ManualClock()
     settings = {"PITBOARD_READY_API_SECONDS": 300}
@@ -131,10 +143,10 @@ async def test_health_and_readiness(tmp_path: Path) -> None:
 
         # The schema behind the code's newest migration.
         expected = expected_schema_version()
-        await env.store.db.execute(f"PRAGMA user_version = {expected - 1}")
+        await set_newest_migration(env.store, expected, applied=False)
         status, _, body = await get(f"{url}/readyz")
         assert status == 503 and f"schema at version {expected - 1}, expected {expected}".encode() in body
-        await env.store.db.execute(f"PRAGMA user_version = {expected}")
+        await set_newest_migration(env.store, expected, applied=True)
         assert (await get(f"{url}/readyz"))[0] == 200
 
         # The database gone: not ready, still alive.
