@@ -122,9 +122,12 @@ class Chats:
 
     async def clear_setting(self, chat_id: int, key: str) -> None:
         """Forget one setting (a closed topic's thread_id), leaving the others as they are."""
-        if self.db.dialect == "postgresql":  # postgresql: settings::jsonb - key, or a jsonb column
-            raise NotImplementedError("clear_setting on PostgreSQL")
-        await self._write("UPDATE chats SET settings = json_remove(settings, '$.' || ?) WHERE id = ?", (key, chat_id))
+        if self.db.dialect == "postgresql":
+            # The JSON stays TEXT (as on SQLite); jsonb removes the key and prints the rest back.
+            sql = "UPDATE chats SET settings = (settings::jsonb - ?::text)::text WHERE id = ?"
+        else:
+            sql = "UPDATE chats SET settings = json_remove(settings, '$.' || ?) WHERE id = ?"
+        await self._write(sql, (key, chat_id))
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         await self._write("UPDATE chats SET active = ? WHERE id = ?", (int(active), chat_id))

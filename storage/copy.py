@@ -136,7 +136,7 @@ async def copy_sqlite_to_postgres(source_path: str | Path, target_url: str, *, f
 
 
 # Tables a migration fills (the replicas' limiter rows): a fresh target is not "holding data" because of them.
-_SEEDED = frozenset({"shared_limits"})
+_SEEDED = frozenset({"shared_limits", "store_revision"})
 
 
 async def _copy(source: Executor, conn: asyncpg.Connection, force: bool) -> list[TableCount]:

@@ -152,25 +152,36 @@ class Outbox:
         self, alert_id: int, rows: list[tuple[int, str]], priority: int = BROADCAST_PRIORITY
     ) -> int:
         """Many (chat, part ids "12,40,41") of one alert at once; chats that already have it are left alone."""
-        # The rows travel as one JSON array that SQLite unpacks itself: a third faster than binding each row
-        # from Python (200,000 reminders), and still one transaction per batch.
-        if self.db.dialect == "postgresql":
-            # postgresql: INSERT … SELECT FROM jsonb_array_elements($4::jsonb) (or unnest of two arrays)
-            # ON CONFLICT DO NOTHING.
-            raise NotImplementedError("enqueue_parts on PostgreSQL")
         now = self._now()
         queued = 0
         for first in range(0, len(rows), _JSON_BATCH):
+            batch = rows[first : first + _JSON_BATCH]
             async with self.db.transaction() as tx:
-                queued += await tx.execute(
-                    "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, parts, state, created_at,"
-                    " next_attempt_at) SELECT ?1, json_extract(j.value, '$[0]'), ?2, '', json_extract(j.value, '$[1]'),"
-                    " 'pending', ?3, ?3 FROM json_each(?4) j",
-                    alert_id,
-                    priority,
-                    now,
-                    json.dumps(rows[first : first + _JSON_BATCH]),
-                )
+                if self.db.dialect == "postgresql":
+                    # Two arrays unnested side by side: one statement and one round trip per batch.
+                    queued += await tx.execute(
+                        "INSERT INTO outbox (alert_id, chat_id, priority, text, parts, state, created_at,"
+                        " next_attempt_at) SELECT ?, u.chat_id, ?, '', u.parts, 'pending', ?, ?"
+                        " FROM unnest(?::bigint[], ?::text[]) AS u(chat_id, parts) ON CONFLICT DO NOTHING",
+                        alert_id,
+                        priority,
+                        now,
+                        now,
+                        [chat for chat, _ in batch],
+                        [parts for _, parts in batch],
+                    )
+                else:
+                    # The rows travel as one JSON array that SQLite unpacks itself: a third faster than binding
+                    # each row from Python (200,000 reminders), and still one transaction per batch.
+                    queued += await tx.execute(
+                        "INSERT OR IGNORE INTO outbox (alert_id, chat_id, priority, text, parts, state, created_at,"
+                        " next_attempt_at) SELECT ?1, json_extract(j.value, '$[0]'), ?2, '',"
+                        " json_extract(j.value, '$[1]'), 'pending', ?3, ?3 FROM json_each(?4) j",
+                        alert_id,
+                        priority,
+                        now,
+                        json.dumps(batch),
+                    )
         return queued
 
     async def compose(self, parts: str) -> str:

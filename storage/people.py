@@ -75,9 +75,9 @@ class PeopleQueries:
     async def season_teams(self, series_id: int, year: int) -> list[TeamRow]:
         """The teams entered in one season, by name."""
         rows = await self._rows(
-            "SELECT DISTINCT t.id, t.name FROM entries en JOIN teams t ON t.id = en.team_id"
+            "SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM entries en"
             " JOIN events e ON e.id = en.event_id JOIN seasons se ON se.id = e.season_id"
-            " WHERE se.series_id = ? AND se.year = ? ORDER BY t.name COLLATE NOCASE, t.id",
+            " WHERE en.team_id = t.id AND se.series_id = ? AND se.year = ?) ORDER BY lower(t.name), t.id",
             (series_id, year),
         )
         return [TeamRow(int(r[0]), str(r[1])) for r in rows]  # type: ignore[call-overload]

@@ -75,20 +75,43 @@ aud(chat_id, driver_id) AS (
 _BY_CHAT = "byChat AS (SELECT chat_id, group_concat(driver_id) AS drivers FROM aud GROUP BY chat_id)\n"
 _CHATS = "byChat AS (SELECT DISTINCT chat_id FROM aud)\n"
 
+# PostgreSQL spells the same statements its own way: numbered parameters are $n and need their types
+# (`$2 IS NULL` says nothing about $2), string_agg for group_concat, and the settings JSON read through
+# jsonb, where a key holding JSON null reads as SQL NULL with ->> and must be made NULL with -> .
+_PG_AUDIENCE = _AUDIENCE.replace("?1", "$1::bigint").replace("?2", "$2::bigint")
+_PG_BY_CHAT = "byChat AS (SELECT chat_id, string_agg(driver_id::text, ',') AS drivers FROM aud GROUP BY chat_id)\n"
+
+
+def _pg_setting(key: str) -> str:
+    """The chat's setting `key` as text (its JSON form), NULL when unset or null."""
+    return f"(c.settings::jsonb ->> '{key}')"
+
+
+def _pg_wants(key: str, default: str) -> str:
+    """A yes/no setting with its default ($n, 'true'/'false'): true unless stored as false (or 0)."""
+    return f"coalesce({_pg_setting(key)}, {default}) NOT IN ('false', '0')"
+
 
 class ReminderQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _sqlite_only(self, what: str) -> None:
-        # These statements unpack JSON with SQLite's json_each/json_extract/group_concat.
-        if self.db.dialect == "postgresql":  # postgresql: jsonb_array_elements_text, ->>, string_agg
-            raise NotImplementedError(f"{what} on PostgreSQL")
+    @property
+    def _postgres(self) -> bool:
+        # These statements unpack JSON, with SQLite's json_each/json_extract/group_concat or PostgreSQL's jsonb.
+        return self.db.dialect == "postgresql"
 
     async def leads_in_use(self) -> set[int]:
         """Every lead time some active chat has (one pass over chats, at start; kept up to date by the
         notifier as settings change)."""
-        self._sqlite_only("leads_in_use")
+        if self._postgres:
+            rows = await self.db.fetch(
+                "SELECT DISTINCT l.value::integer FROM chats c CROSS JOIN LATERAL jsonb_array_elements_text("
+                " CASE WHEN jsonb_typeof(c.settings::jsonb -> 'reminder_minutes') = 'array'"
+                " THEN c.settings::jsonb -> 'reminder_minutes' ELSE ?::jsonb END) AS l(value) WHERE c.active = 1",
+                DEFAULT_LEADS_JSON,
+            )
+            return {int(r[0]) for r in rows if r[0] is not None}
         rows = await self.db.fetch(
             "SELECT DISTINCT CAST(j.value AS INTEGER) FROM chats c,"
             " json_each(coalesce(json_extract(c.settings, '$.reminder_minutes'), ?)) j WHERE c.active = 1",
@@ -99,7 +122,19 @@ class ReminderQueries:
     async def pairs(self, start_from: str, start_before: str, leads: Iterable[int]) -> list[ReminderPair]:
         """Every reminder of a timed, not cancelled race, sprint or qualifying starting in the window, one per
         lead time, with whether it has been planned: one query over sessions × leads (a few dozen rows)."""
-        self._sqlite_only("pairs")
+        if self._postgres:
+            rows = await self.db.fetch(
+                "SELECT s.id, s.start_utc, s.kind, l.value,"
+                " EXISTS (SELECT 1 FROM alerts a WHERE a.key = 'reminder:' || s.id || ':' || s.start_utc || ':'"
+                "  || l.value AND a.planned_at IS NOT NULL)"
+                " FROM sessions s CROSS JOIN unnest(?::integer[]) AS l(value)"
+                " WHERE s.start_utc >= ? AND s.start_utc < ? AND s.status != 'cancelled'"
+                " AND s.kind IN ('race', 'sprint', 'qualifying') ORDER BY s.start_utc, s.id, l.value",
+                sorted(set(leads)),
+                start_from,
+                start_before,
+            )
+            return [ReminderPair(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
         rows = await self.db.fetch(
             "SELECT s.id, s.start_utc, s.kind, CAST(l.value AS INTEGER),"
             " EXISTS (SELECT 1 FROM alerts a WHERE a.key = 'reminder:' || s.id || ':' || s.start_utc || ':' || l.value"
@@ -135,13 +170,22 @@ class ReminderQueries:
         self, session_id: int, qualifying: bool, chat_id: int | None = None
     ) -> AsyncIterator[list[Recipient]]:
         """The session's active followers who want reminders of this kind of session, in batches."""
-        self._sqlite_only("reminder_audience")
+        wants_default = DEFAULTS.alert_qualifying if qualifying else DEFAULTS.alert_race
+        if self._postgres:
+            sql = (
+                _PG_AUDIENCE + _PG_BY_CHAT + "SELECT b.chat_id, b.drivers, c.language, c.timezone,"
+                f" coalesce({_pg_setting('reminder_minutes')}, $3::text) FROM byChat b JOIN chats c ON c.id = b.chat_id"
+                f" WHERE c.active = 1 AND {_pg_wants('alert_qualifying' if qualifying else 'alert_race', '$4::text')}"
+            )
+            params: tuple[object, ...] = (session_id, chat_id, DEFAULT_LEADS_JSON, json.dumps(bool(wants_default)))
+            async for rows in self._batches(sql, params):
+                yield rows
+            return
         wants = (
             "coalesce(json_extract(c.settings, '$.alert_qualifying'), ?4) != 0"
             if qualifying
             else "coalesce(json_extract(c.settings, '$.alert_race'), ?4) != 0"
         )
-        wants_default = DEFAULTS.alert_qualifying if qualifying else DEFAULTS.alert_race
         sql = (
             _AUDIENCE + _BY_CHAT + "SELECT b.chat_id, b.drivers, c.language, c.timezone,"
             " coalesce(json_extract(c.settings, '$.reminder_minutes'), ?3)"
@@ -152,7 +196,16 @@ class ReminderQueries:
 
     async def schedule_audience(self, session_id: int) -> AsyncIterator[list[tuple[int, str, str]]]:
         """(chat, language, time zone) of the session's active followers who want schedule notices."""
-        self._sqlite_only("schedule_audience")
+        if self._postgres:
+            sql = (
+                _PG_AUDIENCE
+                + _CHATS
+                + "SELECT b.chat_id, c.language, c.timezone FROM byChat b JOIN chats c ON c.id = b.chat_id"
+                f" WHERE c.active = 1 AND {_pg_wants('alert_schedule', '$3::text')}"
+            )
+            async for rows in self._batches(sql, (session_id, None, json.dumps(bool(DEFAULTS.alert_schedule)))):
+                yield rows
+            return
         sql = (
             _AUDIENCE
             + _CHATS

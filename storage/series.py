@@ -72,6 +72,7 @@ class SeriesRepository:
 
 
 async def data_version(db: Database) -> int:
-    if db.dialect == "postgresql":  # postgresql: a counter bumped by every write transaction (or the imports log)
-        raise NotImplementedError("data_version on PostgreSQL")
+    if db.dialect == "postgresql":
+        # No pragma there: migration 0011's triggers count every statement that writes results data.
+        return int(await db.fetchval("SELECT value FROM store_revision WHERE id = 1") or 0)
     return int(await db.fetchval("PRAGMA data_version") or 0)

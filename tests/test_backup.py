@@ -138,11 +138,15 @@ async def test_a_corrupt_store_leaves_no_backup(tmp_path: Path) -> None:
     path = tmp_path / "pitboard.db"
     store = await live_store(path)
     await store.close()
-    # Scribble over a page in the middle of the chats table: SQLite copies pages without reading them, so
-    # only the integrity check of the copy can notice.
+    # Scribble over the chats table's root page: SQLite copies pages without reading them, so only the
+    # integrity check of the copy can notice.
+    db = sqlite3.connect(path)
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'chats'").fetchone()[0]
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
     with open(path, "r+b") as damaged:
-        damaged.seek(os.path.getsize(path) // 2)
-        damaged.write(b"\xff" * 4096)
+        damaged.seek((root - 1) * page_size)
+        damaged.write(b"\xff" * page_size)
     target = tmp_path / "backup.db"
     with pytest.raises(BackupError, match="integrity_check"):
         await backup_sqlite(path, target, clock=JumpClock())

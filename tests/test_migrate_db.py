@@ -109,6 +109,7 @@ async def test_a_target_holding_data_is_refused_unless_forced(tmp_path: Path, pg
         "bot_state": 1,
         "follows": 1,
         "shared_limits": 2,  # the limiter's rows its migration seeds, on both sides
+        "store_revision": 1,  # likewise the results store's change counter
     }
     with pytest.raises(TargetNotEmpty, match="--force"):
         await copy_sqlite_to_postgres(tmp_path / "s.db", pg_url)
