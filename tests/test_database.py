@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from storage.database import Database, open_database
+from storage.leader import LEADER_KEY
 from storage.migrate import Migration, MigrationFailed, migrate_postgres, migrations
 from storage.postgres import PgDatabase, numbered, rows_changed, safe_url
 from tests.conftest import pg_unavailable
@@ -227,6 +228,22 @@ async def test_replicas_starting_together_migrate_once(pg_empty_url: str) -> Non
     finally:
         for db in opened:
             await db.close()
+
+
+async def test_a_replica_starts_while_another_leads(pg_empty_url: str) -> None:
+    """The migration lock is not the leader's: a replica starting beside a leader migrates and opens (with
+    the same key it waited for the leader's session lock forever)."""
+    leader = await asyncpg.connect(pg_empty_url)
+    try:
+        assert await leader.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_KEY)
+        # A bound, not a measured window: without the fix this never returns.
+        starting = await asyncio.wait_for(PgDatabase.open(pg_empty_url, pool_size=1), timeout=60)
+        try:
+            assert await starting.schema_version() == len(migrations("postgresql"))
+        finally:
+            await starting.close()
+    finally:
+        await leader.close()
 
 
 async def test_a_failing_migration_rolls_back_and_names_its_file(pg_empty_url: str) -> None:
