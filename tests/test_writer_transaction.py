@@ -3,6 +3,8 @@ rows as the SQLite fast path, nothing when nothing changed, nothing at all when 
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,36 @@ async def test_a_conflict_inside_the_transaction_leaves_the_store_as_it_was(tmp_
         assert [s.slug for s in await store.series.all()] == ["gtwc-europe"]
     assert _rows(api) == before
     assert _imports(api) == logged
+
+
+async def test_two_imports_of_the_same_files_at_once_store_them_once(tmp_path: Path) -> None:
+    """Two connections (two replicas, or the bot and `pitboard import`) import the same race together: one
+    stores it, the other finds nothing new — no conflict, no doubled change (on PostgreSQL the imports
+    take turns through an advisory lock; without it both wrote the same rows)."""
+    db = new_db(tmp_path, "store")
+    async with await Store.open(db) as setup:
+        await setup.apply(load_paths([GTWC / "Monza"], season=2023))
+    one, two = await Store.open(db), await Store.open(db)
+    try:
+        batches = [load_paths([GTWC / "Barcelona"], season=2023) for _ in range(2)]
+        changes = await asyncio.gather(one.apply(batches[0]), two.apply(batches[1]))
+        assert sorted(c.changed for c in changes) == [False, True]
+        stored = next(c for c in changes if c.changed)
+        assert stored.results_added > 0
+        assert _rows(db) == _rows_after_one_import(tmp_path)
+    finally:
+        await one.close()
+        await two.close()
+
+
+def _rows_after_one_import(tmp_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    alone = new_db(tmp_path, "alone")
+
+    async def build() -> None:
+        async with await Store.open(alone) as store:
+            await store.apply(load_paths([GTWC / "Monza"], season=2023))
+            await store.apply(load_paths([GTWC / "Barcelona"], season=2023))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    return _rows(alone)
