@@ -223,10 +223,13 @@ class Chats:
             "SELECT f.chat_id, ed.driver_id FROM sessions s CROSS JOIN entries en CROSS JOIN entry_drivers ed"
             " CROSS JOIN follows f WHERE s.id = ? AND en.event_id = s.event_id AND ed.entry_id = en.id"
             " AND f.target_kind = 'driver' AND f.target_id = ed.driver_id"
-            " UNION ALL SELECT f.chat_id, NULL FROM sessions s JOIN events e ON e.id = s.event_id"
+            # The NULLs are typed: PostgreSQL takes a bare NULL under DISTINCT for TEXT, which no UNION with
+            # the first branch's BIGINT accepts.
+            " UNION ALL SELECT f.chat_id, CAST(NULL AS BIGINT) FROM sessions s JOIN events e ON e.id = s.event_id"
             " JOIN seasons se ON se.id = e.season_id"
             " JOIN follows f ON f.target_kind = 'series' AND f.target_id = se.series_id WHERE s.id = ?"
-            " UNION ALL SELECT DISTINCT f.chat_id, NULL FROM sessions s JOIN entries en ON en.event_id = s.event_id"
+            " UNION ALL SELECT DISTINCT f.chat_id, CAST(NULL AS BIGINT) FROM sessions s"
+            " JOIN entries en ON en.event_id = s.event_id"
             " JOIN follows f ON f.target_kind = 'team' AND f.target_id = en.team_id WHERE s.id = ?",
             session_id,
             session_id,
