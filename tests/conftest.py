@@ -72,6 +72,24 @@ def full_db(full_template: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         drop_db(location)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """On PostgreSQL the providers' HTTP cache lives in $XDG_CACHE_HOME (no database file to sit beside):
+    the run's own folder, for this process and the `pitboard` processes the tests start."""
+    if not ON_POSTGRES:
+        yield
+        return
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(autouse=True)
 def _drop_test_databases() -> Iterator[None]:
     """PostgreSQL databases a test made with `new_db`/`clone_db` are dropped after it."""

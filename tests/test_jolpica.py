@@ -17,7 +17,7 @@ import pytest
 from bot.cli import sync_f1
 from bot.core.clock import JumpClock, ManualClock
 from bot.ingest.importers import load_paths
-from bot.ingest.providers.client import HttpClient, ProviderError, retry_after
+from bot.ingest.providers.client import HttpClient, ProviderError, cache_beside, retry_after
 from bot.ingest.providers.f1_sync import PROVIDER_NAME, F1Sync, record_status
 from bot.ingest.providers.jolpica_standin import ErgastData, Faults, JolpicaStandIn
 from bot.ingest.providers.limiter import JOLPICA_RATES, RateLimiter
@@ -398,3 +398,14 @@ def test_settings_read_the_jolpica_url_and_the_switch() -> None:
     assert mirror.jolpica_url == "http://127.0.0.1:8765/ergast/f1/" and mirror.sync_f1 is False
     with pytest.raises(ValidationError, match="http"):
         Settings.model_validate({"PITBOARD_JOLPICA_URL": "api.jolpi.ca"})
+
+
+def test_a_postgresql_store_keeps_its_http_cache_in_the_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside a SQLite file as before; for a database URL one folder per server and database in the user's
+    cache folder, never a folder named after the URL (nor its password) in the working folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache_beside(str(tmp_path / "p.db"), "jolpica").folder == tmp_path / "p.db.http-cache" / "jolpica"
+    cache = cache_beside("postgresql://pit:hunter2@db.internal:5433/pitboard", "jolpica")
+    assert cache.folder == tmp_path / "cache" / "pitboard" / "http-cache" / "db.internal-5433-pitboard" / "jolpica"
