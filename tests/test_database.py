@@ -75,6 +75,17 @@ async def test_fetch_fetchrow_fetchval_and_rows_changed(db: Database) -> None:
     assert await db.fetchval("SELECT count(*) FROM things") == 2
 
 
+async def test_a_nul_in_text_is_no_error(db: Database) -> None:
+    """Telegram sends U+0000 in a user's text; PostgreSQL's TEXT cannot hold it (the statement failed, and
+    the reply with it), so it is stored there as U+FFFD. SQLite keeps it."""
+    await db.execute("INSERT INTO bot_state (key, value) VALUES (?, ?)", "nul", "a\x00b")
+    stored = await db.fetchval("SELECT value FROM bot_state WHERE key = ?", "nul")
+    assert stored == ("a\ufffdb" if db.dialect == "postgresql" else "a\x00b")
+    assert await db.fetchval("SELECT count(*) FROM bot_state WHERE value = ?", "a\x00b") == 1
+    await db.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", [("nul2", "\x00"), ("ok", "x")])
+    assert await db.fetchval("SELECT count(*) FROM bot_state WHERE key IN (?, ?)", "nul2", "ok") == 2
+
+
 async def test_insert_returning_id(db: Database) -> None:
     first = await db.fetchval("INSERT INTO things (name, n) VALUES (?, ?) RETURNING id", "a", 1)
     second = await db.fetchval("INSERT INTO things (name, n) VALUES (?, ?) RETURNING id", "b", 2)
