@@ -152,7 +152,7 @@ def holding(location: str, needle: str) -> list[str]:
     """Where the store holds `needle`: the SQLite files (main, -wal, -journal) or PostgreSQL tables."""
     if not ON_POSTGRES:
         files = Path(location).parent.glob(Path(location).name + "*")
-        return [f.name for f in files if needle.encode() in f.read_bytes()]
+        return [f.name for f in files if f.is_file() and needle.encode() in f.read_bytes()]
     tables = query(location, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
     return [
         t for (t,) in tables if query(location, f"SELECT count(*) FROM {t} x WHERE x::text LIKE ?", f"%{needle}%")[0][0]
