@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bot.alerts import plan_summaries  # noqa: E402
+from bot.alerts.planner import plan_summaries  # noqa: E402
 from bot.app import build_application, polling  # noqa: E402
 from bot.ingest.importers import load_paths  # noqa: E402
 from bot.settings import Settings  # noqa: E402

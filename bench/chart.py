@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import callbacks  # noqa: E402
+from bot.core import callbacks  # noqa: E402
 from bot.i18n import Translator  # noqa: E402
 from bot.ingest.importers import load_paths  # noqa: E402
 from bot.render.charts import chart_png  # noqa: E402

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.alerts import plan_summaries  # noqa: E402
+from bot.alerts.planner import plan_summaries  # noqa: E402
 from bot.ingest.importers import load_paths  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.conftest import GTWC, SERIES  # noqa: E402

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.clock import ManualClock  # noqa: E402
 from bot.ingest.importers import load_paths  # noqa: E402
-from bot.notifier import FEED_KEY, Notifier  # noqa: E402
+from bot.jobs.notifier import FEED_KEY, Notifier  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 GOAL_IDLE_S = 0.050

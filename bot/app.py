@@ -17,15 +17,15 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.core.clock import SYSTEM, Clock
 from bot.core.redact import redact
 from bot.delivery import Delivery, FloodGate, Limits
-from bot.http import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest
 from bot.i18n import LANGUAGES, Translator
 from bot.ingest.fetch import FetchLimits
 from bot.ingest.importing import news_age
 from bot.ingest.providers.client import cache_beside
 from bot.ingest.providers.f1_sync import F1Sync, f1_sync_job, make_client
 from bot.ingest.providers.watch import Watch
-from bot.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
-from bot.notifier import Notifier, poll_job, start_job
+from bot.jobs.notifier import Notifier, poll_job, start_job
+from bot.render.menus import DESCRIPTION, SHORT_DESCRIPTION, menu, scopes
 from bot.settings import Settings
 from bot.startup import StartupError, Webhook, serve, set_commands, until_reachable
 from bot.web.health import ApiPulse
@@ -155,7 +155,7 @@ def build_application(
         .base_url(settings_.telegram_api_url)
         .base_file_url(settings_.file_url)
         .concurrent_updates(meter)
-        # The bot's calls over aiohttp (bot/http.py); long polling keeps python-telegram-bot's own transport.
+        # The bot's calls over aiohttp (bot/delivery/transport.py); long polling keeps PTB's own transport.
         .request(request)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

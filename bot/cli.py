@@ -30,10 +30,10 @@ from bot.ingest.importing import ImportOutcome, apply_import, news_age_from_env
 from bot.ingest.providers.client import ProviderError, cache_beside
 from bot.ingest.providers.f1_sync import SyncReport, make_client, sync_season
 from bot.ingest.urls import load_fetched
-from bot.search import search_drivers
+from bot.services.classification import ResultsTable, results_table
+from bot.services.search import search_drivers
+from bot.services.season import NotFound, StandingsTable, standings_table
 from bot.settings import Settings, SettingsProblem, load_settings
-from bot.standings.results import ResultsTable, results_table
-from bot.standings.service import NotFound, StandingsTable, standings_table
 from storage.copy import CopyFailed, CountMismatch, TableCount, copy_sqlite_to_postgres
 from storage.database import DB_ERRORS, is_postgres
 from storage.providers import ProviderStatus
@@ -515,7 +515,7 @@ def export_ics(
 ) -> None:
     """Write sessions as an iCalendar (.ics) file, with alarms: the same file /ics sends a chat."""
     from bot.i18n import Translator
-    from bot.ingest.ics_export import render_ics
+    from bot.render.ics import render_ics
 
     try:
         leads = [int(m) for m in reminders.split(",") if m.strip()]

@@ -32,7 +32,7 @@ from bot.core.records import EventRec, ImportBatch, SessionRec
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.ingest.shipped import SERIES_DIR
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store

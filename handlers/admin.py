@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot import render
 from bot.i18n import N_
 from bot.ingest.fetch import is_url
-from bot.status_view import provider_lines
+from bot.render.status import provider_lines
 from handlers import upload
 from handlers.common import Context, buttons, chat_for, command_text, is_bot_admin, reply, services
 from storage.outbox import BROADCAST_PRIORITY

@@ -14,10 +14,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import render
-from bot.callbacks import ChartAction
+from bot.core.callbacks import ChartAction
 from bot.i18n import Translator
 from bot.services.charts import ChartRequest, Lru, chart_data, data_revision
-from bot.standings.service import NotFound
+from bot.services.season import NotFound
 from handlers.common import Context, buttons, chat_for, reply, services, thread_of
 
 CACHE_SIZE = 64  # pictures (~150 KB each)

@@ -13,14 +13,15 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import callbacks, render
+from bot import render
+from bot.core import callbacks
 from bot.core.chat_settings import DEFAULT_TIMEZONE, first_zone
 from bot.core.clock import SYSTEM, Clock
 from bot.delivery import Delivery
 from bot.i18n import Translator, pick_language
 from bot.ingest.importers import native
 from bot.ingest.shipped import series_files
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from bot.settings import Settings
 from storage.chats import Chat
 from storage.store import Store

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
-from bot.callbacks import DriverAction
+from bot.core.callbacks import DriverAction
 from bot.services import driver_profile, resolve
 from bot.services.follow import followed_ids
 from handlers.common import (

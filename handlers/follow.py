@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
-from bot.callbacks import FollowAction, TeamPageAction
+from bot.core.callbacks import FollowAction, TeamPageAction
 from bot.i18n import Translator
 from bot.services import Target, chat_series, find_targets, parse_follow_query
 from bot.services.follow import followed_ids, followed_matches, series_teams, target

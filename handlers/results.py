@@ -6,10 +6,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, render
-from bot.alerts import race_summary, recipients
+from bot import render
+from bot.alerts.planner import recipients
+from bot.alerts.summary import race_summary
+from bot.core import callbacks
 from bot.services.results import NoSeries, ResultsView, results_for_text, results_view
-from bot.standings.service import NotFound
+from bot.services.season import NotFound
 from handlers.common import (
     Context,
     ask_series,

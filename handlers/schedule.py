@@ -9,14 +9,15 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
-from bot import callbacks, render
+from bot import render
+from bot.core import callbacks
+from bot.delivery.textsplit import split_html
 from bot.i18n import Translator
 from bot.ingest.definitions import ensure_shipped
-from bot.ingest.ics_export import chat_calendar
+from bot.render.ics import chat_calendar
 from bot.services import chat_series, default_season, season_calendar, weekends_ahead
 from bot.services.grammar import Query, parse, season_in
 from bot.services.vocabulary import build_vocabulary
-from bot.textsplit import split_html
 from bot.web.calendar import feed_path
 from handlers.common import (
     Context,

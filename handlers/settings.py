@@ -8,8 +8,9 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot import callbacks, render
-from bot.callbacks import SettingAction
+from bot import render
+from bot.core import callbacks
+from bot.core.callbacks import SettingAction
 from bot.core.chat_settings import ALERTS, LEAD_CHOICES, ChatSettings, Spoiler
 from bot.core.zone_lookup import find_zones
 from bot.core.zones import resolve_zone

@@ -10,13 +10,13 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot import render
-from bot.callbacks import StandingsAction, StandingsViewAction
+from bot.core.callbacks import StandingsAction, StandingsViewAction
 from bot.i18n import N_, Translator
 from bot.services import chat_series
 from bot.services.grammar import parse, season_in, subject_in
+from bot.services.season import NotFound
 from bot.services.standings import Request, indices_for, view
 from bot.services.vocabulary import build_vocabulary
-from bot.standings.service import NotFound
 from handlers.common import Context, ask_series, buttons, chat_for, command_text, edit_or_reply, reply, services
 from storage.chats import Chat
 from storage.series import SeriesInfo

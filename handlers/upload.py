@@ -15,7 +15,8 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot import callbacks, render
+from bot import render
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.ingest.definitions import grouped
 from bot.ingest.fetch import FetchLimits, fetch, new_session
@@ -23,7 +24,7 @@ from bot.ingest.importers import load_paths
 from bot.ingest.importers.table import ImportFailure
 from bot.ingest.importing import ImportOutcome, apply_import, news_age
 from bot.ingest.urls import load_fetched
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from handlers.common import Context, chat_for, is_bot_admin, reply, services
 from handlers.pending import Pending, PendingImports
 from handlers.upload_input import is_import_caption, parse_caption, place, safe_name

@@ -128,7 +128,7 @@ class Outbox:
             )
 
     async def add_parts(self, alert_id: int, texts: list[str]) -> dict[str, int]:
-        """Store texts shared by many of the alert's rows once (bot/reminders.py, schedule notices); returns
+        """Store texts shared by many of the alert's rows once (bot/jobs/reminders.py, schedule notices); returns
         text → part id. A text the alert already has keeps its id, so planning it again adds nothing."""
         wanted = list(dict.fromkeys(texts))
         if not wanted:

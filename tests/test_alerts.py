@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from bot import render
-from bot.alerts import due_at, race_summary, recipients, reminder
+from bot.alerts.planner import recipients
+from bot.alerts.reminder import due_at, reminder
+from bot.alerts.summary import race_summary
 from bot.i18n import Translator
 from storage.store import Store
 

@@ -14,13 +14,13 @@ import pytest
 import telegram
 from telegram.error import BadRequest
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.render.charts import chart_caption, chart_png
 from bot.services.charts import ChartData, ChartRequest, Lru, chart_data, round_label
+from bot.services.season import NotFound, standings_table
 from bot.standin import BotApiStandIn
-from bot.standings.service import NotFound, standings_table
 from handlers.chart import ChartCache
 from storage.store import Store
 from tests.botenv import BotEnv, future_calendar, running_bot

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from bot.search import search_drivers
+from bot.services.search import search_drivers
 from storage.store import Store
 from tests.conftest import GTWC, run_cli
 from tests.databases import new_db

@@ -20,7 +20,8 @@ from babel.messages.pofile import read_po
 from telegram.ext import CommandHandler
 
 from bot import render
-from bot.alerts import race_summary, reminder
+from bot.alerts.reminder import reminder
+from bot.alerts.summary import race_summary
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from storage.store import Store

@@ -17,9 +17,9 @@ from telegram import (
 )
 from telegram.ext import CommandHandler
 
-from bot import menus
 from bot.app import publish_descriptions
 from bot.i18n import Translator
+from bot.render import menus
 from handlers.common import Services
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
 from tests.databases import new_db

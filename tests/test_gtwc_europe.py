@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.standings.results import results_table
-from bot.standings.service import standings_table
+from bot.services.classification import results_table
+from bot.services.season import standings_table
 from storage.store import Store
 
 

@@ -10,9 +10,9 @@ from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import callbacks
+from bot.core import callbacks
+from bot.delivery.textsplit import LIMIT, split_html, visible_length
 from bot.i18n import Translator, pick_language
-from bot.textsplit import LIMIT, split_html, visible_length
 
 ROOT = Path(__file__).resolve().parent.parent
 

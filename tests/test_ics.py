@@ -15,7 +15,7 @@ from bot.core.clock import ManualClock
 from bot.ingest.importers import load_paths
 from bot.ingest.importers.ics import parse
 from bot.ingest.importers.table import ImportFailure
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from storage.removals import RemovalRefused
 from storage.store import Store
 from tests.botenv import future_calendar, running_bot

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.ingest.importers import load_paths
-from bot.standings.results import results_table
+from bot.services.classification import results_table
 from storage.store import Store
 from tests.conftest import SHARED
 

@@ -21,7 +21,7 @@ from bot.ingest.providers.client import HttpClient, ProviderError, cache_beside,
 from bot.ingest.providers.f1_sync import PROVIDER_NAME, F1Sync, record_status
 from bot.ingest.providers.jolpica_standin import ErgastData, Faults, JolpicaStandIn
 from bot.ingest.providers.limiter import JOLPICA_RATES, RateLimiter
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from storage.store import Store
 from tests.botenv import ADMIN_ID, running_bot
 from tests.clocked import drive

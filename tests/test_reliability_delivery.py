@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import render
-from bot.alerts import plan_summaries
+from bot.alerts.planner import plan_summaries
 from bot.core.clock import ManualClock
 from bot.delivery import Action, Delivery, Limits, action_for
 from bot.delivery.relevance import stale_reason

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks
 from bot.app import ALLOWED_UPDATES
+from bot.core import callbacks
+from bot.delivery.textsplit import LIMIT, split_html, visible_length
 from bot.ingest.importers import load_paths
 from bot.standin.html_check import parse_html, utf16_len
-from bot.textsplit import LIMIT, split_html, visible_length
 from tests.botenv import ADMIN_ID, BotEnv, buttons, future_calendar, running_bot
 
 ANA, BEN = 1001, 1002  # English and German private users

@@ -18,7 +18,7 @@ import pytest
 from bot.app import build_application
 from bot.delivery import FloodGate
 from bot.ingest.importers import load_paths
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from storage.store import Store

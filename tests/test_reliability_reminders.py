@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from bot import render
-from bot.alerts import recipients, reminder
+from bot.alerts.planner import recipients
+from bot.alerts.reminder import reminder
 from bot.core.clock import ManualClock
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
-from bot.notifier import Notifier
+from bot.jobs.notifier import Notifier
 from storage.sqlite import SqliteDatabase
 from storage.store import Store
 from tests.botenv import BotEnv, running_bot

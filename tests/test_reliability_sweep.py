@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks
+from bot.core import callbacks
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
 from tests.databases import clone_db, drop_db
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot import callbacks, render
-from bot.callbacks import MAX_RESULTS_PAGE, ResultsViewAction
+from bot import render
+from bot.core import callbacks
+from bot.core.callbacks import MAX_RESULTS_PAGE, ResultsViewAction
 from bot.i18n import Translator
 from bot.ingest.importers import load_paths
 from bot.services.results import results_view

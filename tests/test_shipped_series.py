@@ -20,8 +20,8 @@ from bot.core.records import ResultRec
 from bot.ingest.definitions import RULES_DOC, ensure_shipped, example_season, grouped, nearest_shipped, shipped
 from bot.ingest.importers import load_paths
 from bot.ingest.importing import apply_import
-from bot.search import search_drivers
-from bot.standings.service import NoRules, standings_table
+from bot.services.search import search_drivers
+from bot.services.season import NoRules, standings_table
 from storage.series import SeasonCoverage
 from storage.store import Store
 from storage.writer import ImportConflict

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot import callbacks
-from bot.callbacks import StandingsViewAction
+from bot.core import callbacks
+from bot.core.callbacks import StandingsViewAction
+from bot.services.season import TableRow
 from bot.services.standings import Request, Row, indices_for, page_of, view, with_gaps
-from bot.standings.service import TableRow
 from storage.store import Store
 from tests.botenv import BotEnv, button_data, buttons, running_bot
 

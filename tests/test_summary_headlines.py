@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot import render
-from bot.alerts import plan_summaries, race_summary
+from bot.alerts.planner import plan_summaries
+from bot.alerts.summary import race_summary
 from bot.i18n import Translator
 from bot.standin.html_check import parse_html, utf16_len
 from storage.store import Store

@@ -18,7 +18,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.i18n import Translator
 from bot.ingest.providers.watch import Watch, provider_name
-from bot.status_view import provider_lines
+from bot.render.status import provider_lines
 from storage.providers import ProviderStatus
 from storage.store import Store
 from tests.botenv import ADMIN_ID, buttons, running_bot

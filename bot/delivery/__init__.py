@@ -1,6 +1,6 @@
 """Delivery: the flood gate (gate.py), Telegram's refusals as an exact table (errors.py), outage handling
 (outage.py), relevance of waiting rows (relevance.py), and the outbox drain (delivery.py). The transport
-is bot/http.py."""
+is bot/delivery/transport.py."""
 
 from bot.delivery.delivery import DRAIN_BATCH, MARK_BATCH, Delivery, RetryLater, Undeliverable
 from bot.delivery.errors import Action, action_for

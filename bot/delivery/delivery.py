@@ -26,8 +26,8 @@ from bot.delivery.gate import FloodGate
 from bot.delivery.notices import tell_admins_no_rights
 from bot.delivery.outage import Outage, ShuttingDown, is_transport_failure
 from bot.delivery.relevance import stale_reason
-from bot.http import AiohttpRequest
-from bot.textsplit import split_html
+from bot.delivery.textsplit import split_html
+from bot.delivery.transport import AiohttpRequest
 from storage.chats import Chats
 from storage.database import DB_ERRORS
 from storage.outbox import REPLY_PRIORITY, Outbox, OutboxRow
@@ -87,7 +87,7 @@ class Delivery:
         self._marks_lock = asyncio.Lock()
         self._started = clock.now()
         if not isinstance(bot.request, AiohttpRequest):
-            raise TypeError("Delivery sends alerts through bot.http.AiohttpRequest; build the bot with it")
+            raise TypeError("Delivery sends alerts through transport.AiohttpRequest; build the bot with it")
         self._transport = bot.request
         self._send_message_url = f"{bot.base_url}/sendMessage"
         get_me_url = f"{bot.base_url}/getMe"

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
-from bot.alerts import ClinchedTitle, DriverOutcome, RaceSummary, Reminder, ReminderCar
+from bot.alerts.reminder import Reminder, ReminderCar
+from bot.alerts.summary import ClinchedTitle, DriverOutcome, RaceSummary
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import championship_name, e
 from bot.render.results import car_short
@@ -22,7 +23,7 @@ def reminder(t: Translator, r: Reminder, timezone: str) -> str:
 
 
 def reminder_text(head: str, car_lines: list[str]) -> str:
-    """A reminder from its head and car lines. The planner (bot/reminders.py) stores the same parts once per
+    """A reminder from its head and car lines. The planner (bot/jobs/reminders.py) stores the same parts once per
     alert in the outbox and the sender joins them the same way: by a line break."""
     return head + "\n" + "\n".join(car_lines) if car_lines else head
 

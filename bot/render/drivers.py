@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import Rendered, championship_name, e
 from bot.render.follow import candidate_label

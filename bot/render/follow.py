@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import Rendered, e
 from bot.services import Candidate, Target

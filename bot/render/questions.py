@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import Rendered, championship_name, e
-from bot.standings.service import NoRules, NotFound
+from bot.services.season import NoRules, NotFound
 
 
 def pick_series(

@@ -9,12 +9,12 @@ from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
-from bot.callbacks import ResultsViewAction
+from bot.core import callbacks
+from bot.core.callbacks import ResultsViewAction
 from bot.i18n import N_, Translator
 from bot.render.common import Rendered, e
+from bot.services.classification import laps_down
 from bot.services.results import ResultsQuestion, ResultsView
-from bot.standings.results import laps_down
 from storage.results import ResultLine, ResultSession
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}

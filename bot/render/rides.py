@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.core.rides import Ride
 from bot.i18n import Translator
 from bot.render.common import e
-from bot.rides import Ride
 
 
 def car_text(ride: Ride, *, full: bool = True) -> str:

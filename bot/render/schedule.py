@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import Rendered, e
 from bot.render.rides import with_co_drivers

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.core.chat_settings import LEAD_CHOICES as LEAD_CHOICES
 from bot.core.chat_settings import ChatSettings, Spoiler
 from bot.core.zone_lookup import ZoneLookup, city_name, utc_offset_label

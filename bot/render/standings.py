@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot.core import callbacks
 from bot.i18n import Translator
 from bot.render.common import Rendered, championship_name, e
+from bot.services.season import NotFound, StandingsTable
 from bot.services.standings import Row, View
-from bot.standings.service import NotFound, StandingsTable
 
 NAME_WIDTH = 20  # the table must fit a phone's width
 # Championship names the shipped definitions use, so a German chat reads them in German.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import menus
 from bot.i18n import Translator
+from bot.render import menus
 from bot.render.common import e
 from storage.chats import Chat
 from storage.drivers import FollowExample

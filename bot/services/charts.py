@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.i18n import N_
+from bot.services.season import NotFound, season_data
 from bot.standings.engine import SeasonData, StandingRow, Subject, standings
 from bot.standings.rules import ChampionshipDef
-from bot.standings.service import NotFound, season_data
 from storage.store import Store
 
 TOP = 6  # lines for the leaders; the chat's own drivers come on top of these
@@ -48,7 +48,7 @@ class ChartData:
 
 @dataclass(frozen=True, slots=True)
 class ChartRequest:
-    """What a "📈 Chart" press asks for (bot.callbacks.ChartAction) plus whose drivers to draw."""
+    """What a "📈 Chart" press asks for (bot.core.callbacks.ChartAction) plus whose drivers to draw."""
 
     series_id: int
     year: int

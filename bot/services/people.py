@@ -14,8 +14,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.search import search_drivers
 from bot.services.grammar import SeriesWords, Vocabulary, normalize, parse
+from bot.services.search import search_drivers
 from storage.people import SeasonCount
 from storage.store import Store
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.callbacks import ResultsViewAction
+from bot.core.callbacks import ResultsViewAction
 from bot.i18n import N_
+from bot.services.classification import ClassificationPage, class_winners, in_class, page_of
 from bot.services.grammar import Query, parse, season_in
 from bot.services.schedule import chat_series
+from bot.services.season import NotFound, season_data
 from bot.services.vocabulary import build_vocabulary
-from bot.standings.results import ClassificationPage, class_winners, in_class, page_of
-from bot.standings.service import NotFound, season_data
 from storage.results import ResultLine, ResultSession, ResultsEvent
 from storage.series import SeriesInfo
 from storage.store import Store

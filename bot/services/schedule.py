@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.rides import Ride
+from bot.core.rides import Ride
 from storage.drivers import DriverEntry
 from storage.store import Store
 from storage.timetable import TimetableRow

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.i18n import N_
+from bot.services.season import NotFound, StandingsTable, TableRow, season_data, standings_table
 from bot.standings.rules import ChampionshipDef
-from bot.standings.service import NotFound, StandingsTable, TableRow, season_data, standings_table
 from storage.series import SeriesInfo
 from storage.store import Store
 

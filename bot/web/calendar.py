@@ -1,4 +1,4 @@
-"""/cal/<token>.ics: a chat's calendar feed, the same file /ics sends (bot/ingest/ics_export.py), for
+"""/cal/<token>.ics: a chat's calendar feed, the same file /ics sends (bot/render/ics.py), for
 calendar apps that subscribe to a URL and poll it. The token (storage/calendar_feeds.py) is the only key;
 an unknown or revoked one gets exactly the 404 of any unknown path."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.ingest.ics_export import chat_calendar
+from bot.render.ics import chat_calendar
 from storage.calendar_feeds import CalendarFeeds
 
 # Calendar apps poll on their own schedule; a short cache spares the store a burst of reloads.

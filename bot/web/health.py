@@ -27,7 +27,7 @@ PROBE_TIMEOUT = 5.0  # seconds one check may take before it counts as failed
 
 class ApiPulse:
     """When the Bot API last answered (any HTTP answer below 500: a 400 is an answer too). Fed by the
-    bot's transport (bot/http.py observers), which carries every send, reply and getMe."""
+    bot's transport (bot/delivery/transport.py observers), which carries every send, reply and getMe."""
 
     def __init__(self, clock: Clock = SYSTEM) -> None:
         self.clock = clock

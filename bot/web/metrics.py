@@ -2,7 +2,7 @@
 
 Counted as it happens: updates handled and their latency per command (UpdateMeter wraps every update's
 processing), Bot API answers (messages sent, 429s, permanent refusals by reason) from the bot's transport
-(bot/http.py observers), webhook requests refused. Read at scrape time: outbox rows per state, provider
+(bot/delivery/transport.py observers), webhook requests refused. Read at scrape time: outbox rows per state, provider
 syncs by provider and outcome (storage/providers.py keeps them, so they survive restarts), scheduler jobs
 pending.
 """
@@ -90,7 +90,7 @@ class Metrics:
         self.registry.register(self.snapshot)
 
     def observe_api(self, method: str, status: int, body: bytes) -> None:
-        """A bot/http.py observer: counts sends, 429s and permanent refusals."""
+        """A bot/delivery/transport.py observer: counts sends, 429s and permanent refusals."""
         if status == 429:
             self.too_many.inc()
         elif method in SENDS and 200 <= status < 300:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from bot import render
-from bot.alerts import ReminderContent, due_at
+from bot.alerts.reminder import ReminderContent, due_at
 from bot.core.clock import Clock
 from bot.i18n import Translator
 from storage.reminders import Recipient, ReminderPair

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.i18n import N_
-from bot.standings.service import NotFound, season_data
+from bot.services.season import NotFound, season_data
 from storage.results import ResultLine
 from storage.store import Store
 

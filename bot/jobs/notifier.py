@@ -14,14 +14,14 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.alerts import plan_summaries
+from bot.alerts.planner import plan_summaries
 from bot.core.chat_settings import DEFAULTS
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
 from bot.delivery import Delivery
 from bot.i18n import Translator
 from bot.ingest.importing import results_news
-from bot.reminders import Wakeups, due_of, queue_due, start_of
+from bot.jobs.reminders import Wakeups, due_of, queue_due, start_of
 from storage.reminders import ReminderPair
 from storage.store import Store
 

@@ -18,6 +18,7 @@ import icalendar
 
 from bot.i18n import Translator
 from bot.ingest.importers.ics import pitboard_uid
+from bot.services import chat_series
 from storage.chats import Chat
 from storage.schedule import CalendarSession
 from storage.store import Store
@@ -105,8 +106,6 @@ async def chat_calendar(store: Store, chat: Chat, now: datetime) -> bytes:
     """The sessions of the series a chat follows (directly or through its drivers and teams) from the start
     of this year on (a whole season: past entries cost nothing in a calendar app), with its reminder lead
     times and in its language."""
-    from bot.services import chat_series  # services sit above ingest; imported here to keep the layers
-
     series = await chat_series(store, chat.id)
     since = f"{now.astimezone(UTC).year}-01-01T00:00:00Z"
     sessions = await store.schedule.calendar_sessions(series, since_utc=since)
