@@ -283,7 +283,9 @@ async def test_results_after_the_finale_bring_one_summary_per_following_chat(
     async with running_bot(db, clock=clock, providers=True, settings=settings) as env:
         for chat, driver in ((VERSTAPPEN_FAN, "Max Verstappen"), (NORRIS_FAN, "Lando Norris")):
             env.standin.user(chat, first_name="Fan", language_code="en")
-            await env.say(chat, chat, f"/follow {driver}")
+            # First contact: the welcome and the answer; wait for both (under load the second trailed and
+            # was counted as the summary).
+            await env.say(chat, chat, f"/follow {driver}", expect=2)
         env.standin.user(NOBODY, first_name="Nobody", language_code="en")
         await env.say(NOBODY, NOBODY, "/start")
         counts = {c: len(env.standin.messages(c)) for c in (VERSTAPPEN_FAN, NORRIS_FAN, NOBODY)}
