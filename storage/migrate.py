@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-# "pitboard" in ASCII as a signed 64-bit key: the one advisory lock migrations take. Other advisory locks of
-# the project (leader election, …) must use other keys.
-MIGRATION_LOCK = int.from_bytes(b"pitboard", "big")
+# "pbmigrat" in ASCII as a signed 64-bit key: the one advisory lock migrations take. Other advisory locks of
+# the project must use other keys: the leader's (storage/leader.py) spells "pitboard", and when this one was
+# the same, a replica starting beside a running leader waited for the leader's lock forever.
+MIGRATION_LOCK = int.from_bytes(b"pbmigrat", "big")
 
 # Where PostgreSQL keeps the applied versions (SQLite uses PRAGMA user_version): not part of the data,
 # so the schema comparison and `pitboard migrate-db` leave it out.

@@ -366,7 +366,17 @@ async def _counted(tx: Executor, alert_id: int, sql: str, rows: list[tuple[Any, 
     """Run an insert of one alert's rows that may skip some (ON CONFLICT DO NOTHING); how many it added.
     Counted from the alert's rows before and after, inside the caller's transaction: an executemany
     reports no row count that both databases agree on."""
+    await lock_alert(tx, alert_id)
     count = "SELECT count(*) FROM outbox WHERE alert_id = ?"
     before = int(await tx.fetchval(count, alert_id) or 0)
     await tx.executemany(sql, rows)
     return int(await tx.fetchval(count, alert_id) or 0) - before
+
+
+async def lock_alert(tx: Executor, alert_id: int) -> None:
+    """Hold the alert's row until the transaction ends, so rows of the same alert queued by another
+    transaction (another replica's planner) land before or after this one, never between its two counts.
+    SQLite's transactions take turns already; PostgreSQL's run side by side at READ COMMITTED, where a
+    commit between the counts was counted as this transaction's."""
+    if tx.dialect == "postgresql":
+        await tx.fetchval("SELECT id FROM alerts WHERE id = ? FOR UPDATE", alert_id)

@@ -122,6 +122,31 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     the same block (the replicas' advisory locks and LISTEN live on connections of their own)."""
 
 
+def _nul_free(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_nul_free(v) for v in value]
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def text_safe(params: Sequence[Any]) -> Sequence[Any]:
+    """The parameters with U+0000 in any text replaced by U+FFFD. PostgreSQL's TEXT cannot hold U+0000 (it
+    refuses the whole statement), SQLite's can, and Telegram sends it in a user's text: a reply that quoted
+    such text failed on PostgreSQL only. Imports refuse NUL in names before they get here."""
+    if not any(_has_nul(p) for p in params):
+        return params  # the usual case: one scan, no copy
+    return [_nul_free(p) for p in params]
+
+
 class _Statements:
     """The statement calls on a pool (autocommit) or on one connection (inside a transaction)."""
 
@@ -134,25 +159,25 @@ class _Statements:
         return await call()
 
     async def fetch(self, sql: str, *params: Any) -> list[Any]:
-        return await self._run(sql, lambda: self._target.fetch(numbered(sql), *params))
+        return await self._run(sql, lambda: self._target.fetch(numbered(sql), *text_safe(params)))
 
     async def fetch_tuples(self, sql: str, *params: Any) -> list[Any]:
         # asyncpg's Records are already tuple-like and cheap: no faster form to ask for.
-        return await self._run(sql, lambda: self._target.fetch(numbered(sql), *params))
+        return await self._run(sql, lambda: self._target.fetch(numbered(sql), *text_safe(params)))
 
     async def fetchrow(self, sql: str, *params: Any) -> Any | None:
-        return await self._run(sql, lambda: self._target.fetchrow(numbered(sql), *params))
+        return await self._run(sql, lambda: self._target.fetchrow(numbered(sql), *text_safe(params)))
 
     async def fetchval(self, sql: str, *params: Any) -> Any:
-        return await self._run(sql, lambda: self._target.fetchval(numbered(sql), *params))
+        return await self._run(sql, lambda: self._target.fetchval(numbered(sql), *text_safe(params)))
 
     async def execute(self, sql: str, *params: Any) -> int:
-        status = await self._run(sql, lambda: self._target.execute(numbered(sql), *params))
+        status = await self._run(sql, lambda: self._target.execute(numbered(sql), *text_safe(params)))
         return rows_changed(status)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         # On one connection asyncpg runs the batch inside the open transaction (a pool's would be its own).
-        await self._target.executemany(numbered(sql), list(rows))
+        await self._target.executemany(numbered(sql), [text_safe(r) for r in rows])
 
 
 class PgDatabase(_Statements):

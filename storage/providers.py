@@ -65,12 +65,15 @@ class Providers:
         (keeping its time), a failure stores it redacted and cut short. `changed`: the run imported something."""
         stamp = _iso(now or self.clock.now())
         text = redact(error)[:MAX_ERROR] if error else None
+        # The stored row's counters are named with the table: PostgreSQL finds a bare `runs` ambiguous
+        # (the stored row's or excluded's) and refuses the statement.
         if ok:
             await self.db.execute(
                 "INSERT INTO provider_status (provider, last_run_utc, last_success_utc, next_run_utc, runs, imports)"
                 " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (provider) DO UPDATE SET"
                 " last_run_utc = excluded.last_run_utc, last_success_utc = excluded.last_success_utc,"
-                " next_run_utc = excluded.next_run_utc, runs = runs + 1, imports = imports + excluded.imports,"
+                " next_run_utc = excluded.next_run_utc, runs = provider_status.runs + 1,"
+                " imports = provider_status.imports + excluded.imports,"
                 " failures_in_a_row = 0, last_error = NULL",
                 provider,
                 stamp,
@@ -83,8 +86,8 @@ class Providers:
             "INSERT INTO provider_status (provider, last_run_utc, last_error_utc, last_error, next_run_utc, runs,"
             " failures, failures_in_a_row) VALUES (?, ?, ?, ?, ?, 1, 1, 1) ON CONFLICT (provider) DO UPDATE SET"
             " last_run_utc = excluded.last_run_utc, last_error_utc = excluded.last_error_utc,"
-            " last_error = excluded.last_error, next_run_utc = excluded.next_run_utc, runs = runs + 1,"
-            " failures = failures + 1, failures_in_a_row = failures_in_a_row + 1",
+            " last_error = excluded.last_error, next_run_utc = excluded.next_run_utc, runs = provider_status.runs + 1,"
+            " failures = provider_status.failures + 1, failures_in_a_row = provider_status.failures_in_a_row + 1",
             provider,
             stamp,
             stamp,

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.core.chat_settings import DEFAULTS
 from storage.database import Database
+from storage.outbox import lock_alert
 
 # What a chat that never changed a setting gets (bot/core/chat_settings.py), handed to the SQL as parameters.
 DEFAULT_LEADS_JSON = json.dumps(list(DEFAULTS.reminder_minutes), separators=(",", ":"))
@@ -237,6 +238,7 @@ class ReminderQueries:
         'skipped', so it is neither sent nor planned again. Pending rows go through Outbox.enqueue_alerts."""
         stamp = _stamp(now)
         async with self.db.transaction() as tx:
+            await lock_alert(tx, alert_id)  # the two counts below are this transaction's alone
             count = "SELECT count(*) FROM outbox WHERE alert_id = ?"
             before = int(await tx.fetchval(count, alert_id) or 0)
             await tx.executemany(

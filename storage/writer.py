@@ -873,6 +873,11 @@ def _apply_sqlite(path: str, batches: list[ImportBatch], quiet: bool, allow_remo
         return nothing.changes
 
 
+# "pbimport" in ASCII: the advisory lock PostgreSQL imports take (storage/migrate.py and storage/leader.py
+# hold other keys).
+IMPORT_LOCK = int.from_bytes(b"pbimport", "big")
+
+
 async def apply_in_transaction(
     db: Database, batches: list[ImportBatch], *, quiet: bool = False, allow_removals: bool = False
 ) -> ChangeSet:
@@ -880,6 +885,12 @@ async def apply_in_transaction(
     network either way, so there is no faster path to take)."""
     try:
         async with db.transaction() as tx:
+            if tx.dialect == "postgresql":
+                # Imports take turns, as SQLite's BEGIN IMMEDIATE makes them: the writer reads what is stored
+                # and writes the difference, and at READ COMMITTED two imports side by side (a provider sync
+                # on the leader, an upload on another replica) would both write the same difference. Held
+                # until the transaction ends.
+                await tx.execute("SELECT pg_advisory_xact_lock(?)", IMPORT_LOCK)
             return await _write_or_nothing(tx, batches, quiet=quiet, allow_removals=allow_removals)
     except _NoChange as nothing:
         return nothing.changes

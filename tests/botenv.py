@@ -1,4 +1,5 @@
-"""The real Application against the local Bot API stand-in over HTTP, on a real SQLite file."""
+"""The real Application against the local Bot API stand-in over HTTP, on a real store (a SQLite file, or a
+PostgreSQL database when the suite runs there: tests/databases.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data files from ../shared/data and real SQLite files."""
+"""Shared fixtures: the real data files from ../shared/data and real stores (SQLite files, or databases on a real
+PostgreSQL server when PITBOARD_TEST_DATABASE=postgresql: tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from bot.ingest.importers import load_paths
 from storage.store import Store
+from tests.databases import ON_POSTGRES, clone_db, drop_created, drop_db, new_db
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -33,26 +35,71 @@ def all_sources() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def full_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def full_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A store holding the shipped rules and calendars, F1 1950–2024, IMSA and GTWC Europe 2023.
 
-    Built once per test run; tests that read it must not write to it (copy it with `copy_db`).
+    Imported once per test run: a SQLite file, or on PostgreSQL a database that is only ever copied
+    (CREATE DATABASE … TEMPLATE needs its source without open connections, so no test opens it).
     """
-    path = tmp_path_factory.mktemp("store") / "full.db"
+    location = new_db(tmp_path_factory.mktemp("store"), "full", keep=True)
 
     async def build() -> None:
-        store = await Store.open(path)
+        store = await Store.open(location)
         try:
             await store.apply(load_paths(all_sources()))
         finally:
             await store.close()
 
     asyncio.run(build())
-    return path
+    try:
+        yield location
+    finally:
+        drop_db(location)
+
+
+@pytest.fixture(scope="session")
+def full_db(full_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The full store for tests that only read it (they must not write to it: copy it with `copy_db`).
+
+    On SQLite the imported file itself; on PostgreSQL one copy of the template for the whole run."""
+    if not ON_POSTGRES:
+        yield full_template
+        return
+    location = clone_db(full_template, tmp_path_factory.mktemp("store"), "full_read", keep=True)
+    try:
+        yield location
+    finally:
+        drop_db(location)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """On PostgreSQL the providers' HTTP cache lives in $XDG_CACHE_HOME (no database file to sit beside):
+    the run's own folder, for this process and the `pitboard` processes the tests start."""
+    if not ON_POSTGRES:
+        yield
+        return
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """PostgreSQL databases a test made with `new_db`/`clone_db` are dropped after it."""
+    yield
+    if ON_POSTGRES:
+        drop_created()
 
 
 @pytest.fixture
-async def store(full_db: Path) -> AsyncIterator[Store]:
+async def store(full_db: str) -> AsyncIterator[Store]:
     s = await Store.open(full_db)
     try:
         yield s
@@ -61,13 +108,12 @@ async def store(full_db: Path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def copy_db(full_db: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy.db"
-    shutil.copy(full_db, target)
-    return target
+def copy_db(full_template: str, tmp_path: Path) -> str:
+    """A private copy of the full store (a file copy, or a TEMPLATE copy on PostgreSQL)."""
+    return clone_db(full_template, tmp_path, "copy")
 
 
-def run_cli(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, db: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     """The real `pitboard` command in its own process."""
     env = {**os.environ, "PITBOARD_DATABASE": str(db), "COLUMNS": "200"}
     result = subprocess.run(

@@ -8,11 +8,17 @@ the file. Databases a test created are dropped after it (conftest's autouse fixt
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -55,13 +61,16 @@ def _new_name(hint: str) -> str:
     return f"t_{safe}_{uuid.uuid4().hex[:10]}"
 
 
-def new_db(folder: Path, name: str = "store") -> str:
-    """A new, empty store's location: `folder/name.db`, or a fresh PostgreSQL database's URL."""
+def new_db(folder: Path, name: str = "store", *, keep: bool = False) -> str:
+    """A new, empty store's location: `folder/name.db`, or a fresh PostgreSQL database's URL.
+
+    `keep`: not dropped after the test (a fixture of a wider scope drops it itself, with `drop_db`)."""
     if not ON_POSTGRES:
         return str(Path(folder) / f"{name}.db")
     database = _new_name(name)
     psql(f'CREATE DATABASE "{database}"')
-    _created.append(database)
+    if not keep:
+        _created.append(database)
     return _with_database(server_url(), database)
 
 
@@ -78,9 +87,76 @@ def clone_db(source: str, folder: Path, name: str = "copy", *, keep: bool = Fals
     return _with_database(server_url(), database)
 
 
+def drop_db(location: str) -> None:
+    """Drop a PostgreSQL database made with `keep=True` (a SQLite file goes with its temporary folder)."""
+    if ON_POSTGRES:
+        psql(f'DROP DATABASE IF EXISTS "{database_name(location)}" WITH (FORCE)')
+
+
 def drop_created() -> None:
     while _created:
         psql(f'DROP DATABASE IF EXISTS "{_created.pop()}" WITH (FORCE)')
+
+
+def query(location: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of one statement (written with `?`), read beside whatever has the store open, from sync code."""
+    if not ON_POSTGRES:
+        conn = sqlite3.connect(location)
+        try:
+            return list(conn.execute(sql, params))
+        finally:
+            conn.close()
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        import asyncpg
+
+        from storage.postgres import numbered
+
+        conn = await asyncpg.connect(location)
+        try:
+            return [tuple(r) for r in await conn.fetch(numbered(sql), *params)]
+        finally:
+            await conn.close()
+
+    # Its own event loop in its own thread: callers may be inside a test's running loop.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
+
+
+def fingerprint(location: str, tables: Sequence[str] | None = None) -> str:
+    """A digest of what the store holds (or of `tables`), to show that a refused change changed nothing.
+
+    Rows, not a dump: PostgreSQL's identity sequences advance even in a transaction that rolls back, which
+    is no change to what is stored."""
+    digest = hashlib.sha256()
+    if tables is None and not ON_POSTGRES:
+        conn = sqlite3.connect(location)
+        try:
+            for line in conn.iterdump():
+                digest.update(line.encode())
+        finally:
+            conn.close()
+        return digest.hexdigest()
+    if tables is None:
+        listed = query(
+            location, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        )
+        tables = [str(t) for (t,) in listed]
+    for table in tables:
+        for row in query(location, f"SELECT * FROM {table} ORDER BY 1"):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def holding(location: str, needle: str) -> list[str]:
+    """Where the store holds `needle`: the SQLite files (main, -wal, -journal) or PostgreSQL tables."""
+    if not ON_POSTGRES:
+        files = Path(location).parent.glob(Path(location).name + "*")
+        return [f.name for f in files if f.is_file() and needle.encode() in f.read_bytes()]
+    tables = query(location, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    return [
+        t for (t,) in tables if query(location, f"SELECT count(*) FROM {t} x WHERE x::text LIKE ?", f"%{needle}%")[0][0]
+    ]
 
 
 def sqlite_only(reason: str) -> pytest.MarkDecorator:

@@ -21,6 +21,7 @@ from bot.standin import BotApiStandIn
 from storage.store import Store
 from tests.botenv import NO_LIMITS, TOKEN, BotEnv, running_bot
 from tests.conftest import GTWC, IMSA, ROOT, SERIES
+from tests.databases import new_db
 
 VIENNA, NEW_YORK, HAMBURG = 6001, 6002, 6003
 # The evening of the Barcelona race (1 Oct 2023): its results are news then, not years later.
@@ -47,7 +48,7 @@ async def _season_before_barcelona(db: Path) -> None:
 
 @pytest.fixture
 async def gtwc_before_barcelona(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     await _season_before_barcelona(db)
     # The polls say "now" in 2023: the delivery's clock stands before every session they remind of (a reminder
     # is relevant until its session starts).
@@ -87,7 +88,7 @@ async def test_barcelona_results_from_another_process_send_one_summary_in_german
 async def test_results_imported_the_moment_the_bot_is_up_are_still_news(tmp_path: Path) -> None:
     """The feed's starting point is taken while the bot starts, not by its start job a moment later: an
     import landing in between used to count as history, and its race summaries were never sent."""
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     await _season_before_barcelona(db)
     standin = BotApiStandIn(token=TOKEN)
     await standin.start()
@@ -116,7 +117,7 @@ async def test_results_imported_the_moment_the_bot_is_up_are_still_news(tmp_path
 
 @pytest.fixture
 async def imsa_season(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "imsa-2023.json", IMSA]))
     # The polls say "now" in 2023: the delivery's clock stands before every session they remind of (a reminder

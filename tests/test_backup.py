@@ -15,7 +15,9 @@ from bot.core.clock import JumpClock
 from storage.backup import PAUSE, BackupError, backup_sqlite
 from storage.store import Store
 from tests.conftest import ROOT, run_cli
+from tests.databases import sqlite_only
 
+BACKUP_API = "the backup of a SQLite file through SQLite's online backup API"
 BEFORE = 20_000  # chats committed before the backup starts: a few hundred pages, so many steps
 
 
@@ -41,6 +43,7 @@ async def chats_in(path: Path) -> tuple[list[int], int]:
         await copy.close()
 
 
+@sqlite_only(BACKUP_API)
 async def test_backup_while_the_bot_writes(tmp_path: Path) -> None:
     live = await live_store(tmp_path / "pitboard.db")
     clock = JumpClock()
@@ -90,6 +93,7 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
+@sqlite_only(BACKUP_API)
 async def test_backup_while_another_process_writes(tmp_path: Path) -> None:
     path = tmp_path / "pitboard.db"
     store = await live_store(path)
@@ -129,6 +133,7 @@ async def test_backup_while_another_process_writes(tmp_path: Path) -> None:
     assert live[-1] == 20_000_000 + last
 
 
+@sqlite_only(BACKUP_API)
 async def test_a_corrupt_store_leaves_no_backup(tmp_path: Path) -> None:
     path = tmp_path / "pitboard.db"
     store = await live_store(path)
@@ -148,6 +153,7 @@ async def test_a_corrupt_store_leaves_no_backup(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pitboard.db"]
 
 
+@sqlite_only(BACKUP_API)
 async def test_existing_path_is_refused_unless_forced(tmp_path: Path) -> None:
     path = tmp_path / "pitboard.db"
     store = await live_store(path)
@@ -169,6 +175,7 @@ async def test_existing_path_is_refused_unless_forced(tmp_path: Path) -> None:
     assert (await chats_in(target))[0] == list(range(1, BEFORE + 1))
 
 
+@sqlite_only(BACKUP_API)
 def test_a_missing_store_is_not_created(tmp_path: Path) -> None:
     result = run_cli("backup", str(tmp_path / "backup.db"), db=tmp_path / "nothing-here.db")
     assert result.returncode == 1 and "no SQLite store" in result.stderr

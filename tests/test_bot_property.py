@@ -6,15 +6,14 @@ Limits are off on both sides (tests/botenv.py); the lines are spread over 40 pri
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.botenv import BotEnv, running_bot
+from tests.databases import clone_db, drop_db
 
 COMMANDS = [
     "start",
@@ -82,9 +81,8 @@ command_lines = st.builds(
 
 
 @pytest.fixture(scope="module")
-def live_bot(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, BotEnv]]:
-    db = tmp_path_factory.mktemp("property") / "store.db"
-    shutil.copy(full_db, db)
+def live_bot(full_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, BotEnv]]:
+    db = clone_db(full_template, tmp_path_factory.mktemp("property"), "store", keep=True)
     runner = asyncio.Runner()
     context = running_bot(db)
     env = runner.run(context.__aenter__())
@@ -95,6 +93,7 @@ def live_bot(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     finally:
         runner.run(context.__aexit__(None, None, None))
         runner.close()
+        drop_db(db)
 
 
 @settings(

@@ -17,6 +17,7 @@ from bot.ingest.importers import load_paths
 from storage.schedule import ScheduledSession
 from storage.store import Store
 from tests.conftest import ERGAST, GTWC, IMSA, ROOT, SERIES, SHARED
+from tests.databases import new_db
 
 ALKAMEL_SAMPLE = SHARED / "alkamel-samples" / "2014_ELMS_Imola_Classification.csv"
 NO_ZONE_NOTE = "has no time zone yet"
@@ -48,7 +49,7 @@ def _calendar_starts(name: str) -> dict[tuple[str, str], str]:
 
 
 async def test_imsa_2023_without_calendar_gets_the_calendars_utc_times(tmp_path: Path) -> None:
-    schedule, notes = await _import(tmp_path / "imsa.db", IMSA)
+    schedule, notes = await _import(new_db(tmp_path, "imsa"), IMSA)
     by_event = {(s.event_key, s.key): s for s in schedule}
     assert by_event[("road-atlanta", "race")].start_utc == "2023-10-14T15:40:00Z"
     assert by_event[("road-atlanta", "race")].timezone == "America/New_York"
@@ -66,7 +67,7 @@ async def test_imsa_2023_without_calendar_gets_the_calendars_utc_times(tmp_path:
 
 
 async def test_gtwc_europe_2023_events_get_their_circuit_and_zone(tmp_path: Path) -> None:
-    schedule, _ = await _import(tmp_path / "gtwc.db", GTWC, season=2023)
+    schedule, _ = await _import(new_db(tmp_path, "gtwc"), GTWC, season=2023)
     zones = {s.event_key: s.timezone for s in schedule}
     calendar = json.loads((SERIES / "gtwc-europe-2023.json").read_text(encoding="utf-8"))
     expected = {}
@@ -79,7 +80,7 @@ async def test_gtwc_europe_2023_events_get_their_circuit_and_zone(tmp_path: Path
 
 
 async def test_alkamel_sample_imola_is_placed(tmp_path: Path) -> None:
-    schedule, _ = await _import(tmp_path / "elms.db", ALKAMEL_SAMPLE)
+    schedule, _ = await _import(new_db(tmp_path, "elms"), ALKAMEL_SAMPLE)
     assert {s.timezone for s in schedule} == {"Europe/Rome"}
 
 
@@ -87,7 +88,7 @@ async def test_unknown_venue_stays_time_tbc_with_the_note(tmp_path: Path) -> Non
     folder = tmp_path / "imsa" / "2023" / "99-bull-run-raceway"
     folder.mkdir(parents=True)
     shutil.copy(IMSA / "21-road-atlanta" / "202310141140-race-results.csv", folder)
-    schedule, notes = await _import(tmp_path / "unknown.db", folder)
+    schedule, notes = await _import(new_db(tmp_path, "unknown"), folder)
     (race,) = schedule
     assert race.start_utc is None and race.start_date == "2023-10-14" and race.timezone is None
     assert any("Bull Run Raceway" in n and NO_ZONE_NOTE in n for n in notes), notes
@@ -103,7 +104,7 @@ async def test_a_calendars_zone_wins_over_the_circuit_table(tmp_path: Path) -> N
     doc["seasons"][0]["events"] = [event]
     calendar = tmp_path / "calendar.json"
     calendar.write_text(json.dumps(doc), encoding="utf-8")
-    schedule, _ = await _import(tmp_path / "cal.db", calendar, IMSA / "21-road-atlanta")
+    schedule, _ = await _import(new_db(tmp_path, "cal"), calendar, IMSA / "21-road-atlanta")
     race = next(s for s in schedule if s.key == "race")
     assert race.timezone == "America/Chicago"
     assert race.start_utc == "2023-10-14T16:40:00Z"  # 11:40 CDT, not the table's EDT

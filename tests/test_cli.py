@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.services.search import search_drivers
 from storage.store import Store
 from tests.conftest import GTWC, run_cli
+from tests.databases import new_db
 
 
 def _csv(text: str) -> list[dict[str, str]]:
@@ -116,7 +117,7 @@ async def test_search_service_finds_one_clear_match(store: Store) -> None:
 
 
 def test_import_reports_changes_then_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+    db = new_db(tmp_path, "cli")
     first = run_cli("import", str(GTWC / "Barcelona"), "--season", "2023", db=db, check=True)
     assert "results added" in first.stdout
     second = run_cli("import", str(GTWC / "Barcelona"), "--season", "2023", db=db, check=True)

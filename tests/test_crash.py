@@ -19,6 +19,7 @@ from bot.ingest.importers import load_paths
 from bot.standin import BotApiStandIn
 from storage.store import Store
 from tests.conftest import GTWC, ROOT, SERIES
+from tests.databases import new_db
 
 CHATS = 2000
 KILLS = 10
@@ -48,7 +49,7 @@ async def _until(predicate, timeout: float) -> None:  # type: ignore[no-untyped-
 
 
 async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     rounds = [p for p in sorted(GTWC.iterdir()) if p.is_dir() and p.name not in ("Barcelona", "Zandvoort")]
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "gtwc-europe-2023.json", *rounds], season=2023))

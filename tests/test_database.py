@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from storage.database import Database, open_database
+from storage.leader import LEADER_KEY
 from storage.migrate import Migration, MigrationFailed, migrate_postgres, migrations
 from storage.postgres import PgDatabase, numbered, rows_changed, safe_url
 from tests.conftest import pg_unavailable
@@ -72,6 +73,17 @@ async def test_fetch_fetchrow_fetchval_and_rows_changed(db: Database) -> None:
     assert await db.execute("DELETE FROM things WHERE n >= ?", 20) == 2
     assert await db.execute("INSERT INTO things (name, n) VALUES (?, ?)", "d", True) == 1  # a bool as INTEGER
     assert await db.fetchval("SELECT count(*) FROM things") == 2
+
+
+async def test_a_nul_in_text_is_no_error(db: Database) -> None:
+    """Telegram sends U+0000 in a user's text; PostgreSQL's TEXT cannot hold it (the statement failed, and
+    the reply with it), so it is stored there as U+FFFD. SQLite keeps it."""
+    await db.execute("INSERT INTO bot_state (key, value) VALUES (?, ?)", "nul", "a\x00b")
+    stored = await db.fetchval("SELECT value FROM bot_state WHERE key = ?", "nul")
+    assert stored == ("a\ufffdb" if db.dialect == "postgresql" else "a\x00b")
+    assert await db.fetchval("SELECT count(*) FROM bot_state WHERE value = ?", "a\x00b") == 1
+    await db.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", [("nul2", "\x00"), ("ok", "x")])
+    assert await db.fetchval("SELECT count(*) FROM bot_state WHERE key IN (?, ?)", "nul2", "ok") == 2
 
 
 async def test_insert_returning_id(db: Database) -> None:
@@ -227,6 +239,22 @@ async def test_replicas_starting_together_migrate_once(pg_empty_url: str) -> Non
     finally:
         for db in opened:
             await db.close()
+
+
+async def test_a_replica_starts_while_another_leads(pg_empty_url: str) -> None:
+    """The migration lock is not the leader's: a replica starting beside a leader migrates and opens (with
+    the same key it waited for the leader's session lock forever)."""
+    leader = await asyncpg.connect(pg_empty_url)
+    try:
+        assert await leader.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_KEY)
+        # A bound, not a measured window: without the fix this never returns.
+        starting = await asyncio.wait_for(PgDatabase.open(pg_empty_url, pool_size=1), timeout=60)
+        try:
+            assert await starting.schema_version() == len(migrations("postgresql"))
+        finally:
+            await starting.close()
+    finally:
+        await leader.close()
 
 
 async def test_a_failing_migration_rolls_back_and_names_its_file(pg_empty_url: str) -> None:

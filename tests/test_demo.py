@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from bot.ingest.importers import load_paths
 from storage.store import Store
 from tests.botenv import BotEnv, buttons, running_bot
 from tests.conftest import ERGAST
+from tests.databases import clone_db, drop_db, new_db
 
 OPENS_AT = datetime(2023, 10, 1, 11, 59, 40, tzinfo=UTC)  # an hour and 20 s before the Barcelona race
 
@@ -54,11 +54,11 @@ def test_as_of_keeps_what_was_known_that_morning() -> None:
     assert japan.key in standings_after and qatar.key not in standings_after
 
 
-def demo_store(path: Path) -> None:
+def demo_store(path: str, folder: Path) -> None:
     async def build() -> None:
         store = await Store.open(path)
         try:
-            batches: list[ImportBatch] = load_replay(replay_season(DEMO_DATA, path.parent))
+            batches: list[ImportBatch] = load_replay(replay_season(DEMO_DATA, folder))
             await store.apply(batches)
         finally:
             await store.close()
@@ -67,17 +67,20 @@ def demo_store(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo's store, built once (F1 1950–2023 included: a few seconds)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    demo_store(path)
-    return path
+    folder = tmp_path_factory.mktemp("demo")
+    path = new_db(folder, "demo", keep=True)
+    demo_store(path, folder)
+    try:
+        yield path
+    finally:
+        drop_db(path)
 
 
 @pytest.fixture
-async def demo(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotEnv]:
-    db = tmp_path / "demo.db"
-    shutil.copy(demo_db, db)
+async def demo(demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotEnv]:
+    db = clone_db(demo_db, tmp_path, "demo")
     clock = ReplayClock(OPENS_AT)
     async with running_bot(db, clock=clock) as running:
         yield running

@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.render import menus
 from handlers.common import Services
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
+from tests.databases import new_db
 
 EN, DE = 5001, 5002  # private users
 MEMBER = {"en": 5101, "de": 5102}
@@ -65,7 +66,7 @@ async def env(copy_db: Path) -> AsyncIterator[BotEnv]:
 
 @pytest.fixture
 async def empty(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    async with running_bot(tmp_path / "fresh.db") as running:
+    async with running_bot(new_db(tmp_path, "fresh")) as running:
         people(running)
         yield running
         assert running.errors() == []

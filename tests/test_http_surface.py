@@ -21,7 +21,9 @@ from bot.ingest.importers import load_paths
 from bot.standin import BotApiStandIn
 from bot.web.server import HttpSurface
 from storage.service_stats import expected_schema_version
+from storage.store import Store
 from tests.botenv import TOKEN, BotEnv, future_calendar, running_bot
+from tests.databases import ON_POSTGRES, new_db
 
 ANA, BEN, EVE = 1001, 1002, 1003
 PUBLIC = "https://bot.example.org"
@@ -58,7 +60,7 @@ def value(found: dict[str, list[Any]], family: str, sample: str, **labels: str) 
 
 async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
     clock = ManualClock()
-    async with running_bot(tmp_path / "bot.db", clock=clock) as env, surface(env) as url:
+    async with running_bot(new_db(tmp_path, "bot"), clock=clock) as env, surface(env) as url:
         for user in (ANA, BEN, EVE):
             env.standin.user(user, first_name="U", language_code="en")
         await env.say(ANA, ANA, "/start")
@@ -110,10 +112,21 @@ async def test_metrics_after_a_few_commands(tmp_path: Path) -> None:
         assert value(found, "pitboard_leader", "pitboard_leader") == 1  # SQLite's one process always leads
 
 
+async def set_newest_migration(store: Store, newest: int, *, applied: bool) -> None:
+    """Make the store look one migration behind (or not): SQLite's user_version, PostgreSQL's version table
+    (the newest row hidden under a negative number)."""
+    if not ON_POSTGRES:
+        await store.db.execute(f"PRAGMA user_version = {newest if applied else newest - 1}")
+    elif applied:
+        await store.db.execute("UPDATE schema_version SET version = ? WHERE version = ?", newest, -newest)
+    else:
+        await store.db.execute("UPDATE schema_version SET version = ? WHERE version = ?", -newest, newest)
+
+
 async def test_health_and_readiness(tmp_path: Path) -> None:
     clock = ManualClock()
     settings = {"PITBOARD_READY_API_SECONDS": 300}
-    async with running_bot(tmp_path / "bot.db", clock=clock, settings=settings) as env, surface(env) as url:
+    async with running_bot(new_db(tmp_path, "bot"), clock=clock, settings=settings) as env, surface(env) as url:
         assert (await get(f"{url}/healthz"))[0] == 200
         status, _, body = await get(f"{url}/readyz")
         assert (status, body) == (200, b"ready\n")
@@ -131,10 +144,10 @@ async def test_health_and_readiness(tmp_path: Path) -> None:
 
         # The schema behind the code's newest migration.
         expected = expected_schema_version()
-        await env.store.db.execute(f"PRAGMA user_version = {expected - 1}")
+        await set_newest_migration(env.store, expected, applied=False)
         status, _, body = await get(f"{url}/readyz")
         assert status == 503 and f"schema at version {expected - 1}, expected {expected}".encode() in body
-        await env.store.db.execute(f"PRAGMA user_version = {expected}")
+        await set_newest_migration(env.store, expected, applied=True)
         assert (await get(f"{url}/readyz"))[0] == 200
 
         # The database gone: not ready, still alive.
@@ -155,7 +168,7 @@ def events(data: bytes) -> list[str]:
 
 
 async def test_calendar_feed_follows_the_chat_and_reset_revokes_it(tmp_path: Path) -> None:
-    async with running_bot(tmp_path / "bot.db", settings={"PITBOARD_PUBLIC_URL": PUBLIC + "/"}) as env:
+    async with running_bot(new_db(tmp_path, "bot"), settings={"PITBOARD_PUBLIC_URL": PUBLIC + "/"}) as env:
         await env.store.apply(load_paths([future_calendar(tmp_path / "future.json")]))
         env.standin.user(ANA, first_name="Ana", language_code="en")
         env.standin.user(BEN, first_name="Ben", language_code="de")
@@ -191,7 +204,7 @@ async def test_calendar_feed_follows_the_chat_and_reset_revokes_it(tmp_path: Pat
 
 
 async def test_no_link_without_a_public_address(tmp_path: Path) -> None:
-    async with running_bot(tmp_path / "bot.db") as env:
+    async with running_bot(new_db(tmp_path, "bot")) as env:
         env.standin.user(ANA, first_name="Ana", language_code="en")
         reply = (await env.say(ANA, ANA, "/ics"))[0]["text"]
         assert "/cal/" not in reply and "link" not in reply

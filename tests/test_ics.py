@@ -20,6 +20,7 @@ from storage.removals import RemovalRefused
 from storage.store import Store
 from tests.botenv import future_calendar, running_bot
 from tests.conftest import SHARED, run_cli
+from tests.databases import new_db
 
 NASCAR = SHARED / "calendars" / "nascar-2026"
 V1, V2, V3, V4, V5 = sorted(NASCAR.glob("*.ics"))
@@ -37,7 +38,7 @@ def whole(path: Path) -> list:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "ics.db") as opened:
+    async with await Store.open(new_db(tmp_path, "ics")) as opened:
         yield opened
 
 
@@ -101,7 +102,7 @@ async def test_the_partial_feed_is_refused_unless_allowed_and_the_restored_feed_
 
 
 def test_the_partial_feed_is_refused_by_the_command_line(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+    db = new_db(tmp_path, "cli")
     run_cli("import", str(V3), "--series", "nascar", "--season", "2026", db=db, check=True)
     refused = run_cli("import", str(V4), "--series", "nascar", "--season", "2026", db=db)
     assert refused.returncode == 1
@@ -111,7 +112,7 @@ def test_the_partial_feed_is_refused_by_the_command_line(tmp_path: Path) -> None
 
 
 async def test_moved_race_sends_one_notice_and_its_reminders_move(tmp_path: Path) -> None:
-    db = tmp_path / "bot.db"
+    db = new_db(tmp_path, "bot")
     async with await Store.open(db) as setup:
         await setup.apply(cup(V1))
         await setup.apply(cup(V2))
@@ -257,7 +258,7 @@ async def test_filter_keeps_one_series_and_empty_or_wrong_input_is_a_clear_error
 
 
 def test_export_parses_has_utc_instants_and_alarms_and_reimports_unchanged(tmp_path: Path) -> None:
-    db = tmp_path / "export.db"
+    db = new_db(tmp_path, "export")
     args = ("--series", "nascar-cup", "--season", "2026", "--series-name", "NASCAR Cup Series", "--filter", CUP)
     run_cli("import", str(V3), *args, db=db, check=True)
     out = tmp_path / "cup.ics"
@@ -276,7 +277,7 @@ def test_export_parses_has_utc_instants_and_alarms_and_reimports_unchanged(tmp_p
 
 
 async def test_ics_command_sends_a_document_of_the_followed_series(tmp_path: Path) -> None:
-    db = tmp_path / "bot.db"
+    db = new_db(tmp_path, "bot")
     async with await Store.open(db) as setup:
         await setup.apply(cup(V3))
     async with running_bot(db) as env:
@@ -293,7 +294,7 @@ async def test_ics_command_sends_a_document_of_the_followed_series(tmp_path: Pat
 
 
 async def test_next_has_a_calendar_button_with_the_chats_reminders(tmp_path: Path) -> None:
-    db = tmp_path / "next.db"
+    db = new_db(tmp_path, "next")
     async with await Store.open(db) as setup:
         await setup.apply(load_paths([future_calendar(tmp_path / "future.json")]))
     async with running_bot(db) as env:

@@ -17,7 +17,7 @@ import pytest
 from bot.cli import sync_f1
 from bot.core.clock import JumpClock, ManualClock
 from bot.ingest.importers import load_paths
-from bot.ingest.providers.client import HttpClient, ProviderError, retry_after
+from bot.ingest.providers.client import HttpClient, ProviderError, cache_beside, retry_after
 from bot.ingest.providers.f1_sync import PROVIDER_NAME, F1Sync, record_status
 from bot.ingest.providers.jolpica_standin import ErgastData, Faults, JolpicaStandIn
 from bot.ingest.providers.limiter import JOLPICA_RATES, RateLimiter
@@ -26,6 +26,7 @@ from storage.store import Store
 from tests.botenv import ADMIN_ID, running_bot
 from tests.clocked import drive
 from tests.conftest import ERGAST, ROOT, SERIES
+from tests.databases import new_db
 from tests.test_f1_standings import _compare
 
 AFTER_2024 = datetime(2025, 1, 10, tzinfo=UTC)
@@ -79,7 +80,7 @@ async def test_sync_2024_through_429s_and_a_5xx_burst_gives_the_official_table(
     faults = Faults(rate_limit_every=7, retry_after="3", error_burst=(15, 3))
     server = JolpicaStandIn(ergast, faults=faults, monotonic=clock.monotonic, enforce_limits=True)
     url = await server.start()
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _rules(db)
     try:
         assert await sync_f1(str(db), url, 2024, clock) == 0
@@ -103,7 +104,7 @@ async def test_sync_2024_through_429s_and_a_5xx_burst_gives_the_official_table(
 async def test_other_seasons_sync_and_agree_with_the_csv_import(
     standin: JolpicaStandIn, tmp_path: Path, year: int
 ) -> None:
-    synced, imported = tmp_path / "synced.db", tmp_path / "imported.db"
+    synced, imported = new_db(tmp_path, "synced"), new_db(tmp_path, "imported")
     for db in (synced, imported):
         await _rules(db)
     assert await sync_f1(str(synced), standin.base_url, year, JumpClock(AFTER_2024)) == 0
@@ -161,7 +162,7 @@ async def test_a_malformed_page_is_rejected_and_nothing_is_written(
 ) -> None:
     server = JolpicaStandIn(ergast, faults=Faults(malformed={page: fault}))
     url = await server.start()
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _rules(db)
     async with await Store.open(db) as store:
         before = (await store.counts(), await store.feed.last_import_id())
@@ -191,7 +192,7 @@ def test_the_real_command_refuses_an_html_page_naming_the_url(tmp_path: Path) ->
                 "--season",
                 "2024",
                 env={
-                    "PITBOARD_DATABASE": str(tmp_path / "f1.db"),
+                    "PITBOARD_DATABASE": str(new_db(tmp_path, "f1")),
                     "PITBOARD_JOLPICA_URL": url,
                     "PATH": "/usr/bin:/bin",
                 },
@@ -213,7 +214,7 @@ def test_the_real_command_refuses_an_html_page_naming_the_url(tmp_path: Path) ->
 async def test_a_second_sync_asks_conditionally_and_changes_nothing(
     standin: JolpicaStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     assert await sync_f1(str(db), standin.base_url, 2021, JumpClock(AFTER_2024)) == 0
     first = len(standin.requests)
     capsys.readouterr()
@@ -275,14 +276,16 @@ async def _season_but_the_finale(standin: JolpicaStandIn, db: Path) -> None:
 async def test_results_after_the_finale_bring_one_summary_per_following_chat(
     standin: JolpicaStandIn, tmp_path: Path
 ) -> None:
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _season_but_the_finale(standin, db)
     clock = ManualClock(datetime(2024, 12, 8, 12, 0, tzinfo=UTC))
     settings = {"PITBOARD_JOLPICA_URL": standin.base_url}
     async with running_bot(db, clock=clock, providers=True, settings=settings) as env:
         for chat, driver in ((VERSTAPPEN_FAN, "Max Verstappen"), (NORRIS_FAN, "Lando Norris")):
             env.standin.user(chat, first_name="Fan", language_code="en")
-            await env.say(chat, chat, f"/follow {driver}")
+            # First contact: the welcome and the answer; wait for both (under load the second trailed and
+            # was counted as the summary).
+            await env.say(chat, chat, f"/follow {driver}", expect=2)
         env.standin.user(NOBODY, first_name="Nobody", language_code="en")
         await env.say(NOBODY, NOBODY, "/start")
         counts = {c: len(env.standin.messages(c)) for c in (VERSTAPPEN_FAN, NORRIS_FAN, NOBODY)}
@@ -324,7 +327,7 @@ async def test_results_after_the_finale_bring_one_summary_per_following_chat(
 
 
 async def test_results_that_never_come_are_given_up_after_48_hours(standin: JolpicaStandIn, tmp_path: Path) -> None:
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _season_but_the_finale(standin, db)
     clock = ManualClock(ABU_DHABI_RACE_END)
     async with await Store.open(db) as store:
@@ -348,7 +351,7 @@ async def test_results_that_never_come_are_given_up_after_48_hours(standin: Jolp
 
 
 async def test_an_outage_is_logged_kept_in_the_status_and_never_raised(tmp_path: Path) -> None:
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _rules(db)
     clock = JumpClock(datetime(2025, 3, 1, tzinfo=UTC))
     async with await Store.open(db) as store:
@@ -367,7 +370,7 @@ async def test_an_outage_is_logged_kept_in_the_status_and_never_raised(tmp_path:
 async def test_a_run_waiting_for_an_unreachable_jolpica_does_not_hold_up_the_stop(tmp_path: Path) -> None:
     """As found trying it as a new user: with no route to api.jolpi.ca, Ctrl-C waited 21 s for the job's
     retries, because python-telegram-bot waits for running jobs. The run now goes on beside the job."""
-    db = tmp_path / "f1.db"
+    db = new_db(tmp_path, "f1")
     await _rules(db)
     clock = ManualClock(datetime(2025, 3, 1, tzinfo=UTC))  # backoff sleeps on it: never over unless advanced
     async with await Store.open(db) as store:
@@ -397,3 +400,14 @@ def test_settings_read_the_jolpica_url_and_the_switch() -> None:
     assert mirror.jolpica_url == "http://127.0.0.1:8765/ergast/f1/" and mirror.sync_f1 is False
     with pytest.raises(ValidationError, match="http"):
         Settings.model_validate({"PITBOARD_JOLPICA_URL": "api.jolpi.ca"})
+
+
+def test_a_postgresql_store_keeps_its_http_cache_in_the_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside a SQLite file as before; for a database URL one folder per server and database in the user's
+    cache folder, never a folder named after the URL (nor its password) in the working folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache_beside(str(tmp_path / "p.db"), "jolpica").folder == tmp_path / "p.db.http-cache" / "jolpica"
+    cache = cache_beside("postgresql://pit:hunter2@db.internal:5433/pitboard", "jolpica")
+    assert cache.folder == tmp_path / "cache" / "pitboard" / "http-cache" / "db.internal-5433-pitboard" / "jolpica"

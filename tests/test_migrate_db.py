@@ -13,6 +13,7 @@ import pytest
 from storage.copy import CopyFailed, CountMismatch, TargetNotEmpty, copy_sqlite_to_postgres, dependency_order
 from storage.database import open_database
 from tests.conftest import run_cli
+from tests.databases import sqlite_only
 
 # Spot checks that must answer the same on both sides (ORDER BY makes them comparable).
 _SPOT_CHECKS = [
@@ -38,6 +39,7 @@ async def _pg_answers(url: str) -> list[list[tuple[object, ...]]]:
         await conn.close()
 
 
+@sqlite_only("its source is the full store as a SQLite file; it runs against the PostgreSQL server in the SQLite pass")
 async def test_the_full_store_copies_with_equal_counts_and_answers(copy_db: Path, pg_empty_url: str) -> None:
     started = time.monotonic()
     result = run_cli("migrate-db", str(copy_db), pg_empty_url, db=copy_db)

@@ -5,10 +5,8 @@ the real CLI in its own process and the real bot over HTTP against the stand-in.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +24,7 @@ from bot.standin import BotApiStandIn
 from storage.store import Store
 from tests.botenv import ADMIN_ID, NO_LIMITS, TOKEN, BotEnv, buttons, running_bot
 from tests.conftest import GTWC, IMSA, SERIES, run_cli
+from tests.databases import fingerprint, new_db, query
 
 MONZA_RACE = GTWC / "Monza" / "Races" / "Main_Race.csv"
 FOLLOWER_BASE = 7_100_000
@@ -36,25 +35,9 @@ PETIT_END = datetime(2023, 10, 15, 1, 40, tzinfo=UTC)
 DATA_TABLES = ("seasons", "events", "sessions", "entries", "entry_drivers", "results", "drivers", "teams", "imports")
 
 
-def fingerprint(db: Path) -> str:
+def data_fingerprint(db: str) -> str:
     """The race data and the imports log (a running bot writes its own chats and state beside them)."""
-    conn = sqlite3.connect(db)
-    try:
-        digest = hashlib.sha256()
-        for table in DATA_TABLES:
-            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1"):
-                digest.update(repr(row).encode())
-        return digest.hexdigest()
-    finally:
-        conn.close()
-
-
-def query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.execute(sql, params))
-    finally:
-        conn.close()
+    return fingerprint(db, DATA_TABLES)
 
 
 def summaries_queued(db: Path) -> int:
@@ -85,7 +68,7 @@ async def _imsa_history(db: Path, folders: list[Path], followers: int) -> None:
 
 async def test_backfill_of_a_past_season_queues_no_summaries(tmp_path: Path) -> None:
     """As found: a back-fill of IMSA 2023 with 150 followers of one driver queued 1,638 summaries."""
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     history = [IMSA / "01-roar-before-the-24", IMSA / "02-daytona-international-speedway"]
     await _imsa_history(db, history, followers=150)
     async with running_bot(db) as env:
@@ -126,7 +109,7 @@ async def bot_at_rest(db: Path) -> AsyncIterator[tuple[BotApiStandIn, Notifier]]
 
 async def test_a_fresh_race_still_alerts_every_follower(tmp_path: Path) -> None:
     """The same season up to Petit Le Mans; its results, an hour after the race ended, are news."""
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     petit = IMSA / "21-road-atlanta"
     await _imsa_history(db, [p for p in sorted(IMSA.iterdir()) if p.is_dir() and p != petit], followers=20)
     async with bot_at_rest(db) as (standin, alerts):
@@ -140,7 +123,7 @@ async def test_a_fresh_race_still_alerts_every_follower(tmp_path: Path) -> None:
 
 async def test_quiet_import_of_a_fresh_race_alerts_nobody(tmp_path: Path) -> None:
     """`pitboard import --quiet`: stored, standings updated, nobody alerted, and the summary says so."""
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     petit = IMSA / "21-road-atlanta"
     await _imsa_history(db, [p for p in sorted(IMSA.iterdir()) if p.is_dir() and p != petit], followers=20)
     async with bot_at_rest(db) as (_, alerts):
@@ -181,7 +164,7 @@ def _monza_race_rows(db: Path) -> int:
 
 @pytest.fixture
 def monza_db(tmp_path: Path) -> Path:
-    db = tmp_path / "monza.db"
+    db = new_db(tmp_path, "monza")
     run_cli("import", str(GTWC / "Monza"), "--season", "2023", db=db, check=True)
     assert _monza_race_rows(db) == 55
     return db
@@ -190,13 +173,13 @@ def monza_db(tmp_path: Path) -> Path:
 def test_truncated_file_is_refused_naming_what_would_vanish(monza_db: Path, tmp_path: Path) -> None:
     """As found: `head -6 Main_Race.csv` imported as "50 results corrected", the race from 55 rows to 5."""
     cut = _monza_cut(tmp_path)
-    before = fingerprint(monza_db)
+    before = data_fingerprint(monza_db)
     result = run_cli("import", str(cut), db=monza_db)
     assert result.returncode == 1, result.stdout
     assert "nothing was changed" in result.stderr
     assert "Monza Race: 50 of 55 results would be removed" in result.stderr, result.stderr
     assert "--allow-removals" in result.stderr
-    assert fingerprint(monza_db) == before
+    assert data_fingerprint(monza_db) == before
 
 
 def test_allow_removals_applies_the_cut_file(monza_db: Path, tmp_path: Path) -> None:
@@ -218,15 +201,15 @@ def test_classified_cars_losing_their_classification_are_refused(monza_db: Path,
     broken = [lines[0], *(re.sub(r"^\d+,", "NC,", line, count=1) for line in lines[1:])]
     path = _monza_cut(tmp_path)
     path.write_text("".join(broken), encoding="utf-8")
-    before = fingerprint(monza_db)
+    before = data_fingerprint(monza_db)
     result = run_cli("import", str(path), db=monza_db)
     assert result.returncode == 1
     assert re.search(r"Monza Race: \d+ of \d+ classified cars would lose their classification", result.stderr)
-    assert fingerprint(monza_db) == before
+    assert data_fingerprint(monza_db) == before
 
 
 def test_a_calendar_cancelling_most_of_a_season_is_refused(tmp_path: Path) -> None:
-    db = tmp_path / "cal.db"
+    db = new_db(tmp_path, "cal")
     calendar = SERIES / "imsa-2023.json"
     run_cli("import", str(calendar), db=db, check=True)
     doc = json.loads(calendar.read_text(encoding="utf-8"))
@@ -235,27 +218,27 @@ def test_a_calendar_cancelling_most_of_a_season_is_refused(tmp_path: Path) -> No
             session["status"] = "cancelled"
     changed = tmp_path / "imsa-2023.json"
     changed.write_text(json.dumps(doc), encoding="utf-8")
-    before = fingerprint(db)
+    before = data_fingerprint(db)
     result = run_cli("import", str(changed), db=db)
     assert result.returncode == 1
     assert re.search(r"IMSA[^:]* 2023: \d+ of \d+ sessions would be cancelled", result.stderr), result.stderr
-    assert fingerprint(db) == before
+    assert data_fingerprint(db) == before
 
 
 async def test_upload_of_a_truncated_file_asks_before_removing(monza_db: Path, tmp_path: Path) -> None:
     """As found, through the admin upload: refused with buttons; Cancel keeps the store; Import anyway applies."""
     content = _monza_cut(tmp_path).read_bytes()
-    before = fingerprint(monza_db)
+    before = data_fingerprint(monza_db)
     async with running_bot(monza_db) as env:
         env.standin.private_chat(ADMIN_ID)
         caption = "/import season=2023 event=Monza"
         [asked] = await env.upload(ADMIN_ID, ADMIN_ID, "Main_Race.csv", content, caption)
         assert "Monza Race: 50 of 55 results would be removed" in asked["text"], asked["text"]
         assert [label for label, _ in buttons(asked)] == ["Import anyway", "Cancel"]
-        assert fingerprint(monza_db) == before
+        assert data_fingerprint(monza_db) == before
         [cancelled] = await env.press(ADMIN_ID, ADMIN_ID, asked, "Cancel")
         assert "nothing was changed" in cancelled["text"]
-        assert fingerprint(monza_db) == before
+        assert data_fingerprint(monza_db) == before
 
         [asked] = await env.upload(ADMIN_ID, ADMIN_ID, "Main_Race.csv", content, caption)
         done = await env.press(ADMIN_ID, ADMIN_ID, asked, "Import anyway", expect=2)
@@ -280,14 +263,14 @@ def _native(tmp_path: Path, name: str, edit: object) -> Path:
 
 
 def _rejected(db: Path, path: Path, *expected: str) -> str:
-    before = fingerprint(db)
+    before = data_fingerprint(db)
     result = run_cli("import", str(path), db=db)
     assert result.returncode == 1, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
     assert "nothing was changed" in result.stderr and path.name in result.stderr, result.stderr
     for word in expected:
         assert word in result.stderr, result.stderr
-    assert fingerprint(db) == before
+    assert data_fingerprint(db) == before
     return result.stderr
 
 
@@ -375,7 +358,7 @@ async def test_caption_options_are_validated_and_the_file_stays_in_its_folder(
     uploads.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(uploads))
     content = MONZA_RACE.read_bytes()
-    before = fingerprint(monza_db)
+    before = data_fingerprint(monza_db)
     async with running_bot(monza_db) as env:
         env.standin.private_chat(ADMIN_ID)
         for caption, expected in (
@@ -392,14 +375,14 @@ async def test_caption_options_are_validated_and_the_file_stays_in_its_folder(
             [answer] = await env.upload(ADMIN_ID, ADMIN_ID, name, content, "/import season=2023 event=Monza")
             assert "Sorry" not in answer["text"], (name, answer["text"])
         assert env.errors() == []
-    assert fingerprint(monza_db) == before  # the same Monza race again changes nothing
+    assert data_fingerprint(monza_db) == before  # the same Monza race again changes nothing
     assert [p for p in (tmp_path / "a").rglob("*") if p.is_file()] == []
 
 
 async def test_importfoo_is_not_import(monza_db: Path, tmp_path: Path) -> None:
     """As found: a file with the caption `/importfoo` was imported like `/import`."""
     one_car_fewer = _monza_cut(tmp_path, lines=55).read_bytes()  # an ordinary correction under /import
-    before = fingerprint(monza_db)
+    before = data_fingerprint(monza_db)
     async with running_bot(monza_db) as env:
         env.standin.private_chat(ADMIN_ID)
         for caption in ("/importfoo", "/import_all season=2023", "/import@other_bot"):
@@ -412,7 +395,7 @@ async def test_importfoo_is_not_import(monza_db: Path, tmp_path: Path) -> None:
         texts = [m["text"] or "" for m in env.standin.messages(ADMIN_ID)]
         assert len(texts) == 1, texts
         assert env.errors() == []
-    assert fingerprint(monza_db) == before
+    assert data_fingerprint(monza_db) == before
 
 
 async def test_upload_answers_in_the_chats_language(monza_db: Path, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from storage.sqlite import SqliteDatabase
 from storage.store import Store
 from tests.botenv import BotEnv, running_bot
 from tests.conftest import IMSA, SERIES
+from tests.databases import ON_POSTGRES, new_db
 
 FAN = 7101
 PETIT = datetime(2023, 10, 14, 15, 40, tzinfo=UTC)  # Petit Le Mans 2023, the race
@@ -37,7 +38,7 @@ DAY_DUE = PETIT - timedelta(hours=24)
 
 @pytest.fixture
 async def imsa_db(tmp_path: Path) -> Path:
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     async with await Store.open(db) as store:
         await store.apply(load_paths([SERIES / "imsa-2023.json", IMSA]))
     return db
@@ -229,6 +230,19 @@ async def _fans(store: Store, count: int) -> dict[int, tuple[str, str, dict[str,
 def count_statements(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement the store's connection is asked to run (an executemany of 20,000 rows is one)."""
     seen: list[str] = []
+    if ON_POSTGRES:
+        # Every statement goes through these, on the pool or on a transaction's connection.
+        from storage.postgres import _Statements
+
+        for name in ("fetch", "fetch_tuples", "fetchrow", "fetchval", "execute", "executemany"):
+            method = getattr(_Statements, name)
+
+            async def counted_pg(self: Any, sql: str, *args: Any, _method: Any = method) -> Any:
+                seen.append(sql)
+                return await _method(self, sql, *args)
+
+            monkeypatch.setattr(_Statements, name, counted_pg)
+        return seen
     assert isinstance(store.db, SqliteDatabase)
     conn = store.db.conn
     for name in ("execute", "executemany"):

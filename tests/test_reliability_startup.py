@@ -29,6 +29,7 @@ from bot.startup import until_reachable
 from storage.sqlite import open_sqlite
 from storage.store import Store
 from tests.botenv import NO_LIMITS, future_calendar
+from tests.databases import ON_POSTGRES, holding, new_db, query, sqlite_only
 
 ROOT = Path(__file__).resolve().parent.parent
 # Shaped like a real token, so the redaction's shape rule and its registered-secret rule are both tried.
@@ -146,10 +147,6 @@ def leaks(*paths: Path) -> dict[str, int]:
     return found
 
 
-def store_files(db: Path) -> list[Path]:
-    return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")]
-
-
 class GarbageServer:
     """Answers every connection with something that is not HTTP, as a broken proxy would."""
 
@@ -253,7 +250,7 @@ async def test_run_from_env_example_answers_start(form: str, tmp_path: Path) -> 
             tmp_path,
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=standin.base_url,
-            PITBOARD_DATABASE=str(tmp_path / "pitboard.db"),
+            PITBOARD_DATABASE=new_db(tmp_path, "pitboard"),
             PITBOARD_ADMINS=form,
         )
         async with bot_process(tmp_path) as bot:
@@ -277,7 +274,7 @@ async def test_unreachable_api_at_start_is_retried_until_it_answers(tmp_path: Pa
         tmp_path,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=f"http://127.0.0.1:{port}/bot",
-        PITBOARD_DATABASE=str(tmp_path / "pitboard.db"),
+        PITBOARD_DATABASE=new_db(tmp_path, "pitboard"),
     )
     async with bot_process(tmp_path) as bot:
         await bot.wait_for_log("getMe failed")
@@ -355,12 +352,13 @@ async def test_start_backoff_is_capped_exponential_and_logged(caplog: pytest.Log
 
 async def test_a_rejected_token_is_fatal_with_a_clear_message_without_the_token(tmp_path: Path) -> None:
     """As found: `InvalidToken: The token … was rejected` on stderr."""
+    db = new_db(tmp_path, "pitboard")
     async with BotApiStandIn(token="111:another-bots-token-entirely", enforce_limits=False) as standin:
         dotenv(
             tmp_path,
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=standin.url,  # without /bot, as an operator may write it
-            PITBOARD_DATABASE=str(tmp_path / "pitboard.db"),
+            PITBOARD_DATABASE=db,
             PITBOARD_LOG_LEVEL="DEBUG",
         )
         async with bot_process(tmp_path) as bot:
@@ -368,10 +366,8 @@ async def test_a_rejected_token_is_fatal_with_a_clear_message_without_the_token(
     err = bot.log()
     assert code == 1
     assert "rejected the token (Unauthorized)" in err and "TELEGRAM_BOT_TOKEN" in err
-    assert leaks(bot.stdout, bot.stderr, *store_files(tmp_path / "pitboard.db")) == {
-        "stdout.txt": 0,
-        "stderr.txt": 0,
-    }
+    assert leaks(bot.stdout, bot.stderr) == {"stdout.txt": 0, "stderr.txt": 0}
+    assert holding(db, TOKEN) == holding(db, SECRET_PART) == []
 
 
 async def test_the_token_never_leaves_the_process_at_debug(tmp_path: Path) -> None:
@@ -379,12 +375,12 @@ async def test_the_token_never_leaves_the_process_at_debug(tmp_path: Path) -> No
     garbage (not HTTP), a TELEGRAM_API_URL without /bot and with a trailing slash, then a real conversation
     that writes the store; the token is in none of stdout, stderr (the log) and the database files."""
     port = free_port()
-    db = tmp_path / "pitboard.db"
+    db = new_db(tmp_path, "pitboard")
     dotenv(
         tmp_path,
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=f"http://127.0.0.1:{port}/",
-        PITBOARD_DATABASE=str(db),
+        PITBOARD_DATABASE=db,
         PITBOARD_LOG_LEVEL="DEBUG",
     )
     garbage = GarbageServer()
@@ -404,11 +400,15 @@ async def test_the_token_never_leaves_the_process_at_debug(tmp_path: Path) -> No
             await standin.stop()
     log = bot.log()
     assert garbage.answered >= 1
-    assert "DEBUG aiosqlite" in log and "DEBUG telegram" in log  # the libraries that print URLs and SQL did log
+    # The libraries that print URLs and SQL did log (asyncpg logs no statements at DEBUG).
+    assert ("DEBUG aiosqlite" in log or ON_POSTGRES) and "DEBUG telegram" in log
     assert "/bot<token>" in log  # python-telegram-bot printed its URL, masked
-    assert leaks(bot.stdout, bot.stderr, *store_files(db)) == {"stdout.txt": 0, "stderr.txt": 0, "pitboard.db": 0}
+    assert leaks(bot.stdout, bot.stderr) == {"stdout.txt": 0, "stderr.txt": 0}
+    assert query(db, "SELECT count(*) FROM chats")[0][0] >= 1  # the conversation wrote the store …
+    assert holding(db, TOKEN) == holding(db, SECRET_PART) == []  # … and the token is nowhere in it
 
 
+@sqlite_only("aiosqlite's DEBUG log of every call")
 async def test_aiosqlite_debug_lines_are_redacted(tmp_path: Path) -> None:
     """aiosqlite logs every call with its parameters at DEBUG: an error text that quoted a Bot API URL
     would print the token there. The handler filter `pitboard run` installs masks it."""
@@ -466,6 +466,7 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
     return conn
 
 
+@sqlite_only("another connection holds SQLite's one write lock past busy_timeout")
 async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     clock = ManualClock()
@@ -502,6 +503,7 @@ async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -
         await guard.close()
 
 
+@sqlite_only("another connection holds SQLite's one write lock past the bound")
 async def test_guard_gives_up_after_its_bound(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     clock = ManualClock()
@@ -535,6 +537,7 @@ async def bot_on(standin: BotApiStandIn, db: Path, errors: list[str]) -> AsyncIt
         await store.close()
 
 
+@sqlite_only("an import holding SQLite's one write lock past busy_timeout")
 async def test_follow_while_an_import_holds_the_write_lock(tmp_path: Path) -> None:
     """As found: a write lock held past busy_timeout turned a successful /follow into "Sorry, something
     went wrong" (the `sent` mark failed after the send), and after a restart the reply came again."""
@@ -571,8 +574,9 @@ def test_import_uses_the_database_named_in_dotenv(tmp_path: Path) -> None:
     """`pitboard import` from cron, in the bot's folder, must write the store `pitboard run` reads."""
     import subprocess
 
-    dotenv(tmp_path, PITBOARD_DATABASE=str(tmp_path / "data" / "store.db"))
     (tmp_path / "data").mkdir()
+    db = new_db(tmp_path / "data", "store")
+    dotenv(tmp_path, PITBOARD_DATABASE=db)
     calendar = future_calendar(tmp_path / "cal.json")
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "import", str(calendar)],
@@ -582,7 +586,7 @@ def test_import_uses_the_database_named_in_dotenv(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr.decode()
-    assert (tmp_path / "data" / "store.db").exists() and not (tmp_path / "pitboard.db").exists()
+    assert query(db, "SELECT count(*) FROM events")[0][0] == 2 and not (tmp_path / "pitboard.db").exists()
 
 
 def test_env_example_documents_every_setting() -> None:

@@ -10,9 +10,7 @@ tests/test_bot_property.py does the same for command lines in private chats.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.core import callbacks
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
+from tests.databases import clone_db, drop_db
 
 MEMBER = 6100
 GROUP = -1006100
@@ -48,9 +47,8 @@ button_data = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def live_bot(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, BotEnv]]:
-    db = tmp_path_factory.mktemp("sweep") / "store.db"
-    shutil.copy(full_db, db)
+def live_bot(full_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, BotEnv]]:
+    db = clone_db(full_template, tmp_path_factory.mktemp("sweep"), "store", keep=True)
     runner = asyncio.Runner()
     context = running_bot(db)
     env = runner.run(context.__aenter__())
@@ -65,6 +63,7 @@ def live_bot(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     finally:
         runner.run(context.__aexit__(None, None, None))
         runner.close()
+        drop_db(db)
 
 
 def _check(env: BotEnv) -> None:

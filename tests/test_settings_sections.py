@@ -23,6 +23,7 @@ from bot.core.chat_settings import DEFAULTS, ChatSettings, Spoiler, first_zone
 from bot.core.zone_lookup import find_zones
 from storage.store import Store
 from tests.botenv import BotEnv, buttons, running_bot
+from tests.databases import new_db
 
 ROOT = Path(__file__).resolve().parent.parent
 EN, DE, AT, GB = 5101, 5102, 5103, 5104
@@ -32,7 +33,7 @@ GROUP, GROUP_ADMIN, MEMBER = -1005100, 5110, 5111
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    async with running_bot(tmp_path / "empty.db") as running:
+    async with running_bot(new_db(tmp_path, "empty")) as running:
         for user, code in USERS.items():
             running.standin.user(user, first_name=f"U{user}", language_code=code)
         running.standin.user(GROUP_ADMIN, first_name="Gus", language_code="de")
@@ -365,7 +366,7 @@ def test_chat_settings_read_what_older_versions_stored_and_write_it_back_alike()
 
 
 async def test_the_reminder_sql_uses_the_defaults_of_chat_settings(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await Store.open(new_db(tmp_path, "s")) as store:
         await store.chats.add_many([(1, "private", "en"), (2, "private", "de")], [])
         await store.chats.set_many([(2, "UTC", {"reminder_minutes": [15]})])
         assert await store.reminders.leads_in_use() == set(DEFAULTS.reminder_minutes) | {15}

@@ -27,6 +27,7 @@ from storage.store import Store
 from storage.writer import ImportConflict
 from tests.botenv import ADMIN_ID, BotEnv, running_bot
 from tests.conftest import ERGAST, GTWC, IMSA, ROOT, run_cli
+from tests.databases import new_db
 from tests.test_f1_standings import _compare
 from tests.wheelenv import build_wheel, clean_env, install
 
@@ -84,7 +85,7 @@ def _no_rules_series(tmp_path: Path) -> Path:
 
 
 def test_cli_import_of_gtwc_results_alone_applies_the_shipped_rules_and_calendar(tmp_path: Path) -> None:
-    db = tmp_path / "fresh.db"
+    db = new_db(tmp_path, "fresh")
     first = run_cli("import", str(GTWC), db=db, check=True).stdout
     assert "Applied the shipped GT World Challenge Europe 2023 points rules and calendar." in first
     asked = ("standings", "gtwc-europe", "--season", "2023", "--class", "Bronze Cup", "--format", "csv")
@@ -96,7 +97,7 @@ def test_cli_import_of_gtwc_results_alone_applies_the_shipped_rules_and_calendar
 
 
 async def test_the_calendar_comes_with_the_results(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "fresh.db") as store:
+    async with await Store.open(new_db(tmp_path, "fresh")) as store:
         outcome = await apply_import(store, load_paths([GTWC]), NOW)
         assert [g.describe() for g in grouped(outcome.applied)] == [
             "applied the shipped GT World Challenge Europe 2023 points rules and calendar"
@@ -120,7 +121,7 @@ async def test_the_shipped_definition_lands_with_the_files_or_not_at_all(tmp_pat
     race = next(s for e in batches[0].seasons[0].events for s in e.sessions if s.key == "race")
     assert race.results is not None
     race.results.append(ResultRec(entry_key="no-such-car", status="classified", position=99))
-    async with await Store.open(tmp_path / "fresh.db") as store:
+    async with await Store.open(new_db(tmp_path, "fresh")) as store:
         with pytest.raises(ImportConflict):
             await apply_import(store, batches, NOW)
         assert await store.series.all() == []
@@ -135,7 +136,7 @@ async def test_rules_someone_imported_are_kept(tmp_path: Path) -> None:
     season["events"] = []
     rules = tmp_path / "house-rules.json"
     rules.write_text(json.dumps(own), encoding="utf-8")
-    async with await Store.open(tmp_path / "fresh.db") as store:
+    async with await Store.open(new_db(tmp_path, "fresh")) as store:
         outcome = await apply_import(store, load_paths([rules, GTWC / "Barcelona"], season=2023), NOW)
         applied = [g.describe() for g in grouped(outcome.applied)]
         assert applied == ["applied the shipped GT World Challenge Europe 2023 calendar"]
@@ -145,7 +146,7 @@ async def test_rules_someone_imported_are_kept(tmp_path: Path) -> None:
 
 async def test_a_query_applies_what_an_older_import_left_out(tmp_path: Path) -> None:
     """A store filled without the shipped definitions (an older Pitboard): the first query applies them."""
-    async with await Store.open(tmp_path / "old.db") as store:
+    async with await Store.open(new_db(tmp_path, "old")) as store:
         await store.apply(load_paths([GTWC]))
         assert await store.series.season_coverage("gtwc-europe", 2023) == SeasonCoverage(False, False)
         tables = await standings_table(store, "gtwc-europe", 2023, "Bronze Cup")
@@ -158,7 +159,7 @@ async def test_a_query_applies_what_an_older_import_left_out(tmp_path: Path) -> 
 
 
 async def test_ergast_alone_gives_computed_f1_standings_equal_to_the_official_ones(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "f1.db") as store:
+    async with await Store.open(new_db(tmp_path, "f1")) as store:
         outcome = await apply_import(store, load_paths([ERGAST]), NOW)
         assert [(g.rules, g.calendar) for g in outcome.applied] and all(a.rules for a in outcome.applied)
         rounds = 0
@@ -190,7 +191,7 @@ def test_the_rules_doc_link_points_at_a_real_section() -> None:
 
 
 def test_cli_says_which_file_to_write_and_which_season_to_start_from(tmp_path: Path) -> None:
-    db = tmp_path / "fresh.db"
+    db = new_db(tmp_path, "fresh")
     imported = run_cli("import", str(_season_2024(tmp_path)), "--season", "2024", db=db, check=True).stdout
     assert "Applied" not in imported
     failed = run_cli("standings", "gtwc-europe", "--season", "2024", db=db)
@@ -212,7 +213,7 @@ def test_the_nearest_shipped_season_is_the_one_to_start_from() -> None:
 
 
 async def test_a_series_pitboard_ships_nothing_for_gets_an_example(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "fresh.db") as store:
+    async with await Store.open(new_db(tmp_path, "fresh")) as store:
         await apply_import(store, load_paths([_no_rules_series(tmp_path)]), NOW)
         with pytest.raises(NoRules) as caught:
             await standings_table(store, "club-gt")
@@ -228,7 +229,7 @@ async def test_a_series_pitboard_ships_nothing_for_gets_an_example(tmp_path: Pat
 async def gtwc_bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BotEnv]:
     """A database holding GTWC Europe 2023's results files and a series without rules; the shipped GTWC
     definition came with the import, or ("older-store") is applied when the bot is first asked."""
-    db = tmp_path / "gtwc.db"
+    db = new_db(tmp_path, "gtwc")
     async with await Store.open(db) as store:
         batches = load_paths([GTWC, _no_rules_series(tmp_path)])
         if request.param == "import":

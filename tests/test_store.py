@@ -13,8 +13,10 @@ from storage.db import migrations
 from storage.sqlite import open_sqlite
 from storage.store import Store
 from tests.conftest import GTWC, IMSA, all_sources
+from tests.databases import new_db, sqlite_only
 
 
+@sqlite_only("SQLite's PRAGMA user_version, WAL and foreign_keys settings")
 async def test_migrations_are_versioned_and_applied(tmp_path: Path) -> None:
     db = await open_sqlite(tmp_path / "fresh.db")
     try:
@@ -82,7 +84,7 @@ def _native(results_status: str, winner: str, second: str) -> dict[str, object]:
 
 async def test_provisional_results_corrected_then_final(tmp_path: Path) -> None:
     path = tmp_path / "test-cup.json"
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await Store.open(new_db(tmp_path, "s")) as store:
         path.write_text(json.dumps(_native("provisional", "7", "07")))
         first = await store.apply(load_paths([path]))
         assert [c.what for c in first.session_changes if c.what.startswith("results")] == ["results_new"]
@@ -106,7 +108,7 @@ async def test_provisional_results_corrected_then_final(tmp_path: Path) -> None:
 async def test_moved_session_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "test-cup.json"
     doc = _native("final", "7", "07")
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await Store.open(new_db(tmp_path, "s")) as store:
         path.write_text(json.dumps(doc))
         await store.apply(load_paths([path]))
         doc["seasons"][0]["events"][0]["sessions"][0]["start"] = "2026-03-29T09:30:00Z"  # type: ignore[index]
@@ -134,7 +136,7 @@ async def test_imsa_and_gtwc_drivers_merge_by_name_and_keep_source_ids(store: St
 
 
 async def test_admin_merge_and_split(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await Store.open(new_db(tmp_path, "s")) as store:
         await store.apply(load_paths([GTWC / "Barcelona", IMSA / "21-road-atlanta"], season=2023))
         names = {n.name: n.driver_id for n in await store.drivers.driver_names()}
         bachler = names["Klaus Bachler"]
@@ -150,6 +152,7 @@ async def test_admin_merge_and_split(tmp_path: Path) -> None:
             await store.drivers.merge_drivers(bachler, bachler)
 
 
+@sqlite_only("the SQLite file's journal mode and PRAGMA foreign_key_check")
 def test_database_files_use_wal_and_foreign_keys(full_db: Path) -> None:
     conn = sqlite3.connect(full_db)
     try:

@@ -23,6 +23,7 @@ from storage.providers import ProviderStatus
 from storage.store import Store
 from tests.botenv import ADMIN_ID, buttons, running_bot
 from tests.conftest import GTWC, IMSA, ROOT, run_cli
+from tests.databases import new_db
 from tests.urlserver import FileServer, closed_port
 
 BARCELONA = "/gtwc-europe/2023/Barcelona/Races/Main_Race.csv"
@@ -50,7 +51,7 @@ def snapshot(db: Path) -> tuple[dict[str, int], int, list[tuple[object, ...]]]:
 
 def test_import_by_url_is_the_import_by_path(server: FileServer, tmp_path: Path) -> None:
     server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
-    by_path, by_url = tmp_path / "path.db", tmp_path / "url.db"
+    by_path, by_url = new_db(tmp_path, "path"), new_db(tmp_path, "url")
     run_cli(
         "import", str(GTWC / "Barcelona" / "Races" / "Main_Race.csv"), "--series", "gtwc-europe", db=by_path, check=True
     )
@@ -92,7 +93,7 @@ def _bad_cases(server: FileServer) -> list[tuple[str, str]]:
 
 def test_bad_urls_fail_cleanly_and_change_nothing(server: FileServer, tmp_path: Path) -> None:
     server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
-    db = tmp_path / "store.db"
+    db = new_db(tmp_path, "store")
     run_cli("import", str(GTWC / "Barcelona" / "Races" / "Main_Race.csv"), "--series", "gtwc-europe", db=db, check=True)
     before = snapshot(db)
     env = {**os.environ, "PITBOARD_DATABASE": str(db), "COLUMNS": "200", "PITBOARD_FETCH_TIMEOUT": "0.5"}
@@ -120,7 +121,7 @@ async def test_watch_imports_exactly_what_changed(server: FileServer, tmp_path: 
     server.serve(main, races / "Main_Race.csv", filename="Main_Race_Provisional.csv")
     server.serve(hour7, races / "Main_Race_after_6_hours.csv", filename="Main_Race_after_6_hours.csv", etags=False)
     clock = ManualClock(datetime(2023, 7, 2, 16, 30, tzinfo=UTC))
-    async with await Store.open(tmp_path / "store.db", clock=clock) as store:
+    async with await Store.open(new_db(tmp_path, "store"), clock=clock) as store:
         watch = Watch(store, [server.url(u) for u in (main, hour6, hour7)], season=2023, every=60, clock=clock)
         runner = asyncio.create_task(watch.run())
         await clock.advance(0, settle=0.3)
@@ -201,7 +202,7 @@ async def _runs(store: Store, providers: list[str]) -> dict[str, ProviderStatus]
 async def test_the_bot_runs_the_watch_list_and_stats_show_it(server: FileServer, tmp_path: Path) -> None:
     server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
     unpublished = server.url("/gtwc-europe/2023/Barcelona/Races/Main_Race_after_2_hours.csv")
-    db = tmp_path / "bot.db"
+    db = new_db(tmp_path, "bot")
     server.hanging.add("/down/Race_1.csv")
     down = server.url("/down/Race_1.csv")  # a site that accepts the connection and never answers
     watch_list = {
@@ -257,7 +258,7 @@ async def test_admin_import_takes_a_url_with_the_upload_flow(server: FileServer,
     cut = "/cut/gtwc-europe/2023/Barcelona/Races/Main_Race.csv"
     server.serve(BARCELONA, race)
     server.serve(cut, b"".join(race.read_bytes().splitlines(keepends=True)[:6]))
-    async with running_bot(tmp_path / "bot.db") as env:
+    async with running_bot(new_db(tmp_path, "bot")) as env:
         env.standin.private_chat(ADMIN_ID)
         done = _text(await env.say(ADMIN_ID, ADMIN_ID, f"/import {server.url(BARCELONA)} season=2023"))
         assert "results added" in done, done
@@ -273,7 +274,7 @@ async def test_admin_import_takes_a_url_with_the_upload_flow(server: FileServer,
 
 def test_an_al_kamel_hour_classification_by_url_is_a_stage_of_the_race(server: FileServer, tmp_path: Path) -> None:
     race = IMSA / "21-road-atlanta" / "202310141140-race-results.csv"
-    db = tmp_path / "imsa.db"
+    db = new_db(tmp_path, "imsa")
     run_cli("import", str(race), db=db, check=True)
     table = ("results", "imsa", "--event", "road-atlanta", "--format", "csv")
     before = run_cli(*table, db=db, check=True).stdout
@@ -290,7 +291,7 @@ def test_an_al_kamel_hour_classification_by_url_is_a_stage_of_the_race(server: F
 async def test_record_run_counts_redacts_and_clears(tmp_path: Path) -> None:
     """The API a provider (the Jolpica sync) reports through."""
     clock = ManualClock(datetime(2024, 3, 2, 15, 0, tzinfo=UTC))
-    async with await Store.open(tmp_path / "status.db", clock=clock) as store:
+    async with await Store.open(new_db(tmp_path, "status"), clock=clock) as store:
         later = datetime(2024, 3, 2, 15, 5, tzinfo=UTC)
         leaked = "https://api.example/bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678/getMe: 502 " + "x" * 2000
         await store.providers.record_run("jolpica", False, leaked, later)
@@ -308,7 +309,7 @@ async def test_record_run_counts_redacts_and_clears(tmp_path: Path) -> None:
 
 def test_watch_once_from_the_command_line(server: FileServer, tmp_path: Path) -> None:
     server.serve(BARCELONA, GTWC / "Barcelona" / "Races" / "Main_Race.csv")
-    db = tmp_path / "watch.db"
+    db = new_db(tmp_path, "watch")
     first = run_cli("watch", server.url(BARCELONA), "--season", "2023", "--once", db=db, check=True)
     assert "54 results added" in first.stdout
     again = run_cli("watch", server.url(BARCELONA), "--season", "2023", "--once", db=db, check=True)

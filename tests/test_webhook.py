@@ -31,6 +31,7 @@ from bot.web.server import HttpSurface
 from bot.web.webhook import SECRET_HEADER, allowed_updates
 from storage.store import Store
 from tests.botenv import NO_LIMITS, TOKEN
+from tests.databases import new_db
 
 SECRET = "s3cret_Webhook-token"
 ANA, EVE = 1001, 1002
@@ -84,7 +85,7 @@ async def webhook_bot(db: Path) -> AsyncIterator[WebhookEnv]:
 
 
 async def test_an_update_with_the_secret_is_handled_and_answered(tmp_path: Path) -> None:
-    async with webhook_bot(tmp_path / "bot.db") as env:
+    async with webhook_bot(new_db(tmp_path, "bot")) as env:
         env.standin.user(ANA, first_name="Ana", language_code="en")
         # The update as Telegram builds it (the stand-in's own shape), queued nowhere: only our POST carries it.
         update = env.standin.send_text(ANA, ANA, "/start")
@@ -99,7 +100,7 @@ async def test_an_update_with_the_secret_is_handled_and_answered(tmp_path: Path)
 async def test_without_the_right_secret_403_and_nothing_happens(
     tmp_path: Path, secret: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with webhook_bot(tmp_path / "bot.db") as env:
+    async with webhook_bot(new_db(tmp_path, "bot")) as env:
         env.standin.user(EVE, first_name="Eve <marker-in-body>", language_code="en")
         env.standin.user(ANA, first_name="Ana", language_code="en")
         forged = env.standin.send_text(EVE, EVE, "/start")
@@ -134,7 +135,7 @@ def free_port() -> int:
 
 def pitboard_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PITBOARD_", "TELEGRAM_"))}
-    return {**keep, "PITBOARD_DATABASE": str(tmp_path / "bot.db"), "PITBOARD_SYNC_F1": "false", **settings}
+    return {**keep, "PITBOARD_DATABASE": str(new_db(tmp_path, "bot")), "PITBOARD_SYNC_F1": "false", **settings}
 
 
 def run_pitboard(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:

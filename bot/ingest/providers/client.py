@@ -22,11 +22,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from bot.core.clock import SYSTEM, Clock
 from bot.ingest.providers.limiter import JOLPICA_RATES, Rate, RateLimiter
+from storage.database import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,16 @@ class FileCache:
 
 
 def cache_beside(database: str, name: str) -> FileCache:
-    return FileCache(Path(f"{database}.http-cache") / name)
+    """The provider's HTTP cache: beside a SQLite file (`pitboard.db.http-cache/`). A PostgreSQL store has no
+    folder of its own: its cache goes to the user's cache folder ($XDG_CACHE_HOME, else ~/.cache), one folder
+    per server and database (a URL taken for a path made folders named `postgresql:` in the working folder)."""
+    if not is_postgres(database):
+        return FileCache(Path(f"{database}.http-cache") / name)
+    parts = urlsplit(database)
+    where = f"{parts.hostname or 'localhost'}-{parts.port or 5432}-{parts.path.lstrip('/') or 'postgres'}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in where)
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pitboard" / "http-cache" / safe
+    return FileCache(root / name)
 
 
 @dataclass(slots=True)
