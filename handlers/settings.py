@@ -54,7 +54,7 @@ async def timezone_command(update: Update, context: Context) -> None:
     lookup = find_zones(wanted, now)
     if len(lookup.zones) == 1:
         zone = lookup.zones[0]
-        await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, timezone=zone))
+        await services(context).store.chats.update_prefs(chat.id, lambda prefs: replace(prefs, timezone=zone))
         await reply(update, context, render.zone_set(t, lookup, zone, now))
     elif lookup.zones:
         await reply(update, context, *render.zone_question(t, wanted, lookup, now))
@@ -71,7 +71,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     if await refuse_non_admin(update, context, t):
         return
-    await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, language=wanted))
+    await services(context).store.chats.update_prefs(chat.id, lambda prefs: replace(prefs, language=wanted))
     await reply(update, context, render.language_set(Translator(wanted)))
 
 
@@ -84,7 +84,7 @@ async def here_command(update: Update, context: Context) -> None:
     if await refuse_non_admin(update, context, t):
         return
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
-    await services(context).store.chats.save_settings(chat.id, replace(chat.prefs, thread_id=thread))
+    await services(context).store.chats.update_prefs(chat.id, lambda prefs: replace(prefs, thread_id=thread))
     await reply(
         update,
         context,
@@ -143,15 +143,23 @@ async def on_button(update: Update, context: Context, action: SettingAction) -> 
         return
     if action.name in CHANGES and await refuse_non_admin(update, context, t):
         return
-    changed = _change(t, chat.prefs, action)
-    if changed is None:
+    # The change is worked out on the settings as stored when it is written (a toggle twice pressed, or
+    # pressed beside another change answered by another replica, counts each press), not on those read above.
+    outcome: list[tuple[ChatSettings, str, str]] = []
+
+    def press(current: ChatSettings) -> ChatSettings:
+        changed = _change(t, current, action)
+        if changed is None:
+            return current
+        outcome.append(changed)
+        return changed[0]
+
+    await services(context).store.chats.update_prefs(chat.id, press)
+    if not outcome:
         if query:
             await query.answer(t("That button has expired — send the command again."), show_alert=True)
         return
-    prefs, toast, shown = changed
-    store = services(context).store
-    if prefs != chat.prefs:
-        await store.chats.save_settings(chat.id, prefs)
+    _, toast, shown = outcome[-1]
     chat, t = await chat_for(update, context)
     if query:
         await query.answer(toast)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -123,12 +124,32 @@ class Chats:
     async def set_settings(self, chat_id: int, settings: dict[str, Any]) -> None:
         await self._write("UPDATE chats SET settings = ? WHERE id = ?", (json.dumps(settings, sort_keys=True), chat_id))
 
-    async def save_settings(self, chat_id: int, prefs: ChatSettings) -> None:
-        """Language, time zone and the JSON settings of a chat, in one write."""
-        await self._write(
-            "UPDATE chats SET language = ?, timezone = ?, settings = ? WHERE id = ?",
-            (prefs.language, prefs.timezone, json.dumps(prefs.stored(), sort_keys=True), chat_id),
-        )
+    async def update_prefs(
+        self, chat_id: int, change: Callable[[ChatSettings], ChatSettings]
+    ) -> tuple[ChatSettings, ChatSettings] | None:
+        """Change a chat's settings from what is stored at this moment: read, `change` and write in one
+        transaction that holds the chat's row (SQLite's BEGIN IMMEDIATE holds the whole file). Two presses at
+        once, answered by two replicas, both count; a read-then-save would lose one. Returns (before, after);
+        None when the chat is not stored."""
+        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchrow(
+                f"SELECT language, timezone, settings FROM chats WHERE id = ?{lock}",
+                chat_id,
+            )
+            if row is None:
+                return None
+            before = ChatSettings.read(row[0], row[1], json.loads(row[2]))
+            after = change(before)
+            if after != before:
+                await tx.execute(
+                    "UPDATE chats SET language = ?, timezone = ?, settings = ? WHERE id = ?",
+                    after.language,
+                    after.timezone,
+                    json.dumps(after.stored(), sort_keys=True),
+                    chat_id,
+                )
+            return before, after
 
     async def clear_setting(self, chat_id: int, key: str) -> None:
         """Forget one setting (a closed topic's thread_id), leaving the others as they are."""

@@ -66,3 +66,36 @@ async def test_queued_rows_of_one_alert_are_counted_by_the_transaction_that_adde
     finally:
         await other.close()
         await watcher.close()
+
+
+async def test_a_settings_change_counts_a_change_another_replica_is_committing(store: Store, pg_url: str) -> None:
+    """Another replica is changing the same chat (its row held, its time zone written, not committed); this
+    press waits for it and changes the settings as they are then. A read-then-save would have written the
+    old time zone back over it."""
+    other = await asyncpg.connect(pg_url)
+    watcher = await asyncpg.connect(pg_url)
+    try:
+        other_tx = other.transaction()
+        await other_tx.start()
+        await other.execute("SELECT id FROM chats WHERE id = 1 FOR UPDATE")
+        await other.execute("UPDATE chats SET timezone = 'Asia/Tokyo' WHERE id = 1")
+        press = asyncio.ensure_future(store.chats.update_prefs(1, lambda prefs: prefs.with_alert("qualifying", True)))
+        for _ in range(500):
+            waiting = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            assert not press.done(), "changed while another transaction held the chat"
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the press never waited for the chat's row")
+        await other_tx.commit()
+        changed = await press
+        assert changed is not None
+        chat = await store.chats.get(1)
+        assert chat is not None
+        assert (chat.timezone, chat.prefs.alert_qualifying) == ("Asia/Tokyo", True)
+    finally:
+        await other.close()
+        await watcher.close()
