@@ -194,7 +194,9 @@ async def test_a_drain_as_the_bot_stops_leaves_its_rows_for_the_next_start(copy_
         await env.app.bot.request.shutdown()
         await asyncio.wait_for(delivery.drain(), timeout=30)
         rows = await env.store.outbox.rows_for_alert(alert_id)
-        assert {state for state, *_ in rows.values()} <= {"pending", "sending"}
+        states = {state for state, *_ in rows.values()}
+        # The running bot may have sent a few as they were queued; the others wait, none given up on.
+        assert states & {"pending", "sending"} and states <= {"pending", "sending", "sent"}
         assert len(rows) == len(chats)
     async with running_bot(copy_db, enforce=False) as env:
         for chat in chats:
