@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from bot.core.rules import ChampionshipDef, ChampionshipRules
 from bot.core.season import EntryInfo, EventInfo, ResultInfo, SeasonData, SessionInfo
-from storage import revision
 from storage.database import Database
-from storage.series import data_version
+from storage.series import cache_version
 
 _CACHED_SEASONS = 32
 
@@ -206,7 +205,7 @@ class ResultsRepository:
         self, series_slug: str, year: int, championship_key: str, subject_kind: str, event_id: int | None = None
     ) -> OfficialTable:
         """The published table after `event_id` (default: the latest round that has one)."""
-        version = (await data_version(self.db), revision.generation())
+        version = await cache_version(self.db)
         key = (series_slug, year, championship_key, subject_kind, event_id)
         cached = self._official.get(key)
         if cached is not None and cached[0] == version:
@@ -272,7 +271,7 @@ class ResultsRepository:
 
     async def season_data(self, series_slug: str, year: int) -> SeasonData | None:
         """Everything the standings engine needs for one season; cached until the store changes."""
-        version = (await data_version(self.db), revision.generation())
+        version = await cache_version(self.db)
         cached = self._seasons.get((series_slug, year))
         if cached is not None and cached[0] == version:
             return cached[1]

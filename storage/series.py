@@ -34,7 +34,7 @@ class SeriesRepository:
 
     async def all(self) -> list[SeriesInfo]:
         """Every series with the years the store holds, by name."""
-        version = (await data_version(self.db), revision.generation())
+        version = await cache_version(self.db)
         if self._all is not None and self._all[0] == version:
             return list(self._all[1])
         found = await self._read_all()
@@ -60,7 +60,7 @@ class SeriesRepository:
 
     async def season_coverage(self, series_slug: str, year: int) -> SeasonCoverage | None:
         """What a stored season has; None if the store has no such season."""
-        version = (await data_version(self.db), revision.generation())
+        version = await cache_version(self.db)
         cached = self._coverage.get((series_slug, year))
         if cached is not None and cached[0] == version:
             return cached[1]
@@ -97,13 +97,19 @@ class SeriesRepository:
         return [str(r[0]) for r in rows]
 
 
+async def cache_version(db: Database) -> tuple[int, int]:
+    """What the store's caches are keyed on: the revision (any process's commits) and this process's own
+    changes (on SQLite a write on the bot's own connection leaves data_version as it was)."""
+    return await data_version(db), revision.generation()
+
+
 async def data_version(db: Database) -> int:
     # Read once per update while the bot handles one (storage/revision.py).
     known = revision.remembered(id(db))
     if known is not None:
         return known
     if db.dialect == "postgresql":
-        # No pragma there: migration 0011's triggers count every statement that writes results data.
+        # No pragma there: migration 0011's triggers count every transaction that writes results data.
         version = int(await db.fetchval("SELECT value FROM store_revision WHERE id = 1") or 0)
     else:
         version = int(await db.fetchval("PRAGMA data_version") or 0)
