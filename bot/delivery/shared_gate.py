@@ -33,6 +33,12 @@ LATE = 0.015  # seconds
 # lateness spreading the arrivals (the in-process gate keeps 0.02).
 REPLICA_MARGIN = 0.04
 DB_RETRY_MAX = 5.0  # seconds between tries while the database does not answer
+# A reservation's answer takes a round trip. A slot asked for at the moment of asking is that much past when
+# the answer comes, and is given up as late (LATE) — every time, if the database always answers slower than
+# LATE: the send would never leave (CI on a loaded machine: a /start never answered). So slots are asked for a
+# "lead" after the asking, a little less than the expected round trip: the slot then falls just before the
+# answer and the send leaves at once, without a sleep (whose own lateness could lose the slot again).
+MAX_ANSWER_TIME = 1.0  # seconds; a slower answer is not expected of the next ones
 
 
 @dataclass
@@ -77,6 +83,7 @@ class SharedFloodGate:
         self._refusals = RecentRefusals()
         self._writes: set[asyncio.Task[None]] = set()
         self.late_slots = 0  # slots given up because this process woke too late for them
+        self.answer_time = 0.0  # expected seconds for a reservation's answer: at once up, slowly down
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -99,14 +106,17 @@ class SharedFloodGate:
                 db_wait = min(DB_RETRY_MAX, db_wait * 2)
                 continue
             db_wait = 0.05
+            now = self._now()  # the answer took a round trip: sleeping from before it would wake that late
             if grant.slot is None:
                 await self.clock.sleep(min(max(grant.retry_at - now, 0.0), 5.0))
                 continue
-            if grant.slot - now > RECHECK_AFTER:
-                # Booked ahead: another replica may have met a 429 since. Looked up a little before the slot,
-                # not at it, so that the send leaves on time (the database's answer time would otherwise
-                # spread the sends, and Telegram counts them as they arrive). A paused slot is given up.
-                await self.clock.sleep(grant.slot - RECHECK_AFTER - now)
+            ahead = max(RECHECK_AFTER, self.answer_time)
+            if grant.slot - now > ahead:
+                # Booked ahead: another replica may have met a 429 since. Looked up a little before the slot
+                # (a round trip before it), not at it, so that the send leaves on time (the database's answer
+                # time would otherwise spread the sends, and Telegram counts them as they arrive). A paused
+                # slot is given up.
+                await self.clock.sleep(grant.slot - ahead - now)
                 try:
                     paused = await self.shared.paused_until(chat_id)
                 except DB_ERRORS:
@@ -135,9 +145,10 @@ class SharedFloodGate:
             # Replies first: they book ahead of a broadcast's sends waiting in the same batch.
             batch = sorted(pending.requests[:MAX_BATCH], key=lambda item: not item[0].reply)
             del pending.requests[:MAX_BATCH]
+            asked = self._now()
             try:
                 grants = await self.shared.reserve(
-                    [r for r, _ in batch], self._now(), bucket, self._rules[bucket], self.horizon
+                    [r for r, _ in batch], asked + self.lead, bucket, self._rules[bucket], self.horizon
                 )
             except BaseException as exc:
                 for _, future in batch:
@@ -146,9 +157,18 @@ class SharedFloodGate:
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            self._answered_in(self._now() - asked)
             for (_, future), grant in zip(batch, grants, strict=True):
                 if not future.done():
                     future.set_result(grant)
+
+    @property
+    def lead(self) -> float:
+        """Seconds after the asking that slots are asked for: within LATE / 2 before the expected answer."""
+        return max(0.8 * self.answer_time, self.answer_time - LATE / 2)
+
+    def _answered_in(self, seconds: float) -> None:
+        self.answer_time = min(MAX_ANSWER_TIME, max(seconds, 0.8 * self.answer_time + 0.2 * seconds))
 
     def pause(self, chat_id: int | None, seconds: float) -> None:
         """A 429: hold that chat (or, with None, everything) for `seconds`, in every replica."""
