@@ -64,7 +64,7 @@ class Replicas:
     def _busy(self) -> bool:
         """A reservation or a shared pause is on its way to or from the database."""
         for gate in self.gates:
-            if getattr(gate.shared, "answering", False):
+            if isinstance(gate.shared, SlowlyAnswered) and gate.shared.answering:
                 continue  # its answer is asleep on the clock (SlowlyAnswered): time must move for it
             if gate._writes or any(p.task is not None and not p.task.done() for p in gate._pending.values()):
                 return True
@@ -75,7 +75,7 @@ class Replicas:
         (SlowlyAnswered: the sends of that batch and those queued behind it)."""
         asleep = self.clock.sleepers()
         for gate in self.gates:
-            if getattr(gate.shared, "answering", False):
+            if isinstance(gate.shared, SlowlyAnswered) and gate.shared.answering:
                 asleep += gate.shared.in_flight - 1 + sum(len(p.requests) for p in gate._pending.values())
         return asleep
 
