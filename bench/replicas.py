@@ -28,7 +28,7 @@ import asyncpg  # noqa: E402
 
 from storage.migrate import migrate_postgres  # noqa: E402
 from tests.pgserver import PgServer  # noqa: E402
-from tests.replicas_cluster import Cluster, most_in_a_second  # noqa: E402
+from tests.replicas_cluster import Cluster, counted_times, most_in_a_second  # noqa: E402
 
 ALLOWED = 30.0
 FAILOVER_GOAL = 30.0
@@ -93,8 +93,8 @@ async def main(chats: int, groups: int, replicas: int, database: str | None) -> 
         shutil.rmtree(work, ignore_errors=True)
     audience_set = set(cluster.chats)
     ok = [c for c in sends if c["status"] == 200]
-    broadcast = sorted(c["time"] for c in ok if c["params"]["chat_id"] in audience_set)
-    everything = sorted(c["time"] for c in ok)
+    broadcast = sorted(c["counted_at"] for c in ok if c["params"]["chat_id"] in audience_set)
+    everything = sorted(counted_times(ok))
     per_chat = Counter(c["params"]["chat_id"] for c in ok if c["params"]["chat_id"] in audience_set)
     span = broadcast[-1] - broadcast[0] if len(broadcast) > 1 else 1.0
     in_window = [t for t in everything if broadcast and broadcast[0] <= t <= broadcast[-1]]

@@ -232,6 +232,7 @@ class OutboxListener:
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
+            conn.remove_termination_listener(self._terminated)  # closed on purpose: not "lost"
             with contextlib.suppress(OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await conn.close(timeout=self.timeout)
 

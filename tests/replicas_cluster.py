@@ -242,6 +242,14 @@ class Cluster:
             await self._session.close()
 
 
+def counted_times(sends: list[dict[str, Any]]) -> list[float]:
+    """When the stand-in's flood limiter counted each admitted send (as Telegram counts a send when it takes
+    it in; the call's `time` is when the answer was ready, later by however long answering took)."""
+    times = [c["counted_at"] for c in sends if c["status"] == 200]
+    assert None not in times, "a send the stand-in did not count: are its limits enforced?"
+    return times
+
+
 def most_in_a_second(times: list[float]) -> int:
     """The most sends inside any one-second window (half-open, as the stand-in counts)."""
     times = sorted(times)

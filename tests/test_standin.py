@@ -253,6 +253,11 @@ async def test_thirty_messages_per_second_overall(standin: BotApiStandIn) -> Non
         standin.private_chat(user_id)
     statuses = [(await api(standin, "sendMessage", chat_id=u, text="hi"))[0] for u in users]
     assert statuses == [200] * 30 + [429]
+    # Each admitted send carries the moment the limiter counted it (rates are measured on these); the
+    # refused one was never counted.
+    sends = [c for c in standin.calls if c.method == "sendMessage"]
+    assert all(c.counted_at is not None and c.counted_at <= c.time for c in sends[:30])
+    assert sends[30].counted_at is None
 
 
 async def test_limits_can_be_switched_off() -> None:

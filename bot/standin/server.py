@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import copy
 import json
 import logging
@@ -88,9 +89,16 @@ class Call:
     time: float  # on the stand-in's clock (time.monotonic unless given)
     status: int
     response: dict[str, Any]
+    # When the flood limiter counted the send (a send it admitted), on the same clock. Telegram counts a send
+    # as it takes it in, so a rate is measured on these; `time` is later by however long answering took.
+    counted_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The admission time of the request being answered: each aiohttp request runs in a task of its own.
+_counted_at: contextvars.ContextVar[float | None] = contextvars.ContextVar("counted_at", default=None)
 
 
 @dataclass
@@ -282,6 +290,7 @@ class BotApiStandIn:
         params: Params | None = None
         if self._down is not None:
             return await self._answer_down(request, method.name if method else requested)
+        _counted_at.set(None)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401)
@@ -300,7 +309,9 @@ class BotApiStandIn:
             log.exception("stand-in failed on %s", requested)
             status, body = 500, ApiError(500, f"Internal Server Error: {type(error).__name__}: {error}").envelope()
         recorded = {k: v.describe() if isinstance(v, UploadedFile) else v for k, v in (params or raw).items()}
-        self._calls.append(Call(method.name if method else requested, recorded, self._clock(), status, body))
+        self._calls.append(
+            Call(method.name if method else requested, recorded, self._clock(), status, body, _counted_at.get())
+        )
         return web.json_response(body, status=status)
 
     async def _dispatch(self, method: Method, params: Params) -> Any:
@@ -677,6 +688,7 @@ class BotApiStandIn:
             retry_after = self.flood.acquire(chat.id, paid=bool(p.get("allow_paid_broadcast")))
             if retry_after is not None:
                 raise ApiError(429, retry_after=retry_after)
+            _counted_at.set(self._clock())
         thread_id = p.get("message_thread_id")
         data: Params = {
             "message_id": self._next_message_id(chat.id),
