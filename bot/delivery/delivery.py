@@ -144,9 +144,14 @@ class Delivery:
         are bounded by the rows in flight: `workers` being sent plus up to MARK_BATCH awaiting their mark.
         """
         if self.replica is not None:
-            # The replica's sender drains (claims) by itself; queuing woke it already (NOTIFY), this too.
-            self.replica.listener.event.set()
-            return 0
+            # Replicas: this one claims and sends what is due now, as drain does alone, so that a caller (the
+            # leader's alert poll, a broadcast) finds it sent on return. Its own sender task and the other
+            # replicas (woken by the queuing's NOTIFY) claim beside it: SKIP LOCKED keeps their rows apart.
+            async with self._drain_lock:
+                before = self.replica.counters.sent
+                while await self.replica.drain_once():
+                    pass
+                return self.replica.counters.sent - before
         async with self._drain_lock:
             if resume and (interrupted := await self.outbox.release_interrupted(self._started)):
                 log.info("resuming %d message(s) a crash left unconfirmed", interrupted)

@@ -90,6 +90,7 @@ class ReplicaSender:
         self.counters = Counters()
         self._marks: list[tuple[int, int]] = []
         self._leases: dict[int, datetime] = {}  # claimed rows not done yet → when their claim ends
+        self._round = asyncio.Lock()
 
     def holds(self, row_id: int) -> bool:
         """Whether the claim on `row_id` is still this replica's for a while (LEASE_MARGIN)."""
@@ -138,7 +139,13 @@ class ReplicaSender:
             log.warning("could not hand back claimed rows (%s): their claims expire", type(exc).__name__)
 
     async def drain_once(self) -> bool:
-        """Claim one batch and send it; False when nothing was due."""
+        """Claim one batch and send it; False when nothing was due. Rounds of this replica take turns (its
+        sender task and Delivery.drain): a drain that finds nothing to claim returns after the round in
+        flight, with what was due sent, as drain does alone."""
+        async with self._round:
+            return await self._claim_and_send()
+
+    async def _claim_and_send(self) -> bool:
         rows = await self.claims.claim(self.batch, self.lease, self.clock.now())
         if not rows:
             return False
