@@ -144,10 +144,15 @@ async def running_bot(
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     settings: dict[str, Any] | None = None,
     providers: bool = False,
+    known_chats: Sequence[int] = (),
 ) -> AsyncIterator[BotEnv]:
     """`clock`: the delivery's, the flood gate's and the outbox's time, and the time the stand-in counts its
-    flood limits in (a ManualClock lets a test say "at T" instead of waiting)."""
+    flood limits in (a ManualClock lets a test say "at T" instead of waiting). `known_chats`: private chats of
+    English-speaking fans the stand-in knows before the bot starts (a replica's sender resumes at once)."""
     standin = BotApiStandIn(token=TOKEN, enforce_limits=enforce, bot_username="pitboard_bot", clock=clock.monotonic)
+    for chat in known_chats:
+        standin.user(chat, first_name="Fan", language_code="en")
+        standin.private_chat(chat)
     await standin.start()
     store = await Store.open(db, clock=clock)
     configured = Settings.model_validate(

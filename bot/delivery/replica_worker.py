@@ -206,6 +206,7 @@ class ReplicaSender:
 
     async def _send_one(self, row: ClaimedRow) -> None:
         self.counters.in_flight.add(row.id)
+        done = True  # the row's claim is over here (sent, marked, given up); not when stopping
         try:
             if self.gate is not None:
                 await self.gate.acquire(row.chat_id, reply=row.kind is None)
@@ -226,9 +227,13 @@ class ReplicaSender:
             self.counters.dead += 1
             await self._mark(self.claims.mark_dead(row.id, str(exc)))
             return
+        except ShuttingDown:
+            done = False  # kept among the leases: handed back at shutdown, sent by the next start at once
+            raise
         finally:
             self.counters.in_flight.discard(row.id)
-            self._leases.pop(row.id, None)
+            if done:
+                self._leases.pop(row.id, None)
         self._marks.append((row.id, message_id))
         if len(self._marks) >= MARK_BATCH:
             await self._flush_marks()
