@@ -262,10 +262,9 @@ async def test_a_broadcast_cut_short_by_a_crash_still_reaches_every_chat(copy_db
                 task.cancel()
         await asyncio.sleep(0.1)
         first = {m["chat_id"] for m in env.standin.messages() if "Rain" in (m["text"] or "")}
-    assert len(first) < len(chats) + 1
-    async with running_bot(copy_db, limits=UNLIMITED) as env:  # restarted: the start job resumes the outbox
-        for chat in [*chats, ADMIN_ID]:
-            env.standin.private_chat(env.standin.user(chat, first_name="Fan", language_code="en"))
+    assert len(first & set(chats)) < len(chats)  # cut short: at 30 messages a second, 90 take 3 s
+    # Restarted: the start job (on PostgreSQL the replica's sender, at once) resumes the outbox.
+    async with running_bot(copy_db, limits=UNLIMITED, known_chats=[*chats, ADMIN_ID]) as env:
 
         def reached() -> set[int]:
             return {m["chat_id"] for m in env.standin.messages() if "Rain" in (m["text"] or "")}

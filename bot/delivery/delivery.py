@@ -209,7 +209,7 @@ class Delivery:
         def stale() -> str | None:
             return stale_reason(row.kind, row.created_at, row.session_start, self.clock.now(), self.max_age)
 
-        if await self._expire(row.id, stale):
+        if await self._expire(row.id, stale) is not None:
             return False
         markup = json.loads(row.reply_markup) if row.reply_markup else None
         # A summary for a chat with many drivers can outgrow one message: its parts go out in order,
@@ -232,13 +232,15 @@ class Delivery:
             return False  # a 429'd row is back when its retry_after is over (see wake_when_due)
         return True
 
-    async def _expire(self, row_id: int, stale: Stale) -> bool:
+    async def _expire(self, row_id: int | None, stale: Stale) -> str | None:
+        """Why the message is no longer relevant (its row, if marked here, is then dead), or None."""
         reason = stale()
         if reason is None:
-            return False
+            return None
         self.expired += 1
-        await self.outbox.mark_dead(row_id, reason)
-        return True
+        if row_id is not None:
+            await self.outbox.mark_dead(row_id, reason)
+        return reason
 
     async def wake_when_due(self) -> None:
         """Drain again when the earliest waiting row falls due: a 429's retry_after, a spoiler delay.
@@ -309,13 +311,16 @@ class Delivery:
                     thread,
                     call,
                     None,
-                    None,
+                    stale,
                     broadcast=True,
                     paid=paid,
                     ready=(lambda: replica.holds(row.id)) if replica is not None else None,
+                    claimed=row.id,
                 )
             except RetryLater as exc:
                 raise TryLater(exc.retry_after) from exc
+            except Undeliverable as exc:  # no longer relevant once an outage was over
+                raise Refused(str(exc)) from exc
             except (Forbidden, BadRequest) as exc:
                 raise Refused(exc.message) from exc
             message_id = int(result["message_id"])
@@ -520,9 +525,11 @@ class Delivery:
         paid: bool = False,
         marked: bool = False,
         ready: Callable[[], bool] | None = None,
+        claimed: int | None = None,
     ) -> Any:
         """`marked`: the row is already 'sending' with this first attempt counted (see drain). `ready`: asked
-        once the flood slot is taken; False (a replica's claim ran out meanwhile) gives the send up."""
+        once the flood slot is taken; False (a replica's claim ran out meanwhile) gives the send up.
+        `claimed`: a replica's claimed row (row_id is None: its claim marks it), whose last error is noted."""
         target, thread = chat_id, thread_id
         attempt = 0
         while True:
@@ -530,8 +537,8 @@ class Delivery:
             if self.outage.down:
                 await self.outage.wait()
                 # The outage may have outlasted the message's use (a reminder whose session began).
-                if row_id is not None and stale is not None and await self._expire(row_id, stale):
-                    raise Undeliverable("no longer relevant")
+                if stale is not None and (reason := await self._expire(row_id, stale)) is not None:
+                    raise Undeliverable(reason)
             if row_id is not None and not (marked and attempt == 1):
                 # Marked before the flood slot is taken: once the slot is ours the request leaves at once,
                 # so sends reach Telegram as evenly spaced as the gate let them out.
@@ -581,8 +588,8 @@ class Delivery:
                     raise
                 # No answer from Telegram: everything pauses until it answers; this row waits its turn.
                 self.outage.failed(exc)
-                if row_id is not None:
-                    await self.outbox.note_error(row_id, f"{type(exc).__name__}: {exc}")
+                if (noted := row_id if row_id is not None else claimed) is not None:
+                    await self.outbox.note_error(noted, f"{type(exc).__name__}: {exc}")
 
     async def _refused(self, chat_id: int, row_id: int | None, error: str, action: Action) -> None:
         log.error("Telegram refused a message to %s (%s): %s", chat_id, action.value, error)

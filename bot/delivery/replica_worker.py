@@ -126,15 +126,18 @@ class ReplicaSender:
         finally:
             await self._hand_back()
 
-    async def _hand_back(self) -> None:
-        unsent = sorted(self._leases)
-        self._leases.clear()
+    async def _hand_back(self, rows: list[int] | None = None) -> None:
+        """Release the claims on `rows` (all this replica holds when None) that were not sent, so that they go
+        out at once (here or elsewhere) rather than after their lease."""
+        unsent = sorted(self._leases if rows is None else set(rows) & set(self._leases))
+        for row_id in unsent:
+            del self._leases[row_id]
         if not unsent and not self._marks:
             return
         try:
             await asyncio.wait_for(self._flush_marks(), 5.0)
             released = await asyncio.wait_for(self.claims.release(unsent), 5.0)
-            log.info("handed back %d claimed row(s) at shutdown", released)
+            log.info("handed back %d claimed row(s)", released)
         except _HAND_BACK_ERRORS as exc:
             log.warning("could not hand back claimed rows (%s): their claims expire", type(exc).__name__)
 
@@ -179,6 +182,11 @@ class ReplicaSender:
             async with asyncio.TaskGroup() as group:
                 for _ in range(min(self.workers, len(rows))):
                     group.create_task(work())
+        except asyncio.CancelledError:
+            # A cancelled drain (a /broadcast's task, the process stopping): the batch's unsent rows are
+            # handed back now, not left claimed until their lease runs out.
+            await self._hand_back([row.id for row in rows])
+            raise
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -227,8 +235,8 @@ class ReplicaSender:
             self.counters.dead += 1
             await self._mark(self.claims.mark_dead(row.id, str(exc)))
             return
-        except ShuttingDown:
-            done = False  # kept among the leases: handed back at shutdown, sent by the next start at once
+        except (ShuttingDown, asyncio.CancelledError):
+            done = False  # kept among the leases: handed back (see _hand_back), not left to its lease
             raise
         finally:
             self.counters.in_flight.discard(row.id)
