@@ -180,6 +180,7 @@ def build_application(
             await f1_sync.stop()
         services = app.bot_data.get("services")
         if isinstance(services, Services):
+            await services.replies.close()
             await services.delivery.close()
             if app.bot_data.get("owns_store"):
                 await services.store.close()

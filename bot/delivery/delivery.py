@@ -6,6 +6,7 @@ held while the Bot API is unreachable (outage.py), and given up on only for a pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import warnings
@@ -342,6 +343,10 @@ class Delivery:
         if self._wake_task is not None and not self._wake_task.done():
             self._wake_task.cancel()
         self._wake_task = None
+        if self._sent_marks:
+            # Rows a cancelled drain had sent but not yet marked: marked now, not sent again at the next start.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_marks(), 5.0)
         self.outage.close()
 
     async def send_document(

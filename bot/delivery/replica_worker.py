@@ -149,12 +149,10 @@ class ReplicaSender:
             return await self._claim_and_send()
 
     async def _claim_and_send(self) -> bool:
-        rows = await self.claims.claim(self.batch, self.lease, self.clock.now())
+        rows = await self._claim()
         if not rows:
             return False
         self.counters.claims += 1
-        for row in rows:
-            self._leases[row.id] = parse_stamp(row.claim_expires_at)
         queue: asyncio.Queue[ClaimedRow] = asyncio.Queue()
         for row in rows:
             queue.put_nowait(row)
@@ -193,6 +191,23 @@ class ReplicaSender:
                 await renewing
         await self._flush_marks()
         return True
+
+    async def _claim(self) -> list[ClaimedRow]:
+        """Claim a batch; its rows are this replica's leases. Cancelled meanwhile (a drain or the process
+        stopping), the claim still completes and its rows are handed back, not left claimed for a lease."""
+        claiming = asyncio.ensure_future(self.claims.claim(self.batch, self.lease, self.clock.now()))
+        try:
+            rows = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                taken = await claiming
+                for row in taken:
+                    self._leases[row.id] = parse_stamp(row.claim_expires_at)
+                await self._hand_back([row.id for row in taken])
+            raise
+        for row in rows:
+            self._leases[row.id] = parse_stamp(row.claim_expires_at)
+        return rows
 
     async def _renew(self) -> None:
         """While the batch goes out: its claims renewed every third of a lease, so a long pause keeps them."""

@@ -16,6 +16,7 @@ they arrive in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -87,3 +88,12 @@ class Replies:
                 continue
             # Rows queued before this drain began have gone out (or wait on a 429 in the outbox, in order).
             self._pending = {chat: round_ for chat, round_ in self._pending.items() if round_ >= started}
+
+    async def close(self) -> None:
+        """At shutdown, before the store closes: the drain stops (what it had not sent stays in the outbox, for
+        the next start or another replica) rather than fail on a closed database."""
+        if self._drainer is not None and not self._drainer.done():
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+        self._drainer = None
