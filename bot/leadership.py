@@ -15,7 +15,6 @@ with its connection, so another replica leads within one period (default 5 s; th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from bot.core.clock import SYSTEM, Clock
+from bot.core.tasks import cancel_and_wait
 from storage.leader import LEADER_KEY, AdvisoryLock
 
 log = logging.getLogger(__name__)
@@ -113,11 +113,8 @@ class Leadership:
         await self.run()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         was_leader = self.is_leader
         await self.lock.release()
         if was_leader:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.clock import SYSTEM, Clock
+from bot.core.tasks import cancel_and_wait
 from bot.delivery.gate import Gate
 from bot.delivery.outage import ShuttingDown
 from storage.database import DB_ERRORS
@@ -186,9 +187,7 @@ class ReplicaSender:
             await self._hand_back([row.id for row in rows])
             raise
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            await cancel_and_wait(renewing)
         await self._flush_marks()
         return True
 
@@ -305,9 +304,5 @@ async def wake_or_sleep(event: asyncio.Event, clock: Clock, seconds: float) -> b
     try:
         await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (waiter, sleeper):
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(waiter, sleeper)
     return event.is_set()

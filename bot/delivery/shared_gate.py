@@ -11,11 +11,11 @@ at most `horizon` seconds ahead, so a reply waits behind at most that much of a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
 from bot.core.clock import SYSTEM, Clock
+from bot.core.tasks import cancel_and_wait
 from bot.delivery.gate import PAID_MARGIN, Limits, RecentRefusals
 from storage.database import DB_ERRORS
 from storage.shared_limits import GLOBAL, PAID, Grant, Request, Rules, SharedLimits
@@ -212,11 +212,7 @@ class SharedFloodGate:
     async def close(self) -> None:
         for task in list(self._writes):
             task.cancel()
-        for pending in self._pending.values():
-            if pending.task is not None:
-                pending.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pending.task
+        await cancel_and_wait(*(pending.task for pending in self._pending.values()))
 
 
 _EPSILON = 1e-6

@@ -6,7 +6,6 @@ it, the rows queued a batch at a time. And the wake-ups: one task that runs the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -15,6 +14,7 @@ from datetime import datetime, timedelta
 from bot import render
 from bot.alerts.reminder import ReminderContent, due_at
 from bot.core.clock import Clock
+from bot.core.tasks import cancel_and_wait
 from bot.i18n import Translator
 from storage.reminders import Recipient, ReminderPair
 from storage.store import Store
@@ -234,8 +234,5 @@ class Wakeups:
                 log.exception("alert poll at a reminder's due time failed; the next poll retries")
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         self._task = None

@@ -16,12 +16,12 @@ they arrive in order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 
 from telegram import InlineKeyboardMarkup, Message
 
+from bot.core.tasks import cancel_and_wait
 from bot.delivery import Delivery
 from storage.outbox import Outbox
 
@@ -92,8 +92,5 @@ class Replies:
     async def close(self) -> None:
         """At shutdown, before the store closes: the drain stops (what it had not sent stays in the outbox, for
         the next start or another replica) rather than fail on a closed database."""
-        if self._drainer is not None and not self._drainer.done():
-            self._drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drainer
+        await cancel_and_wait(self._drainer)
         self._drainer = None

@@ -10,7 +10,6 @@ sessions waiting for results and those given up on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import RESULTS_NEWS_AGE
+from bot.core.tasks import cancel_and_wait
 from bot.ingest.importing import ImportOutcome, apply_import
 from bot.ingest.providers.client import FileCache, HttpClient, ProviderError, Usage
 from bot.ingest.providers.jolpica import (
@@ -127,10 +127,7 @@ class F1Sync:
     async def stop(self) -> None:
         """At shutdown: a run waiting for Jolpica is cancelled (it is retried at the next start), then the
         HTTP client is closed."""
-        if self.running is not None and not self.running.done():
-            self.running.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.running
+        await cancel_and_wait(self.running)
         await self.client.http.close()
 
     def status(self) -> ProviderStatus:
