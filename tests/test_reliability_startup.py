@@ -29,6 +29,7 @@ from bot.startup import until_reachable
 from storage.sqlite import open_sqlite
 from storage.store import Store
 from tests.botenv import NO_LIMITS, future_calendar
+from tests.clocked import drive
 from tests.databases import ON_POSTGRES, holding, new_db, query, sqlite_only
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -479,7 +480,9 @@ async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -
             await clock.advance(2, settle=0.01)
         assert not single.done()
         holder.execute("COMMIT")
-        await clock.advance(2, settle=0.05)
+        # Until it is done, not a fixed number of steps: on a loaded machine a retry may register its sleep
+        # on the clock only after a step, and awaiting it then waited for a clock nobody moved (CI hung).
+        await drive(clock, single.done, step=2, limit=60, real=0.02)
         assert await single == 1
 
         holder.execute("BEGIN IMMEDIATE")
@@ -493,8 +496,7 @@ async def test_guard_waits_out_a_lock_longer_than_busy_timeout(tmp_path: Path) -
         await clock.advance(10, settle=0.01)
         assert not batch.done() and not together.done()
         holder.execute("COMMIT")
-        for _ in range(10):
-            await clock.advance(2, settle=0.02)
+        await drive(clock, lambda: batch.done() and together.done(), step=2, limit=60, real=0.02)
         await batch
         await together
         assert [r[0] for r in await guard.fetch("SELECT x FROM t ORDER BY x")] == [1, 2, 3, 4]
@@ -512,8 +514,8 @@ async def test_guard_gives_up_after_its_bound(tmp_path: Path) -> None:
     holder = hold_write_lock(db)
     try:
         write = asyncio.ensure_future(guard.execute("INSERT INTO t VALUES (1)"))
-        for _ in range(35):
-            await clock.advance(2, settle=0.01)
+        waited = await drive(clock, write.done, step=2, limit=90, real=0.02)
+        assert waited >= 60  # its bound (lock_wait), on the clock
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             await write
     finally:
