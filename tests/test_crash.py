@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.ingest.importers import load_paths
 from bot.standin import BotApiStandIn
 from storage.store import Store
+from tests.clocked import until
 from tests.conftest import GTWC, ROOT, SERIES
 from tests.databases import new_db
 
@@ -40,10 +41,10 @@ async def _start_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
-async def _unsent(db: str) -> int:
+async def _all_marked(db: str) -> bool:
     async with await Store.open(db) as store:
         stats = await store.chats.stats()
-    return int(stats["outbox_pending"])
+    return stats["outbox_pending"] == 0
 
 
 async def _until(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
@@ -102,9 +103,7 @@ async def test_kill_dash_nine_during_a_broadcast_loses_nothing(tmp_path: Path) -
             await _until(lambda s=seen: commands_set() >= s + 2, 30)
         await _until(lambda: len({m["chat_id"] for m in standin.messages()}) >= CHATS, 90)
         # Every chat reached is not yet the end: rows sent but not marked before a kill go out again.
-        deadline = asyncio.get_running_loop().time() + 60
-        while await _unsent(db) and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.2)
+        await until(lambda: _all_marked(db), timeout=60)
         await asyncio.sleep(1.0)
     finally:
         bot.send_signal(signal.SIGKILL)

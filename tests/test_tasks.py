@@ -16,7 +16,7 @@ async def _loop_stopping_helpers(stop: Callable[[asyncio.Task[None]], Awaitable[
 
     async def slow_to_stop() -> None:
         try:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # until cancelled
         except asyncio.CancelledError:
             stopping.set()
             await release.wait()  # stopping takes a while (closing a connection, say)

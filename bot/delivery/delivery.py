@@ -22,6 +22,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.core.chat_settings import thread_of
 from bot.core.clock import SYSTEM, Clock
 from bot.core.news import SUMMARY_MAX_AGE
+from bot.core.tasks import cancel_and_wait
 from bot.delivery.errors import Action, action_for
 from bot.delivery.gate import FloodGate, Gate
 from bot.delivery.notices import tell_admins_no_rights
@@ -330,13 +331,7 @@ class Delivery:
     async def close(self) -> None:
         """At shutdown: no wake-up is left sleeping, no send waits for an API that is down."""
         if self._replica_task is not None:
-            self._replica_task.cancel()  # the sender hands back the rows it claimed but did not send
-            try:
-                await self._replica_task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.exception("the outbox sender had stopped with an error")
+            await cancel_and_wait(self._replica_task)  # the sender hands back the rows it claimed, unsent
             self._replica_task = None
             if self.replica is not None:
                 await self.replica.listener.close()
